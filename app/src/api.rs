@@ -1,0 +1,110 @@
+//! Server functions: the portal's calls into the server. Each authenticates through the
+//! request's session cookie and delegates to [`crate::ports::PortalBackend`].
+
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::types::{
+    Appointment, AppointmentForm, DaySchedule, Patient, PatientForm, PortalSession, StaffMember,
+};
+
+/// Signs in with email and password, sets the session cookie, and goes to today's schedule.
+#[server]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::ports::backend;
+    let cookie = backend()?.sign_in(&email, &password).await?;
+    set_cookie(&cookie);
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Signs out, clears the session cookie, and goes to the sign-in page.
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::ports::{backend, request_headers};
+    let headers = request_headers().await?;
+    let cookie = backend()?.sign_out(&headers).await?;
+    set_cookie(&cookie);
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Who is signed in, with the clinic's name, time zone and today's date there.
+#[server]
+pub async fn get_portal_session() -> Result<PortalSession, AppError> {
+    let (_, session) = crate::ports::require_session().await?;
+    Ok(session)
+}
+
+/// One day of the signed-in user's schedule; `date` is `YYYY-MM-DD` or empty for today.
+#[server]
+pub async fn get_day_schedule(date: Option<String>) -> Result<DaySchedule, AppError> {
+    use crate::types::FieldError;
+    let (backend, session) = crate::ports::require_session().await?;
+    let date = match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(text) => Some(
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                AppError::Validation(vec![FieldError::new("date", "Use the form YYYY-MM-DD.")])
+            })?,
+        ),
+    };
+    backend.day_schedule(&session.user, date).await
+}
+
+/// The clinic's patients.
+#[server]
+pub async fn list_patients() -> Result<Vec<Patient>, AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    backend.list_patients(&session.user).await
+}
+
+/// Adds a patient.
+#[server]
+pub async fn create_patient(form: PatientForm) -> Result<Patient, AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    backend.create_patient(&session.user, form).await
+}
+
+/// The clinic's clinicians and admins (to assign appointments).
+#[server]
+pub async fn list_staff() -> Result<Vec<StaffMember>, AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    backend.list_staff(&session.user).await
+}
+
+/// One appointment.
+#[server]
+pub async fn get_appointment(id: Uuid) -> Result<Appointment, AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    backend.appointment(&session.user, id).await
+}
+
+/// Creates or updates an appointment, then shows its day.
+#[server]
+pub async fn save_appointment(
+    appointment_id: Option<String>,
+    form: AppointmentForm,
+) -> Result<Appointment, AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    let id = match appointment_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(text.parse::<Uuid>().map_err(|_| AppError::NotFound)?),
+    };
+    let saved = backend.save_appointment(&session.user, id, form).await?;
+    leptos_axum::redirect(&format!("/?date={}", saved.local_date));
+    Ok(saved)
+}
+
+/// Adds a `Set-Cookie` header to the server function's response.
+#[cfg(feature = "ssr")]
+fn set_cookie(value: &str) {
+    use http::header::{HeaderValue, SET_COOKIE};
+    if let (Some(options), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
+        options.append_header(SET_COOKIE, value);
+    }
+}

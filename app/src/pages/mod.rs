@@ -1,0 +1,7 @@
+//! One module per page.
+
+pub mod appointment;
+pub mod login;
+pub mod not_found;
+pub mod patients;
+pub mod schedule;

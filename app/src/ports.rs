@@ -1,0 +1,78 @@
+//! The server side of the portal, seen from `app` (compiled only with `ssr`).
+//!
+//! `app` cannot name `server` types (server depends on app, not the other way round), so
+//! server functions talk to a [`PortalBackend`] trait object that the server implements
+//! and provides as Leptos context for both SSR and server-function requests. Server
+//! functions stay thin adapters: read the request, call the backend, map nothing.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use http::HeaderMap;
+use uuid::Uuid;
+
+use crate::error::AppError;
+use crate::types::{
+    Appointment, AppointmentForm, CurrentUser, DaySchedule, Patient, PatientForm, PortalSession,
+    StaffMember,
+};
+
+/// Everything the portal's server functions need from the server.
+#[async_trait::async_trait]
+pub trait PortalBackend: Send + Sync + 'static {
+    /// Checks credentials and opens a session; returns the `Set-Cookie` header value.
+    async fn sign_in(&self, email: &str, password: &str) -> Result<String, AppError>;
+    /// Ends the session named by the request's cookie (if any); returns the `Set-Cookie`
+    /// value that clears it.
+    async fn sign_out(&self, headers: &HeaderMap) -> Result<String, AppError>;
+    /// Resolves the request's session cookie to a portal session.
+    async fn session(&self, headers: &HeaderMap) -> Result<PortalSession, AppError>;
+    /// One day of the user's schedule (an admin sees every clinician's).
+    async fn day_schedule(
+        &self,
+        user: &CurrentUser,
+        date: Option<NaiveDate>,
+    ) -> Result<DaySchedule, AppError>;
+    /// The workspace's patients, by name.
+    async fn list_patients(&self, user: &CurrentUser) -> Result<Vec<Patient>, AppError>;
+    /// Adds a patient.
+    async fn create_patient(
+        &self,
+        user: &CurrentUser,
+        form: PatientForm,
+    ) -> Result<Patient, AppError>;
+    /// The workspace's clinicians and admins.
+    async fn list_staff(&self, user: &CurrentUser) -> Result<Vec<StaffMember>, AppError>;
+    /// One appointment the user may see.
+    async fn appointment(&self, user: &CurrentUser, id: Uuid) -> Result<Appointment, AppError>;
+    /// Creates (`id` = `None`) or updates an appointment from the portal form.
+    async fn save_appointment(
+        &self,
+        user: &CurrentUser,
+        id: Option<Uuid>,
+        form: AppointmentForm,
+    ) -> Result<Appointment, AppError>;
+}
+
+/// The backend as stored in Leptos context.
+pub type Backend = Arc<dyn PortalBackend>;
+
+/// The backend from context; a missing one is a wiring bug, reported as internal.
+pub fn backend() -> Result<Backend, AppError> {
+    leptos::prelude::use_context::<Backend>().ok_or(AppError::Internal)
+}
+
+/// The current request's headers.
+pub async fn request_headers() -> Result<HeaderMap, AppError> {
+    leptos_axum::extract::<HeaderMap>()
+        .await
+        .map_err(|_| AppError::Internal)
+}
+
+/// The signed-in user of the current request, or [`AppError::Unauthorized`].
+pub async fn require_session() -> Result<(Backend, PortalSession), AppError> {
+    let backend = backend()?;
+    let headers = request_headers().await?;
+    let session = backend.session(&headers).await?;
+    Ok((backend, session))
+}

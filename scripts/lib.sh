@@ -1,0 +1,80 @@
+# Shared by scripts/start and scripts/test: install what is missing, idempotently.
+# Everything comes from crates.io, npm or Debian; nothing is downloaded from elsewhere.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# One cargo target dir outside the clone, shared by every build and kept between runs.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bedside/target}"
+export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
+CARGO_LEPTOS_VERSION=0.3.10
+
+say() { printf '\033[1;36m==>\033[0m %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else
+    say "needs root for: $* (using sudo)"; sudo "$@"; fi
+}
+
+apt_install() {
+  if [ ! -f /tmp/.bedside-apt-updated ]; then as_root apt-get update -qq && touch /tmp/.bedside-apt-updated; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_rust_tools() {
+  if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
+    say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (once; ~25 min on 2 cores)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+  fi
+  local wb
+  wb="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' Cargo.lock)"
+  if ! wasm-bindgen --version 2>/dev/null | grep -q "$wb"; then
+    say "installing wasm-bindgen-cli $wb (matches Cargo.lock)"
+    cargo install wasm-bindgen-cli --version "$wb"
+  fi
+}
+
+ensure_npm_packages() {
+  if [ ! -x end2end/node_modules/.bin/playwright ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "installing npm packages (Playwright, binaryen's wasm-opt)"
+    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then say "installing Debian's chromium"; apt_install chromium; fi
+}
+
+# Makes DATABASE_URL answer: the configured server, else the local one on 5432, else a
+# private cluster under .data/pg started from the local PostgreSQL binaries.
+ensure_database() {
+  export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bedside}"
+  if db_answers "$DATABASE_URL"; then return; fi
+  local bin
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+  if [ -z "$bin" ]; then say "installing PostgreSQL from Debian"; apt_install postgresql; bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"; fi
+  local data="$ROOT/.data/pg" port=5544 owner=postgres
+  if [ "$(id -u)" = 0 ]; then owner=postgres; else owner="$(id -un)"; fi
+  if [ ! -f "$data/PG_VERSION" ]; then
+    say "creating a private PostgreSQL cluster in .data/pg (port $port)"
+    mkdir -p "$data"; [ "$(id -u)" = 0 ] && chown postgres "$data"
+    run_pg "$bin/initdb" -D "$data" -U postgres --auth=trust >/dev/null
+  fi
+  if ! db_answers "postgres://postgres@127.0.0.1:$port/postgres"; then
+    say "starting the private PostgreSQL on 127.0.0.1:$port"
+    run_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" -w start >/dev/null
+  fi
+  export DATABASE_URL="postgres://postgres@127.0.0.1:$port/bedside"
+}
+
+run_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$(printf '%q ' "$@")"; else "$@"; fi; }
+
+db_answers() {
+  local url="$1"
+  url="${url%/*}/postgres"
+  psql "$url" -tAc 'select 1' >/dev/null 2>&1
+}

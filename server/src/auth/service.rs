@@ -1,0 +1,113 @@
+//! Sign-in, sign-out and request authentication, shared by the REST API and the portal.
+
+use std::time::Instant;
+
+use app::types::{CurrentUser, FieldError};
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use uuid::Uuid;
+
+use super::{Principal, password, session};
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::state::Services;
+use crate::users;
+
+/// A successful sign-in.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// Who signed in.
+    pub principal: Principal,
+    /// Value of the new session cookie.
+    pub session_token: String,
+    /// A bearer token for the API.
+    pub access_token: String,
+}
+
+/// Checks credentials (throttled per account), opens a session and issues a bearer token.
+pub async fn sign_in(services: &Services, email: &str, password_text: &str) -> Result<SignedIn> {
+    let email = email.trim().to_lowercase();
+    let mut missing = Vec::new();
+    if email.is_empty() {
+        missing.push(FieldError::new("email", "Enter your email."));
+    }
+    if password_text.is_empty() {
+        missing.push(FieldError::new("password", "Enter your password."));
+    }
+    if !missing.is_empty() {
+        return Err(Error::Validation(missing));
+    }
+    services
+        .throttle
+        .check(&email, Instant::now())
+        .map_err(|retry_after_secs| Error::Throttled { retry_after_secs })?;
+
+    let account: Option<(Uuid, Uuid, String)> = sqlx::query_as(
+        "select user_id, workspace_id, password_hash from auth_account_by_email($1)",
+    )
+    .bind(&email)
+    .fetch_optional(services.db.pool())
+    .await?;
+    let (ids, stored_hash) = match account {
+        Some((user_id, workspace_id, hash)) => (Some((user_id, workspace_id)), Some(hash)),
+        None => (None, None),
+    };
+    let valid = password::verify_password(password_text.to_owned(), stored_hash).await?;
+
+    let Some((user_id, workspace_id)) = ids.filter(|_| valid) else {
+        services.throttle.record_failure(&email, Instant::now());
+        if let Some((user_id, workspace_id)) = ids {
+            let mut tx = services.db.begin_for(workspace_id).await?;
+            audit::record(&mut tx, workspace_id, Some(user_id), "auth.sign_in_failed", "user", Some(user_id)).await?;
+            tx.commit().await?;
+        }
+        tracing::info!("sign-in refused");
+        return Err(Error::InvalidCredentials);
+    };
+
+    services.throttle.record_success(&email);
+    let principal = Principal { user_id, workspace_id };
+    let mut tx = services.db.begin_for(workspace_id).await?;
+    let session_token = session::create(&mut tx, principal, services.cookies.ttl_secs).await?;
+    audit::record(&mut tx, workspace_id, Some(user_id), "auth.signed_in", "user", Some(user_id)).await?;
+    tx.commit().await?;
+    let access_token = services.tokens.issue(principal, chrono::Utc::now().timestamp())?;
+    tracing::info!(user_id = %user_id, workspace_id = %workspace_id, "signed in");
+    Ok(SignedIn { principal, session_token, access_token })
+}
+
+/// Ends the session carried by `headers`, if there is one.
+pub async fn sign_out(services: &Services, headers: &HeaderMap) -> Result<()> {
+    let Some(token) = session::token_from_headers(headers) else { return Ok(()) };
+    let Some(principal) = session::lookup(&services.db, &token).await? else { return Ok(()) };
+    let mut tx = services.db.begin_for(principal.workspace_id).await?;
+    session::delete(&mut tx, &token).await?;
+    audit::record(&mut tx, principal.workspace_id, Some(principal.user_id), "auth.signed_out", "user", Some(principal.user_id)).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %principal.user_id, "signed out");
+    Ok(())
+}
+
+/// The principal of a request: a bearer token if an `Authorization` header is present
+/// (a malformed or invalid one is refused, never ignored), else the session cookie.
+pub async fn principal(services: &Services, headers: &HeaderMap) -> Result<Principal> {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(Error::Unauthorized)?;
+        return services.tokens.verify(token.trim()).ok_or(Error::Unauthorized);
+    }
+    let token = session::token_from_headers(headers).ok_or(Error::Unauthorized)?;
+    session::lookup(&services.db, &token).await?.ok_or(Error::Unauthorized)
+}
+
+/// The signed-in user of a request.
+pub async fn current_user(services: &Services, headers: &HeaderMap) -> Result<CurrentUser> {
+    let principal = principal(services, headers).await?;
+    let mut tx = services.db.begin_for(principal.workspace_id).await?;
+    let user = users::store::find(&mut tx, principal.user_id).await?.ok_or(Error::Unauthorized)?;
+    tx.commit().await?;
+    Ok(user)
+}

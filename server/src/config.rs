@@ -1,0 +1,340 @@
+//! Typed settings: `configuration/base.toml` (compiled in), an optional file named by
+//! `BEDSIDE_CONFIG`, then environment variables. Dev works with no setup at all; production
+//! refuses to start with generated secrets or demo data.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sqlx::postgres::PgConnectOptions;
+
+const BASE: &str = include_str!("../../configuration/base.toml");
+
+/// Dev-only default password of the demo accounts (documented in README; refused in
+/// production, where demo data cannot be enabled at all).
+pub const DEV_DEMO_PASSWORD: &str = "bedside-demo-password";
+
+/// Where the server runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Environment {
+    /// A developer's machine: generated secrets, demo data, relaxed cookies.
+    Dev,
+    /// A clinic's deployment: explicit secrets, no demo data, `Secure` cookies.
+    Production,
+}
+
+/// All settings of the server.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// `dev` or `production`.
+    pub environment: Environment,
+    /// HTTP listen address; port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// Folder for generated dev secrets (never committed).
+    pub data_dir: PathBuf,
+    /// PostgreSQL.
+    pub database: DatabaseSettings,
+    /// Optional Redis (`REDIS_URL`); unused until the waiting room lands.
+    #[serde(default)]
+    pub redis_url: Option<String>,
+    /// Sign-in, sessions, tokens.
+    pub auth: AuthSettings,
+    /// Demo workspace seeding.
+    #[serde(default)]
+    pub demo: DemoSettings,
+}
+
+/// PostgreSQL connection settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// Owner connection (migrations, demo seed): a superuser or `BYPASSRLS` role.
+    pub url: SecretString,
+    /// The unprivileged role requests run as.
+    pub app_role: String,
+    /// Its password, if the server's authentication needs one.
+    #[serde(default)]
+    pub app_password: Option<SecretString>,
+    /// Pool size of the request pool.
+    pub max_connections: u32,
+    /// Overrides the database named in `url` (tests use a fresh one each).
+    #[serde(default)]
+    pub database_name: Option<String>,
+}
+
+/// Authentication settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// HMAC key of the API's bearer tokens.
+    #[serde(default)]
+    pub jwt_secret: Option<SecretString>,
+    /// Bearer token lifetime.
+    pub access_token_ttl_secs: u64,
+    /// Portal session lifetime.
+    pub session_ttl_secs: u64,
+    /// Failed sign-ins allowed per account within `lockout_secs`.
+    pub max_failed_logins: u32,
+    /// Window (and lock duration) of the failure count.
+    pub lockout_secs: u64,
+}
+
+/// Demo data settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DemoSettings {
+    /// Seed the demo workspace; defaults to on in dev, and cannot be on in production.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Password of the demo accounts.
+    #[serde(default)]
+    pub password: Option<SecretString>,
+}
+
+impl Settings {
+    /// Loads base file, optional `BEDSIDE_CONFIG` file, then the process environment.
+    pub fn load() -> anyhow::Result<Self> {
+        let mut table: toml::Table = BASE.parse().context("parsing the built-in base.toml")?;
+        if let Ok(path) = std::env::var("BEDSIDE_CONFIG") {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading BEDSIDE_CONFIG file {path}"))?;
+            merge(&mut table, text.parse().context("parsing BEDSIDE_CONFIG")?);
+        }
+        let mut settings: Settings = table.try_into().context("invalid configuration")?;
+        settings.apply_env(|key| std::env::var(key).ok())?;
+        settings.finish()?;
+        Ok(settings)
+    }
+
+    /// Applies environment overrides read through `var`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = var("BEDSIDE_ENV") {
+            self.environment = match v.as_str() {
+                "dev" => Environment::Dev,
+                "production" => Environment::Production,
+                other => bail!("BEDSIDE_ENV must be dev or production, not {other:?}"),
+            };
+        }
+        if let Some(v) = var("BEDSIDE_ADDR") {
+            self.addr = v.parse().context("BEDSIDE_ADDR must be host:port")?;
+        }
+        if let Some(v) = var("BEDSIDE_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = var("DATABASE_URL") {
+            self.database.url = v.into();
+        }
+        if let Some(v) = var("DATABASE_APP_ROLE") {
+            self.database.app_role = v;
+        }
+        if let Some(v) = var("DATABASE_APP_PASSWORD") {
+            self.database.app_password = Some(v.into());
+        }
+        if let Some(v) = var("REDIS_URL").filter(|v| !v.is_empty()) {
+            self.redis_url = Some(v);
+        }
+        if let Some(v) = var("BEDSIDE_JWT_SECRET") {
+            self.auth.jwt_secret = Some(v.into());
+        }
+        if let Some(v) = var("BEDSIDE_DEMO_DATA") {
+            self.demo.enabled = Some(matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+        }
+        if let Some(v) = var("BEDSIDE_DEMO_PASSWORD") {
+            self.demo.password = Some(v.into());
+        }
+        Ok(())
+    }
+
+    /// Fills dev defaults (generated secrets) and enforces production rules.
+    pub fn finish(&mut self) -> anyhow::Result<()> {
+        match self.environment {
+            Environment::Production => {
+                if self.demo.enabled == Some(true) {
+                    bail!("production refuses demo data: unset BEDSIDE_DEMO_DATA");
+                }
+                self.demo.enabled = Some(false);
+                let secret = self
+                    .auth
+                    .jwt_secret
+                    .as_ref()
+                    .context("production needs BEDSIDE_JWT_SECRET (32+ random characters)")?;
+                let secret = secret.expose_secret();
+                if secret.len() < 32 || secret.starts_with(DEV_SECRET_PREFIX) {
+                    bail!("BEDSIDE_JWT_SECRET must be 32+ random characters, not a dev secret");
+                }
+            }
+            Environment::Dev => {
+                if self.demo.enabled.is_none() {
+                    self.demo.enabled = Some(true);
+                }
+                if self.auth.jwt_secret.is_none() {
+                    self.auth.jwt_secret = Some(dev_secret(&self.data_dir, "jwt_secret")?.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the demo workspace is seeded.
+    pub fn demo_enabled(&self) -> bool {
+        self.demo.enabled == Some(true)
+    }
+
+    /// The demo accounts' password (the documented dev-only default if unset).
+    pub fn demo_password(&self) -> String {
+        self.demo
+            .password
+            .as_ref()
+            .map(|p| p.expose_secret().to_owned())
+            .unwrap_or_else(|| DEV_DEMO_PASSWORD.to_owned())
+    }
+}
+
+impl DatabaseSettings {
+    /// Options of the owner connection.
+    pub fn owner_options(&self) -> anyhow::Result<PgConnectOptions> {
+        let options = PgConnectOptions::from_str(self.url.expose_secret())
+            .context("DATABASE_URL is not a valid postgres URL")?;
+        Ok(match &self.database_name {
+            Some(name) => options.database(name),
+            None => options,
+        })
+    }
+
+    /// Options of the request role's connection: same server and database, other role.
+    pub fn app_options(&self) -> anyhow::Result<PgConnectOptions> {
+        let mut options = self.owner_options()?.username(&self.app_role);
+        if let Some(password) = &self.app_password {
+            options = options.password(password.expose_secret());
+        }
+        Ok(options)
+    }
+
+    /// The database name.
+    pub fn database_name(&self) -> anyhow::Result<String> {
+        Ok(self
+            .owner_options()?
+            .get_database()
+            .unwrap_or("postgres")
+            .to_owned())
+    }
+}
+
+/// Generated secrets start with this, so production can recognise and refuse them.
+pub const DEV_SECRET_PREFIX: &str = "dev-only-";
+
+/// Reads (or creates) a generated dev secret in `data_dir/dev-secrets.toml`.
+fn dev_secret(data_dir: &Path, name: &str) -> anyhow::Result<String> {
+    let path = data_dir.join("dev-secrets.toml");
+    let mut table: toml::Table = match std::fs::read_to_string(&path) {
+        Ok(text) => text.parse().context("parsing dev-secrets.toml")?,
+        Err(_) => toml::Table::new(),
+    };
+    if let Some(toml::Value::String(value)) = table.get(name) {
+        return Ok(value.clone());
+    }
+    let value = format!("{DEV_SECRET_PREFIX}{}", crate::auth::random_token());
+    table.insert(name.to_owned(), toml::Value::String(value.clone()));
+    std::fs::create_dir_all(data_dir).context("creating data_dir")?;
+    let text = format!(
+        "# Generated dev-only secrets. Never use in production; never commit.\n{}",
+        toml::to_string(&table).context("writing dev secrets")?
+    );
+    std::fs::write(&path, text).context("writing dev-secrets.toml")?;
+    Ok(value)
+}
+
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(inner)), toml::Value::Table(over)) => merge(inner, over),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Settings {
+        let table: toml::Table = BASE.parse().unwrap();
+        table.try_into().unwrap()
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_jwt_secret() {
+        let mut settings = base();
+        settings.apply_env(|k| (k == "BEDSIDE_ENV").then(|| "production".into())).unwrap();
+        assert!(settings.finish().is_err());
+    }
+
+    #[test]
+    fn production_refuses_a_generated_dev_secret() {
+        let mut settings = base();
+        settings
+            .apply_env(|k| match k {
+                "BEDSIDE_ENV" => Some("production".into()),
+                "BEDSIDE_JWT_SECRET" => Some(format!("{DEV_SECRET_PREFIX}{}", "x".repeat(40))),
+                _ => None,
+            })
+            .unwrap();
+        assert!(settings.finish().is_err());
+    }
+
+    #[test]
+    fn production_refuses_demo_data() {
+        let mut settings = base();
+        settings
+            .apply_env(|k| match k {
+                "BEDSIDE_ENV" => Some("production".into()),
+                "BEDSIDE_JWT_SECRET" => Some("a".repeat(48)),
+                "BEDSIDE_DEMO_DATA" => Some("true".into()),
+                _ => None,
+            })
+            .unwrap();
+        let error = settings.finish().unwrap_err().to_string();
+        assert!(error.contains("demo"), "{error}");
+    }
+
+    #[test]
+    fn production_starts_with_a_real_secret_and_no_demo_data() {
+        let mut settings = base();
+        settings
+            .apply_env(|k| match k {
+                "BEDSIDE_ENV" => Some("production".into()),
+                "BEDSIDE_JWT_SECRET" => Some("a".repeat(48)),
+                _ => None,
+            })
+            .unwrap();
+        settings.finish().unwrap();
+        assert!(!settings.demo_enabled());
+    }
+
+    #[test]
+    fn dev_generates_and_keeps_its_secret() {
+        let dir = std::env::temp_dir().join(format!("bedside-config-{}", uuid::Uuid::new_v4()));
+        let mut first = base();
+        first.data_dir = dir.clone();
+        first.finish().unwrap();
+        let mut second = base();
+        second.data_dir = dir.clone();
+        second.finish().unwrap();
+        let secret = |s: &Settings| s.auth.jwt_secret.as_ref().unwrap().expose_secret().to_owned();
+        assert!(secret(&first).starts_with(DEV_SECRET_PREFIX));
+        assert_eq!(secret(&first), secret(&second));
+        assert!(first.demo_enabled());
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn environment_overrides_the_address_and_rejects_garbage() {
+        let mut settings = base();
+        settings.apply_env(|k| (k == "BEDSIDE_ADDR").then(|| "127.0.0.1:0".into())).unwrap();
+        assert_eq!(settings.addr.port(), 0);
+        assert!(settings.apply_env(|k| (k == "BEDSIDE_ENV").then(|| "staging".into())).is_err());
+    }
+}

@@ -1,0 +1,137 @@
+//! The server's implementation of the portal's [`PortalBackend`] port: the same services
+//! the REST API uses, with errors converted to the portal's [`AppError`].
+
+use std::sync::Arc;
+
+use app::error::AppError;
+use app::ports::PortalBackend;
+use app::types::{
+    Appointment, AppointmentForm, CurrentUser, DaySchedule, Patient, PatientForm, PortalSession,
+    StaffMember,
+};
+use axum::http::HeaderMap;
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::appointments::model::StartInput;
+use crate::appointments::service::{self as appointments, AppointmentInput, ListFilter};
+use crate::auth::{service as auth, session};
+use crate::error::Error;
+use crate::patients::service::{self as patients, PatientInput};
+use crate::state::Services;
+use crate::{users, workspaces};
+
+/// The portal backend.
+#[derive(Debug, Clone)]
+pub struct Portal {
+    /// Shared services.
+    pub services: Arc<Services>,
+}
+
+fn optional(text: String) -> Option<Option<String>> {
+    Some(Some(text).filter(|t| !t.trim().is_empty()))
+}
+
+#[async_trait::async_trait]
+impl PortalBackend for Portal {
+    async fn sign_in(&self, email: &str, password: &str) -> Result<String, AppError> {
+        let signed_in = auth::sign_in(&self.services, email, password).await?;
+        Ok(self.services.cookies.set(&signed_in.session_token))
+    }
+
+    async fn sign_out(&self, headers: &HeaderMap) -> Result<String, AppError> {
+        auth::sign_out(&self.services, headers).await?;
+        Ok(self.services.cookies.clear())
+    }
+
+    async fn session(&self, headers: &HeaderMap) -> Result<PortalSession, AppError> {
+        // The portal authenticates by cookie only.
+        let token = session::token_from_headers(headers).ok_or(AppError::Unauthorized)?;
+        let principal = session::lookup(&self.services.db, &token)
+            .await
+            .map_err(Error::from)?
+            .ok_or(AppError::Unauthorized)?;
+        let result: Result<PortalSession, Error> = async {
+            let mut tx = self.services.db.begin_for(principal.workspace_id).await?;
+            let user = users::store::find(&mut tx, principal.user_id).await?.ok_or(Error::Unauthorized)?;
+            let workspace = workspaces::current(&mut tx).await?;
+            tx.commit().await?;
+            Ok(PortalSession {
+                user,
+                workspace_name: workspace.name.clone(),
+                time_zone: workspace.time_zone.name().to_owned(),
+                today: workspace.today(),
+            })
+        }
+        .await;
+        Ok(result?)
+    }
+
+    async fn day_schedule(&self, user: &CurrentUser, date: Option<NaiveDate>) -> Result<DaySchedule, AppError> {
+        Ok(appointments::day(&self.services, user, ListFilter { date, clinician_id: None }).await?)
+    }
+
+    async fn list_patients(&self, user: &CurrentUser) -> Result<Vec<Patient>, AppError> {
+        Ok(patients::list(&self.services, user).await?)
+    }
+
+    async fn create_patient(&self, user: &CurrentUser, form: PatientForm) -> Result<Patient, AppError> {
+        let input = PatientInput {
+            name: Some(form.name),
+            email: optional(form.email),
+            phone: optional(form.phone),
+            date_of_birth: optional(form.date_of_birth),
+        };
+        Ok(patients::create(&self.services, user, input).await?)
+    }
+
+    async fn list_staff(&self, user: &CurrentUser) -> Result<Vec<StaffMember>, AppError> {
+        let result: Result<_, Error> = async {
+            let mut tx = self.services.db.begin_for(user.workspace_id).await?;
+            let staff = users::store::list(&mut tx).await?;
+            tx.commit().await?;
+            Ok(staff)
+        }
+        .await;
+        Ok(result?)
+    }
+
+    async fn appointment(&self, user: &CurrentUser, id: Uuid) -> Result<Appointment, AppError> {
+        Ok(appointments::get(&self.services, user, id).await?)
+    }
+
+    async fn save_appointment(
+        &self,
+        user: &CurrentUser,
+        id: Option<Uuid>,
+        form: AppointmentForm,
+    ) -> Result<Appointment, AppError> {
+        let patient_id = Some(form.patient_id).filter(|p| !p.trim().is_empty());
+        let new_patient = patient_id.is_none().then(|| PatientInput {
+            name: Some(form.new_patient_name),
+            email: optional(form.new_patient_email),
+            phone: optional(form.new_patient_phone),
+            date_of_birth: None,
+        });
+        let duration_minutes = match form.duration_minutes.trim() {
+            "" => None,
+            text => Some(text.parse::<i64>().map_err(|_| {
+                Error::field("duration_minutes", "Choose a length in minutes.")
+            })?),
+        };
+        let input = AppointmentInput {
+            patient_id,
+            new_patient,
+            clinician_id: Some(form.clinician_id).filter(|c| !c.trim().is_empty()),
+            start: Some(StartInput::Local { date: form.date, time: form.time }),
+            duration_minutes,
+            modality: Some(form.modality),
+            reason: Some(form.reason),
+            status: Some(form.status).filter(|s| !s.trim().is_empty()),
+        };
+        Ok(match id {
+            None => appointments::create(&self.services, user, input).await?,
+            Some(id) => appointments::update(&self.services, user, id, input).await?,
+        })
+    }
+}

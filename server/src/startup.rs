@@ -1,0 +1,115 @@
+//! Building and running the application: database, services, router, listener.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use app::ports::Backend;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::{any, get};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+
+use crate::config::{DEV_DEMO_PASSWORD, Settings};
+use crate::db::Db;
+use crate::error::Error;
+use crate::portal::Portal;
+use crate::state::{AppState, Services};
+use crate::{appointments, auth, patients, seed, telemetry, users};
+
+/// A bound, ready-to-serve application.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Migrates the database, seeds demo data (dev), binds the listener (port 0 picks one).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let owner = Db::prepare(&settings.database).await?;
+        if settings.demo_enabled() {
+            seed::demo(&owner, &settings.demo_password()).await.context("seeding demo data")?;
+        }
+        // The owner connection is not needed past startup.
+        owner.close().await;
+        let db = Db::connect(&settings.database).await?;
+        let services = Arc::new(Services::new(&settings, db)?);
+
+        let listener = TcpListener::bind(settings.addr)
+            .await
+            .with_context(|| format!("binding {}", settings.addr))?;
+        let mut leptos_options = leptos::config::get_configuration(None)
+            .context("reading Leptos site options")?
+            .leptos_options;
+        leptos_options.site_addr = listener.local_addr()?;
+        let router = router(AppState { leptos_options, services });
+        if settings.demo_enabled() {
+            print_demo_banner(&settings, listener.local_addr()?);
+        }
+        Ok(Self { listener, router })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until Ctrl-C / SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        tracing::info!(port = self.port(), "listening");
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+    }
+}
+
+/// The whole HTTP surface: REST API, portal pages and server functions, static files.
+pub fn router(state: AppState) -> Router {
+    let backend: Backend = Arc::new(Portal { services: state.services.clone() });
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .merge(auth::routes::router())
+        .merge(users::routes::router())
+        .merge(patients::routes::router())
+        .merge(appointments::routes::router())
+        .route("/api/v1/{*rest}", any(|| async { Error::NotFound }))
+        .route("/health", get(|| async { "ok" }))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(backend.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(telemetry::request_log))
+        .with_state(state)
+}
+
+fn print_demo_banner(settings: &Settings, addr: std::net::SocketAddr) {
+    // Printed once to the console, not logged. An explicitly configured password is never
+    // echoed; only the documented dev-only default is.
+    let password = match &settings.demo.password {
+        None => DEV_DEMO_PASSWORD,
+        Some(_) => "(the value of BEDSIDE_DEMO_PASSWORD)",
+    };
+    println!(
+        "\n  Bedside is running at http://{addr}\n  Demo sign-in (dev only):\n    clinician: {}\n    admin:     {}\n    password:  {password}\n",
+        seed::DEMO_CLINICIAN_EMAIL,
+        seed::DEMO_ADMIN_EMAIL,
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

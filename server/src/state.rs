@@ -1,0 +1,64 @@
+//! Shared state: the services every handler and the portal backend use.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::auth::session::CookiePolicy;
+use crate::auth::throttle::LoginThrottle;
+use crate::auth::token::TokenKeys;
+use crate::config::{Environment, Settings};
+use crate::db::Db;
+
+/// Long-lived services, built once at startup.
+#[derive(Debug)]
+pub struct Services {
+    /// Request pool (RLS-bound role).
+    pub db: Db,
+    /// API token signing.
+    pub tokens: TokenKeys,
+    /// Failed sign-in counter.
+    pub throttle: LoginThrottle,
+    /// Session cookie attributes.
+    pub cookies: CookiePolicy,
+}
+
+impl Services {
+    /// Services from settings and an open request pool.
+    pub fn new(settings: &Settings, db: Db) -> anyhow::Result<Self> {
+        let secret = settings
+            .auth
+            .jwt_secret
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!("no JWT secret configured"))?;
+        Ok(Self {
+            db,
+            tokens: TokenKeys::new(secret, settings.auth.access_token_ttl_secs),
+            throttle: LoginThrottle::new(
+                settings.auth.max_failed_logins,
+                Duration::from_secs(settings.auth.lockout_secs),
+            ),
+            cookies: CookiePolicy {
+                secure: settings.environment == Environment::Production,
+                ttl_secs: settings.auth.session_ttl_secs,
+            },
+        })
+    }
+}
+
+/// The axum router's state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Leptos' site options (paths of the wasm bundle, CSS, assets).
+    pub leptos_options: LeptosOptions,
+    /// Services.
+    pub services: Arc<Services>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}

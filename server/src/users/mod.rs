@@ -1,0 +1,4 @@
+//! Staff accounts: lookup, listing, and admins creating clinicians.
+
+pub mod routes;
+pub mod store;

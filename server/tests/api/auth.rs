@@ -1,0 +1,168 @@
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, SET_COOKIE};
+use serde_json::{Value, json};
+
+use crate::helpers::{error_code, spawn_app};
+
+#[tokio::test]
+async fn demo_credentials_give_a_bearer_token_that_works_on_me_and_appointments() {
+    // Arrange
+    let app = spawn_app().await;
+    let password = "demo-password-for-this-test";
+    server::seed::demo(&app.owner, password).await.unwrap();
+
+    // Act
+    let response = app.login(server::seed::DEMO_CLINICIAN_EMAIL, password).await;
+
+    // Assert
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 900);
+    let token = body["access_token"].as_str().unwrap();
+    let me: Value = app.get("/api/v1/me", token).await.json().await.unwrap();
+    assert_eq!(me["email"], server::seed::DEMO_CLINICIAN_EMAIL);
+    assert_eq!(me["role"], "clinician");
+    assert!(me["workspace_id"].is_string() && me["id"].is_string() && me["name"].is_string());
+    let response = app.get("/api/v1/appointments", token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let appointments: Vec<Value> = response.json().await.unwrap();
+    assert_eq!(appointments.len(), 3, "the demo clinician has three appointments today");
+    assert!(appointments.iter().any(|a| a["modality"] == "telehealth"));
+}
+
+#[tokio::test]
+async fn login_sets_an_http_only_session_cookie_that_authenticates_and_sign_out_revokes_it() {
+    let app = spawn_app().await;
+    let user = app.clinic_with_clinician().await;
+
+    let response = app.login(&user.email, &user.password).await;
+    let cookie = response.headers().get(SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("bedside_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+
+    // The client's cookie store now carries the session.
+    let me = app.client.get(format!("{}/api/v1/me", app.address)).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+
+    let raw_cookie = cookie.split(';').next().unwrap().to_owned();
+    let logout = app.client.post(format!("{}/api/v1/auth/logout", app.address)).send().await.unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+
+    // Replaying the old cookie by hand fails: the session row is gone.
+    let replay = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", app.address))
+        .header("Cookie", raw_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_both_get_401_invalid_credentials() {
+    let app = spawn_app().await;
+    let user = app.clinic_with_clinician().await;
+    for (email, password) in [(user.email.as_str(), "not-the-password"), ("nobody@clinic.test", "whatever-password")] {
+        let response = app.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_credentials");
+        assert!(body["error"]["message"].as_str().unwrap().contains("incorrect"));
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account_even_for_the_right_password() {
+    let app = spawn_app().await;
+    let user = app.clinic_with_clinician().await;
+    for _ in 0..5 {
+        assert_eq!(app.login(&user.email, "wrong-password").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = app.login(&user.email, &user.password).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(error_code(response).await, "too_many_attempts");
+}
+
+#[tokio::test]
+async fn requests_without_valid_credentials_are_refused_with_401() {
+    let app = spawn_app().await;
+    let user = app.clinic_with_clinician().await;
+    let token = app.token(&user).await;
+    // Same claims, other key: a forged token.
+    let forged = {
+        let keys = server::auth::token::TokenKeys::new(&"someone-elses-secret-0123456789abcdef".to_owned().into(), 900);
+        keys.issue(
+            server::auth::Principal { user_id: user.id, workspace_id: user.workspace_id },
+            chrono::Utc::now().timestamp(),
+        )
+        .unwrap()
+    };
+    let expired = {
+        let secret = app.settings.auth.jwt_secret.clone().unwrap();
+        let keys = server::auth::token::TokenKeys::new(&secret, 900);
+        keys.issue(
+            server::auth::Principal { user_id: user.id, workspace_id: user.workspace_id },
+            chrono::Utc::now().timestamp() - 3600,
+        )
+        .unwrap()
+    };
+    let client = reqwest::Client::new();
+    let url = format!("{}/api/v1/me", app.address);
+    let cases: Vec<(&str, Option<String>)> = vec![
+        ("no credentials", None),
+        ("a forged token", Some(format!("Bearer {forged}"))),
+        ("an expired token", Some(format!("Bearer {expired}"))),
+        ("a non-bearer scheme", Some(format!("Basic {token}"))),
+        ("garbage", Some("Bearer not-a-jwt".into())),
+    ];
+    for (case, header) in cases {
+        let mut request = client.get(&url);
+        if let Some(header) = header {
+            request = request.header(AUTHORIZATION, header);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{case}");
+        assert_eq!(error_code(response).await, "unauthorized", "{case}");
+    }
+    assert_eq!(app.get("/api/v1/me", &token).await.status(), StatusCode::OK, "the real token works");
+}
+
+#[tokio::test]
+async fn malformed_login_bodies_are_rejected_clearly() {
+    let app = spawn_app().await;
+    let url = format!("{}/api/v1/auth/login", app.address);
+    let client = reqwest::Client::new();
+    let not_json = client.post(&url).header("content-type", "application/json").body("{email:").send().await.unwrap();
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(not_json).await, "malformed_body");
+    let no_type = client.post(&url).body("{}").send().await.unwrap();
+    assert_eq!(no_type.status(), StatusCode::BAD_REQUEST);
+    let wrong_shape = client.post(&url).json(&json!({ "email": 5 })).send().await.unwrap();
+    assert_eq!(wrong_shape.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let empty = client.post(&url).json(&json!({ "email": "", "password": "" })).send().await.unwrap();
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = empty.json().await.unwrap();
+    assert_eq!(body["error"]["fields"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn stored_passwords_are_argon2id_hashes() {
+    let app = spawn_app().await;
+    let user = app.clinic_with_clinician().await;
+    let hash: String = sqlx::query_scalar("select password_hash from app_user where user_id = $1")
+        .bind(user.id)
+        .fetch_one(&app.owner)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$v=19$"), "{hash}");
+    assert!(!hash.contains(&user.password));
+}
+
+#[tokio::test]
+async fn unknown_api_paths_answer_with_a_json_404() {
+    let app = spawn_app().await;
+    let response = reqwest::get(format!("{}/api/v1/nothing-here", app.address)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(response).await, "not_found");
+}

@@ -1,0 +1,10 @@
+//! API integration tests: each test spawns the real application on port 0 against its own
+//! freshly migrated PostgreSQL database. One test binary keeps link time down.
+
+mod appointments;
+mod auth;
+mod helpers;
+mod logs;
+mod patients;
+mod rls;
+mod users;
