@@ -13,7 +13,11 @@
 do $$
 begin
     if not exists (select 1 from pg_roles where rolname = 'bedside_app') then
-        create role bedside_app login nosuperuser nobypassrls nocreatedb nocreaterole noinherit;
+        begin
+            create role bedside_app login nosuperuser nobypassrls nocreatedb nocreaterole noinherit;
+        exception when duplicate_object or unique_violation then
+            null; -- another migration (a parallel test database) created it first
+        end;
     end if;
 end
 $$;

@@ -149,11 +149,11 @@ fn AppointmentEditor(data: EditorData) -> impl IntoView {
                         </div>
                     </Show>
                 </fieldset>
-                <Show when=move || is_admin>
+                {is_admin.then(|| view! {
                     <label class="field"><span>"Clinician"</span>
-                        <select name="form[clinician_id]">{staff_options.clone()}</select>
+                        <select name="form[clinician_id]">{staff_options}</select>
                         {field_error("clinician_id")}</label>
-                </Show>
+                })}
                 <div class="inline-fields">
                     <label class="field"><span>"Date"</span>
                         <input type="date" name="form[date]" value=date required />{field_error("date")}</label>
