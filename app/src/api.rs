@@ -42,14 +42,13 @@ pub async fn get_portal_session() -> Result<PortalSession, AppError> {
 pub async fn get_day_schedule(date: Option<String>) -> Result<DaySchedule, AppError> {
     use crate::types::FieldError;
     let (backend, session) = crate::ports::require_session().await?;
-    let date = match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        None => None,
-        Some(text) => Some(
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-                AppError::Validation(vec![FieldError::new("date", "Use the form YYYY-MM-DD.")])
-            })?,
-        ),
-    };
+    let date =
+        match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(text) => Some(chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(
+                |_| AppError::Validation(vec![FieldError::new("date", "Use the form YYYY-MM-DD.")]),
+            )?),
+        };
     backend.day_schedule(&session.user, date).await
 }
 
@@ -88,7 +87,11 @@ pub async fn save_appointment(
     form: AppointmentForm,
 ) -> Result<Appointment, AppError> {
     let (backend, session) = crate::ports::require_session().await?;
-    let id = match appointment_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let id = match appointment_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(text) => Some(text.parse::<Uuid>().map_err(|_| AppError::NotFound)?),
     };

@@ -268,7 +268,9 @@ mod tests {
     #[test]
     fn production_refuses_to_start_without_a_jwt_secret() {
         let mut settings = base();
-        settings.apply_env(|k| (k == "BEDSIDE_ENV").then(|| "production".into())).unwrap();
+        settings
+            .apply_env(|k| (k == "BEDSIDE_ENV").then(|| "production".into()))
+            .unwrap();
         assert!(settings.finish().is_err());
     }
 
@@ -323,7 +325,14 @@ mod tests {
         let mut second = base();
         second.data_dir = dir.clone();
         second.finish().unwrap();
-        let secret = |s: &Settings| s.auth.jwt_secret.as_ref().unwrap().expose_secret().to_owned();
+        let secret = |s: &Settings| {
+            s.auth
+                .jwt_secret
+                .as_ref()
+                .unwrap()
+                .expose_secret()
+                .to_owned()
+        };
         assert!(secret(&first).starts_with(DEV_SECRET_PREFIX));
         assert_eq!(secret(&first), secret(&second));
         assert!(first.demo_enabled());
@@ -333,8 +342,14 @@ mod tests {
     #[test]
     fn environment_overrides_the_address_and_rejects_garbage() {
         let mut settings = base();
-        settings.apply_env(|k| (k == "BEDSIDE_ADDR").then(|| "127.0.0.1:0".into())).unwrap();
+        settings
+            .apply_env(|k| (k == "BEDSIDE_ADDR").then(|| "127.0.0.1:0".into()))
+            .unwrap();
         assert_eq!(settings.addr.port(), 0);
-        assert!(settings.apply_env(|k| (k == "BEDSIDE_ENV").then(|| "staging".into())).is_err());
+        assert!(
+            settings
+                .apply_env(|k| (k == "BEDSIDE_ENV").then(|| "staging".into()))
+                .is_err()
+        );
     }
 }

@@ -83,10 +83,11 @@ pub async fn create_database_if_missing(owner: &PgConnectOptions) -> anyhow::Res
     let mut conn = PgConnection::connect_with(&owner.clone().database("postgres"))
         .await
         .context("connecting to PostgreSQL (is it running? see README)")?;
-    let exists: bool = sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("select exists(select 1 from pg_database where datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await?;
     if !exists {
         let quoted = name.replace('"', "\"\"");
         conn.execute(format!(r#"create database "{quoted}""#).as_str())

@@ -109,10 +109,10 @@ impl IntoResponse for Error {
             _ => {}
         }
         let mut response = (status, Json(body)).into_response();
-        if let Error::Throttled { retry_after_secs } = self {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        if let Error::Throttled { retry_after_secs } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

@@ -22,13 +22,16 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::JsonDataError(e)) => {
-                Err(Error::Validation(vec![FieldError::new("body", e.body_text())]))
+            Err(JsonRejection::JsonDataError(e)) => Err(Error::Validation(vec![FieldError::new(
+                "body",
+                e.body_text(),
+            )])),
+            Err(JsonRejection::JsonSyntaxError(_)) => {
+                Err(Error::MalformedBody("not valid JSON".into()))
             }
-            Err(JsonRejection::JsonSyntaxError(_)) => Err(Error::MalformedBody("not valid JSON".into())),
-            Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(Error::MalformedBody("expected Content-Type: application/json".into()))
-            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(Error::MalformedBody(
+                "expected Content-Type: application/json".into(),
+            )),
             Err(_) => Err(Error::MalformedBody("could not read the body".into())),
         }
     }

@@ -53,7 +53,9 @@ impl PortalBackend for Portal {
             .ok_or(AppError::Unauthorized)?;
         let result: Result<PortalSession, Error> = async {
             let mut tx = self.services.db.begin_for(principal.workspace_id).await?;
-            let user = users::store::find(&mut tx, principal.user_id).await?.ok_or(Error::Unauthorized)?;
+            let user = users::store::find(&mut tx, principal.user_id)
+                .await?
+                .ok_or(Error::Unauthorized)?;
             let workspace = workspaces::current(&mut tx).await?;
             tx.commit().await?;
             Ok(PortalSession {
@@ -67,15 +69,31 @@ impl PortalBackend for Portal {
         Ok(result?)
     }
 
-    async fn day_schedule(&self, user: &CurrentUser, date: Option<NaiveDate>) -> Result<DaySchedule, AppError> {
-        Ok(appointments::day(&self.services, user, ListFilter { date, clinician_id: None }).await?)
+    async fn day_schedule(
+        &self,
+        user: &CurrentUser,
+        date: Option<NaiveDate>,
+    ) -> Result<DaySchedule, AppError> {
+        Ok(appointments::day(
+            &self.services,
+            user,
+            ListFilter {
+                date,
+                clinician_id: None,
+            },
+        )
+        .await?)
     }
 
     async fn list_patients(&self, user: &CurrentUser) -> Result<Vec<Patient>, AppError> {
         Ok(patients::list(&self.services, user).await?)
     }
 
-    async fn create_patient(&self, user: &CurrentUser, form: PatientForm) -> Result<Patient, AppError> {
+    async fn create_patient(
+        &self,
+        user: &CurrentUser,
+        form: PatientForm,
+    ) -> Result<Patient, AppError> {
         let input = PatientInput {
             name: Some(form.name),
             email: optional(form.email),
@@ -115,15 +133,19 @@ impl PortalBackend for Portal {
         });
         let duration_minutes = match form.duration_minutes.trim() {
             "" => None,
-            text => Some(text.parse::<i64>().map_err(|_| {
-                Error::field("duration_minutes", "Choose a length in minutes.")
-            })?),
+            text => Some(
+                text.parse::<i64>()
+                    .map_err(|_| Error::field("duration_minutes", "Choose a length in minutes."))?,
+            ),
         };
         let input = AppointmentInput {
             patient_id,
             new_patient,
             clinician_id: Some(form.clinician_id).filter(|c| !c.trim().is_empty()),
-            start: Some(StartInput::Local { date: form.date, time: form.time }),
+            start: Some(StartInput::Local {
+                date: form.date,
+                time: form.time,
+            }),
             duration_minutes,
             modality: Some(form.modality),
             reason: Some(form.reason),

@@ -24,18 +24,22 @@ const DEMO_TIME_ZONE: Tz = chrono_tz::America::New_York;
 pub async fn demo(owner: &PgPool, password: &str) -> anyhow::Result<()> {
     let hash = hash_password(password.to_owned()).await?;
     let mut tx = owner.begin().await?;
-    let existing: Option<Uuid> = sqlx::query_scalar("select workspace_id from workspace where name = $1")
-        .bind(DEMO_WORKSPACE)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let workspace_id = match existing {
-        Some(id) => id,
-        None => sqlx::query_scalar("insert into workspace (name, time_zone) values ($1, $2) returning workspace_id")
+    let existing: Option<Uuid> =
+        sqlx::query_scalar("select workspace_id from workspace where name = $1")
+            .bind(DEMO_WORKSPACE)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let workspace_id =
+        match existing {
+            Some(id) => id,
+            None => sqlx::query_scalar(
+                "insert into workspace (name, time_zone) values ($1, $2) returning workspace_id",
+            )
             .bind(DEMO_WORKSPACE)
             .bind(DEMO_TIME_ZONE.name())
             .fetch_one(&mut *tx)
             .await?,
-    };
+        };
     let mut clinician_id = Uuid::nil();
     for (email, name, role) in [
         (DEMO_ADMIN_EMAIL, "Avery Admin", "admin"),
@@ -59,17 +63,29 @@ pub async fn demo(owner: &PgPool, password: &str) -> anyhow::Result<()> {
         }
     }
 
-    let patients: Vec<Uuid> = sqlx::query_scalar("select patient_id from patient where workspace_id = $1 order by created_at")
-        .bind(workspace_id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let patients: Vec<Uuid> = sqlx::query_scalar(
+        "select patient_id from patient where workspace_id = $1 order by created_at",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut *tx)
+    .await?;
     let patients = if patients.len() >= 2 {
         patients
     } else {
         let mut ids = Vec::new();
         for (name, email, phone, born) in [
-            ("Jordan Patel", "jordan.patel@example.test", "+1 555 010 0142", "1984-05-12"),
-            ("Maria Gonzalez", "maria.gonzalez@example.test", "+1 555 010 0199", "1991-09-03"),
+            (
+                "Jordan Patel",
+                "jordan.patel@example.test",
+                "+1 555 010 0142",
+                "1984-05-12",
+            ),
+            (
+                "Maria Gonzalez",
+                "maria.gonzalez@example.test",
+                "+1 555 010 0199",
+                "1991-09-03",
+            ),
         ] {
             ids.push(
                 sqlx::query_scalar(
@@ -100,11 +116,18 @@ pub async fn demo(owner: &PgPool, password: &str) -> anyhow::Result<()> {
     .await?;
     if booked_today == 0 {
         for (hour, minute, patient, modality, reason) in [
-            (9, 30, patients[0], "telehealth", "Follow-up: blood pressure readings"),
+            (
+                9,
+                30,
+                patients[0],
+                "telehealth",
+                "Follow-up: blood pressure readings",
+            ),
             (11, 0, patients[1], "in_person", "Annual physical"),
             (15, 0, patients[1], "telehealth", "Medication review"),
         ] {
-            let local = today.and_time(NaiveTime::from_hms_opt(hour, minute, 0).context("demo time")?);
+            let local =
+                today.and_time(NaiveTime::from_hms_opt(hour, minute, 0).context("demo time")?);
             let starts_at = DEMO_TIME_ZONE
                 .from_local_datetime(&local)
                 .earliest()

@@ -29,7 +29,9 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let owner = Db::prepare(&settings.database).await?;
         if settings.demo_enabled() {
-            seed::demo(&owner, &settings.demo_password()).await.context("seeding demo data")?;
+            seed::demo(&owner, &settings.demo_password())
+                .await
+                .context("seeding demo data")?;
         }
         // The owner connection is not needed past startup.
         owner.close().await;
@@ -43,7 +45,10 @@ impl Application {
             .context("reading Leptos site options")?
             .leptos_options;
         leptos_options.site_addr = listener.local_addr()?;
-        let router = router(AppState { leptos_options, services });
+        let router = router(AppState {
+            leptos_options,
+            services,
+        });
         if settings.demo_enabled() {
             print_demo_banner(&settings, listener.local_addr()?);
         }
@@ -58,13 +63,17 @@ impl Application {
     /// Serves until Ctrl-C / SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port(), "listening");
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 
 /// The whole HTTP surface: REST API, portal pages and server functions, static files.
 pub fn router(state: AppState) -> Router {
-    let backend: Backend = Arc::new(Portal { services: state.services.clone() });
+    let backend: Backend = Arc::new(Portal {
+        services: state.services.clone(),
+    });
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     Router::new()
@@ -105,7 +114,9 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             signal.recv().await;
         }
     };

@@ -6,13 +6,21 @@ use app::types::FieldError;
 use chrono::NaiveDate;
 
 /// A non-empty trimmed text of at most `max` characters.
-pub fn required_text(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+pub fn required_text(
+    field: &str,
+    value: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
     let value = value.trim();
     if value.is_empty() {
         errors.push(FieldError::new(field, "This field is required."));
         None
     } else if value.chars().count() > max {
-        errors.push(FieldError::new(field, format!("Use at most {max} characters.")));
+        errors.push(FieldError::new(
+            field,
+            format!("Use at most {max} characters."),
+        ));
         None
     } else {
         Some(value.to_owned())
@@ -24,7 +32,10 @@ pub fn email(field: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<S
     let value = value.trim().to_lowercase();
     let valid = value.len() <= 254
         && value.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
         })
         && !value.chars().any(char::is_whitespace);
     if valid {
@@ -36,7 +47,11 @@ pub fn email(field: &str, value: &str, errors: &mut Vec<FieldError>) -> Option<S
 }
 
 /// An optional email: empty means none.
-pub fn optional_email(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Option<String>> {
+pub fn optional_email(
+    field: &str,
+    value: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Some(None),
         Some(v) => email(field, v, errors).map(Some),
@@ -44,14 +59,25 @@ pub fn optional_email(field: &str, value: Option<&str>, errors: &mut Vec<FieldEr
 }
 
 /// An optional phone number: digits with `+ - ( ) .` and spaces, 7 to 15 digits.
-pub fn optional_phone(field: &str, value: Option<&str>, errors: &mut Vec<FieldError>) -> Option<Option<String>> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Some(None) };
+pub fn optional_phone(
+    field: &str,
+    value: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Option<String>> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Some(None);
+    };
     let digits = value.chars().filter(char::is_ascii_digit).count();
-    let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let allowed = value
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if allowed && (7..=15).contains(&digits) {
         Some(Some(value.to_owned()))
     } else {
-        errors.push(FieldError::new(field, "Enter a phone number (7 to 15 digits, may start with +)."));
+        errors.push(FieldError::new(
+            field,
+            "Enter a phone number (7 to 15 digits, may start with +).",
+        ));
         None
     }
 }
@@ -63,11 +89,18 @@ pub fn optional_birth_date(
     today: NaiveDate,
     errors: &mut Vec<FieldError>,
 ) -> Option<Option<NaiveDate>> {
-    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else { return Some(None) };
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Some(None);
+    };
     match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        Ok(date) if date <= today && date >= NaiveDate::from_ymd_opt(1900, 1, 1)? => Some(Some(date)),
+        Ok(date) if date <= today && date >= NaiveDate::from_ymd_opt(1900, 1, 1)? => {
+            Some(Some(date))
+        }
         Ok(_) => {
-            errors.push(FieldError::new(field, "Date of birth must be between 1900 and today."));
+            errors.push(FieldError::new(
+                field,
+                "Date of birth must be between 1900 and today.",
+            ));
             None
         }
         Err(_) => {
@@ -84,9 +117,24 @@ mod tests {
     #[test]
     fn emails_are_lowercased_and_checked() {
         let mut errors = Vec::new();
-        assert_eq!(email("e", " Ann@Clinic.Test ", &mut errors).as_deref(), Some("ann@clinic.test"));
-        for bad in ["", "ann", "ann@", "@clinic.test", "ann@clinic", "a nn@clinic.test", "ann@.test"] {
-            assert_eq!(email("e", bad, &mut errors), None, "{bad:?} should be rejected");
+        assert_eq!(
+            email("e", " Ann@Clinic.Test ", &mut errors).as_deref(),
+            Some("ann@clinic.test")
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@clinic.test",
+            "ann@clinic",
+            "a nn@clinic.test",
+            "ann@.test",
+        ] {
+            assert_eq!(
+                email("e", bad, &mut errors),
+                None,
+                "{bad:?} should be rejected"
+            );
         }
     }
 
@@ -104,15 +152,24 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let mut errors = Vec::new();
         assert!(optional_birth_date("d", Some("1980-02-29"), today, &mut errors).is_some());
-        assert_eq!(optional_birth_date("d", Some("1981-02-29"), today, &mut errors), None);
-        assert_eq!(optional_birth_date("d", Some("2030-01-01"), today, &mut errors), None);
+        assert_eq!(
+            optional_birth_date("d", Some("1981-02-29"), today, &mut errors),
+            None
+        );
+        assert_eq!(
+            optional_birth_date("d", Some("2030-01-01"), today, &mut errors),
+            None
+        );
         assert_eq!(errors.len(), 2);
     }
 
     #[test]
     fn required_text_is_trimmed_and_bounded() {
         let mut errors = Vec::new();
-        assert_eq!(required_text("n", "  Ann  ", 10, &mut errors).as_deref(), Some("Ann"));
+        assert_eq!(
+            required_text("n", "  Ann  ", 10, &mut errors).as_deref(),
+            Some("Ann")
+        );
         assert_eq!(required_text("n", "   ", 10, &mut errors), None);
         assert_eq!(required_text("n", "abcdefghijk", 10, &mut errors), None);
     }

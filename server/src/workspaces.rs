@@ -33,5 +33,9 @@ pub async fn current(tx: &mut WorkspaceTx) -> anyhow::Result<Workspace> {
             .await
             .context("loading the workspace")?;
     let time_zone = zone.parse::<Tz>().unwrap_or(Tz::UTC);
-    Ok(Workspace { id, name, time_zone })
+    Ok(Workspace {
+        id,
+        name,
+        time_zone,
+    })
 }

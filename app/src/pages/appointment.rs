@@ -28,9 +28,15 @@ async fn load_editor(
     let session = session.await?;
     let existing = match id {
         None => None,
-        Some(id) => Some(get_appointment(id.parse::<Uuid>().map_err(|_| AppError::NotFound)?).await?),
+        Some(id) => {
+            Some(get_appointment(id.parse::<Uuid>().map_err(|_| AppError::NotFound)?).await?)
+        }
     };
-    let staff = if session.user.role == Role::Admin { list_staff().await? } else { Vec::new() };
+    let staff = if session.user.role == Role::Admin {
+        list_staff().await?
+    } else {
+        Vec::new()
+    };
     Ok(EditorData {
         patients: list_patients().await?,
         staff,
@@ -106,25 +112,55 @@ fn AppointmentEditor(data: EditorData) -> impl IntoView {
         })
     };
 
-    let selected_patient = existing.as_ref().map(|a| a.patient_id.to_string()).unwrap_or_default();
-    let selected_clinician = existing.as_ref().map(|a| a.clinician_id.to_string()).unwrap_or_default();
-    let date = existing.as_ref().map(|a| a.local_date.to_string()).unwrap_or(data.default_date.clone());
-    let time = existing.as_ref().map(|a| a.local_start.clone()).unwrap_or_else(|| "09:00".into());
+    let selected_patient = existing
+        .as_ref()
+        .map(|a| a.patient_id.to_string())
+        .unwrap_or_default();
+    let selected_clinician = existing
+        .as_ref()
+        .map(|a| a.clinician_id.to_string())
+        .unwrap_or_default();
+    let date = existing
+        .as_ref()
+        .map(|a| a.local_date.to_string())
+        .unwrap_or(data.default_date.clone());
+    let time = existing
+        .as_ref()
+        .map(|a| a.local_start.clone())
+        .unwrap_or_else(|| "09:00".into());
     let duration = existing.as_ref().map(|a| a.duration_minutes).unwrap_or(30);
-    let modality = existing.as_ref().map(|a| a.modality).unwrap_or(Modality::Telehealth);
-    let reason = existing.as_ref().map(|a| a.reason.clone()).unwrap_or_default();
+    let modality = existing
+        .as_ref()
+        .map(|a| a.modality)
+        .unwrap_or(Modality::Telehealth);
+    let reason = existing
+        .as_ref()
+        .map(|a| a.reason.clone())
+        .unwrap_or_default();
     let status = existing.as_ref().map(|a| a.status);
-    let id = existing.as_ref().map(|a| a.id.to_string()).unwrap_or_default();
+    let id = existing
+        .as_ref()
+        .map(|a| a.id.to_string())
+        .unwrap_or_default();
     let is_admin = data.role == Role::Admin;
 
-    let patient_options = data.patients.into_iter().map(|p| {
-        let selected = p.id.to_string() == selected_patient;
-        view! { <option value=p.id.to_string() selected=selected>{p.name}</option> }
-    }).collect_view();
-    let staff_options = data.staff.into_iter().filter(|s| s.role == Role::Clinician).map(|s| {
-        let selected = s.id.to_string() == selected_clinician;
-        view! { <option value=s.id.to_string() selected=selected>{s.name}</option> }
-    }).collect_view();
+    let patient_options = data
+        .patients
+        .into_iter()
+        .map(|p| {
+            let selected = p.id.to_string() == selected_patient;
+            view! { <option value=p.id.to_string() selected=selected>{p.name}</option> }
+        })
+        .collect_view();
+    let staff_options = data
+        .staff
+        .into_iter()
+        .filter(|s| s.role == Role::Clinician)
+        .map(|s| {
+            let selected = s.id.to_string() == selected_clinician;
+            view! { <option value=s.id.to_string() selected=selected>{s.name}</option> }
+        })
+        .collect_view();
 
     view! {
         <section class="card form-card">

@@ -13,10 +13,7 @@ use crate::types::{Appointment, AppointmentStatus, DaySchedule, Modality};
 #[component]
 pub fn SchedulePage() -> impl IntoView {
     let query = use_query_map();
-    let schedule = Resource::new(
-        move || query.with(|q| q.get("date")),
-        get_day_schedule,
-    );
+    let schedule = Resource::new(move || query.with(|q| q.get("date")), get_day_schedule);
     view! {
         <Title text="Schedule" />
         <Transition fallback=|| view! { <div class="loading">"Loading schedule…"</div> }>
@@ -71,7 +68,10 @@ fn AppointmentCard(appointment: Appointment) -> impl IntoView {
     let status_class = format!("status status-{}", appointment.status.as_str());
     let telehealth = appointment.modality == Modality::Telehealth;
     let startable = telehealth
-        && matches!(appointment.status, AppointmentStatus::Scheduled | AppointmentStatus::InProgress);
+        && matches!(
+            appointment.status,
+            AppointmentStatus::Scheduled | AppointmentStatus::InProgress
+        );
     let modality_class = format!("badge badge-{}", appointment.modality.as_str());
     view! {
         <li class="appointment card" data-testid="appointment">

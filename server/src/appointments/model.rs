@@ -1,7 +1,9 @@
 //! Parsing and validation of appointment fields, and conversion to the wire type.
 
 use app::types::{Appointment, AppointmentStatus, FieldError, Modality};
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 use super::store::AppointmentRow;
@@ -26,7 +28,11 @@ pub enum StartInput {
 }
 
 /// Parses a start time; pushes a field error on failure.
-pub fn parse_start(input: &StartInput, tz: Tz, errors: &mut Vec<FieldError>) -> Option<DateTime<Utc>> {
+pub fn parse_start(
+    input: &StartInput,
+    tz: Tz,
+    errors: &mut Vec<FieldError>,
+) -> Option<DateTime<Utc>> {
     let start = match input {
         StartInput::Instant(text) => match DateTime::parse_from_rfc3339(text.trim()) {
             Ok(t) => t.with_timezone(&Utc),
@@ -54,15 +60,25 @@ pub fn parse_start(input: &StartInput, tz: Tz, errors: &mut Vec<FieldError>) -> 
                 // A time that occurs twice (clocks going back): the first occurrence.
                 LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
                 LocalResult::None => {
-                    errors.push(FieldError::new("time", format!("That time does not exist in {tz} (clock change).")));
+                    errors.push(FieldError::new(
+                        "time",
+                        format!("That time does not exist in {tz} (clock change)."),
+                    ));
                     return None;
                 }
             }
         }
     };
     if !(2000..=2100).contains(&start.year()) {
-        let field = if matches!(input, StartInput::Instant(_)) { "starts_at" } else { "date" };
-        errors.push(FieldError::new(field, "The date must be between the years 2000 and 2100."));
+        let field = if matches!(input, StartInput::Instant(_)) {
+            "starts_at"
+        } else {
+            "date"
+        };
+        errors.push(FieldError::new(
+            field,
+            "The date must be between the years 2000 and 2100.",
+        ));
         return None;
     }
     Some(start)
@@ -84,7 +100,10 @@ pub fn parse_duration(minutes: i64, errors: &mut Vec<FieldError>) -> Option<i32>
 /// Parses a modality.
 pub fn parse_modality(text: &str, errors: &mut Vec<FieldError>) -> Option<Modality> {
     Modality::parse(text.trim()).or_else(|| {
-        errors.push(FieldError::new("modality", "Modality must be telehealth or in_person."));
+        errors.push(FieldError::new(
+            "modality",
+            "Modality must be telehealth or in_person.",
+        ));
         None
     })
 }
@@ -104,7 +123,10 @@ pub fn parse_status(text: &str, errors: &mut Vec<FieldError>) -> Option<Appointm
 pub fn parse_reason(text: &str, errors: &mut Vec<FieldError>) -> Option<String> {
     let text = text.trim();
     if text.chars().count() > MAX_REASON_CHARS {
-        errors.push(FieldError::new("reason", format!("Use at most {MAX_REASON_CHARS} characters.")));
+        errors.push(FieldError::new(
+            "reason",
+            format!("Use at most {MAX_REASON_CHARS} characters."),
+        ));
         None
     } else {
         Some(text.to_owned())
@@ -158,7 +180,10 @@ mod tests {
     const NEW_YORK: Tz = chrono_tz::America::New_York;
 
     fn local(date: &str, time: &str) -> StartInput {
-        StartInput::Local { date: date.into(), time: time.into() }
+        StartInput::Local {
+            date: date.into(),
+            time: time.into(),
+        }
     }
 
     #[test]
@@ -171,16 +196,35 @@ mod tests {
     #[test]
     fn a_time_skipped_by_the_spring_clock_change_is_rejected() {
         let mut errors = Vec::new();
-        assert_eq!(parse_start(&local("2026-03-08", "02:30"), NEW_YORK, &mut errors), None);
+        assert_eq!(
+            parse_start(&local("2026-03-08", "02:30"), NEW_YORK, &mut errors),
+            None
+        );
         assert_eq!(errors[0].field, "time");
     }
 
     #[test]
     fn an_instant_needs_an_offset() {
         let mut errors = Vec::new();
-        assert!(parse_start(&StartInput::Instant("2026-11-23T14:30:00Z".into()), NEW_YORK, &mut errors).is_some());
-        for bad in ["2026-11-23T14:30:00", "tomorrow", "", "2026-13-01T00:00:00Z"] {
-            assert_eq!(parse_start(&StartInput::Instant(bad.into()), NEW_YORK, &mut errors), None, "{bad}");
+        assert!(
+            parse_start(
+                &StartInput::Instant("2026-11-23T14:30:00Z".into()),
+                NEW_YORK,
+                &mut errors
+            )
+            .is_some()
+        );
+        for bad in [
+            "2026-11-23T14:30:00",
+            "tomorrow",
+            "",
+            "2026-13-01T00:00:00Z",
+        ] {
+            assert_eq!(
+                parse_start(&StartInput::Instant(bad.into()), NEW_YORK, &mut errors),
+                None,
+                "{bad}"
+            );
         }
         assert!(errors.iter().all(|e| e.field == "starts_at"));
     }
@@ -188,8 +232,22 @@ mod tests {
     #[test]
     fn far_past_or_future_dates_are_rejected() {
         let mut errors = Vec::new();
-        assert_eq!(parse_start(&StartInput::Instant("1999-12-31T23:00:00Z".into()), Tz::UTC, &mut errors), None);
-        assert_eq!(parse_start(&StartInput::Instant("2101-01-01T10:00:00Z".into()), Tz::UTC, &mut errors), None);
+        assert_eq!(
+            parse_start(
+                &StartInput::Instant("1999-12-31T23:00:00Z".into()),
+                Tz::UTC,
+                &mut errors
+            ),
+            None
+        );
+        assert_eq!(
+            parse_start(
+                &StartInput::Instant("2101-01-01T10:00:00Z".into()),
+                Tz::UTC,
+                &mut errors
+            ),
+            None
+        );
     }
 
     #[test]
@@ -198,9 +256,15 @@ mod tests {
         assert_eq!(parse_duration(30, &mut errors), Some(30));
         assert_eq!(parse_duration(0, &mut errors), None);
         assert_eq!(parse_duration(481, &mut errors), None);
-        assert_eq!(parse_modality("telehealth", &mut errors), Some(Modality::Telehealth));
+        assert_eq!(
+            parse_modality("telehealth", &mut errors),
+            Some(Modality::Telehealth)
+        );
         assert_eq!(parse_modality("video", &mut errors), None);
-        assert_eq!(parse_status("cancelled", &mut errors), Some(AppointmentStatus::Cancelled));
+        assert_eq!(
+            parse_status("cancelled", &mut errors),
+            Some(AppointmentStatus::Cancelled)
+        );
         assert_eq!(parse_status("done", &mut errors), None);
         assert_eq!(errors.len(), 4);
     }

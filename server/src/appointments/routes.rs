@@ -1,8 +1,8 @@
 //! `/api/v1/appointments`.
 
 use app::types::{Appointment, FieldError};
-use axum::extract::{Query, State};
 use axum::extract::Path;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -21,7 +21,10 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/appointments", get(list).post(create))
-        .route("/api/v1/appointments/{id}", get(show).patch(update).delete(remove))
+        .route(
+            "/api/v1/appointments/{id}",
+            get(show).patch(update).delete(remove),
+        )
 }
 
 /// Appointment fields in JSON. On PATCH, absent fields are unchanged.
@@ -71,16 +74,24 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<Appointment>>> {
     let mut errors = Vec::new();
-    let date = query.date.as_deref().filter(|d| !d.is_empty()).and_then(|d| {
-        NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map_err(|_| errors.push(FieldError::new("date", "Use the form YYYY-MM-DD.")))
-            .ok()
-    });
-    let clinician_id = query.clinician_id.as_deref().filter(|c| !c.is_empty()).and_then(|c| {
-        c.parse()
-            .map_err(|_| errors.push(FieldError::new("clinician_id", "Not a valid id.")))
-            .ok()
-    });
+    let date = query
+        .date
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .and_then(|d| {
+            NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| errors.push(FieldError::new("date", "Use the form YYYY-MM-DD.")))
+                .ok()
+        });
+    let clinician_id = query
+        .clinician_id
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .and_then(|c| {
+            c.parse()
+                .map_err(|_| errors.push(FieldError::new("clinician_id", "Not a valid id.")))
+                .ok()
+        });
     if !errors.is_empty() {
         return Err(Error::Validation(errors));
     }
@@ -97,8 +108,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(appointment)))
 }
 
-async fn show(State(state): State<AppState>, SignedIn(user): SignedIn, Path(id): Path<String>) -> Result<Json<Appointment>> {
-    Ok(Json(service::get(&state.services, &user, parse_id(&id)?).await?))
+async fn show(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Appointment>> {
+    Ok(Json(
+        service::get(&state.services, &user, parse_id(&id)?).await?,
+    ))
 }
 
 async fn update(
@@ -108,10 +125,16 @@ async fn update(
     ApiJson(body): ApiJson<AppointmentBody>,
 ) -> Result<Json<Appointment>> {
     let id = parse_id(&id)?;
-    Ok(Json(service::update(&state.services, &user, id, body.into()).await?))
+    Ok(Json(
+        service::update(&state.services, &user, id, body.into()).await?,
+    ))
 }
 
-async fn remove(State(state): State<AppState>, SignedIn(user): SignedIn, Path(id): Path<String>) -> Result<StatusCode> {
+async fn remove(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
     service::delete(&state.services, &user, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -47,7 +47,11 @@ pub struct ListFilter {
 
 /// A user may touch an appointment if it is theirs, or if they are an admin.
 fn check_owner(user: &CurrentUser, row: &AppointmentRow) -> Result<()> {
-    if user.role == Role::Admin || row.clinician_id == user.id { Ok(()) } else { Err(Error::Forbidden) }
+    if user.role == Role::Admin || row.clinician_id == user.id {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
 }
 
 /// Resolves and checks every field of `input` over `base` (the stored appointment).
@@ -60,7 +64,14 @@ async fn resolve(
 ) -> Result<AppointmentFields> {
     let mut errors: Vec<FieldError> = Vec::new();
 
-    let clinician_id = match (input.clinician_id.as_deref().map(str::trim).filter(|s| !s.is_empty()), base) {
+    let clinician_id = match (
+        input
+            .clinician_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
+        base,
+    ) {
         (None, Some(b)) => Some(b.clinician_id),
         (None, None) if user.role == Role::Clinician => Some(user.id),
         (None, None) => {
@@ -68,26 +79,44 @@ async fn resolve(
             None
         }
         (Some(text), _) => match text.parse::<Uuid>() {
-            Ok(id) if user.role == Role::Clinician && id != user.id => return Err(Error::Forbidden),
+            Ok(id) if user.role == Role::Clinician && id != user.id => {
+                return Err(Error::Forbidden);
+            }
             Ok(id) => match store::staff_role(tx, id).await?.as_deref() {
                 Some("clinician") => Some(id),
                 _ => {
-                    errors.push(FieldError::new("clinician_id", "No such clinician in this clinic."));
+                    errors.push(FieldError::new(
+                        "clinician_id",
+                        "No such clinician in this clinic.",
+                    ));
                     None
                 }
             },
             Err(_) => {
-                errors.push(FieldError::new("clinician_id", "No such clinician in this clinic."));
+                errors.push(FieldError::new(
+                    "clinician_id",
+                    "No such clinician in this clinic.",
+                ));
                 None
             }
         },
     };
 
-    let patient_id = match (input.patient_id.as_deref().map(str::trim).filter(|s| !s.is_empty()), base) {
+    let patient_id = match (
+        input
+            .patient_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
+        base,
+    ) {
         (Some(text), _) => match text.parse::<Uuid>() {
             Ok(id) if patient_store::find(tx, id).await?.is_some() => Some(id),
             _ => {
-                errors.push(FieldError::new("patient_id", "No such patient in this clinic."));
+                errors.push(FieldError::new(
+                    "patient_id",
+                    "No such patient in this clinic.",
+                ));
                 None
             }
         },
@@ -112,11 +141,21 @@ async fn resolve(
         (Some(m), _) => model::parse_modality(m, &mut errors),
         (None, Some(b)) => model::parse_modality(&b.modality, &mut errors),
         (None, None) => {
-            errors.push(FieldError::new("modality", "Choose telehealth or in_person."));
+            errors.push(FieldError::new(
+                "modality",
+                "Choose telehealth or in_person.",
+            ));
             None
         }
     };
-    let status = match (input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()), base) {
+    let status = match (
+        input
+            .status
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty()),
+        base,
+    ) {
         (Some(s), _) => model::parse_status(s, &mut errors),
         (None, Some(b)) => model::parse_status(&b.status, &mut errors),
         (None, None) => Some(AppointmentStatus::Scheduled),
@@ -129,56 +168,83 @@ async fn resolve(
 
     // A new patient is created only when everything else is valid, so nothing half-done
     // remains after a rejected form.
-    let patient_id = match (patient_id, input.new_patient) {
-        (Some(id), _) => Some(id),
-        (None, Some(new_patient)) if errors.is_empty() => {
-            let new_patient = PatientInput {
-                name: Some(new_patient.name.unwrap_or_default()),
-                ..new_patient
-            };
-            match patients::insert_in(tx, user, new_patient).await {
-                Ok(patient) => Some(patient.id),
-                Err(Error::Validation(fields)) => {
-                    errors.extend(fields.into_iter().map(|f| FieldError::new(format!("new_patient_{}", f.field), f.message)));
-                    None
+    let patient_id =
+        match (patient_id, input.new_patient) {
+            (Some(id), _) => Some(id),
+            (None, Some(new_patient)) if errors.is_empty() => {
+                let new_patient = PatientInput {
+                    name: Some(new_patient.name.unwrap_or_default()),
+                    ..new_patient
+                };
+                match patients::insert_in(tx, user, new_patient).await {
+                    Ok(patient) => Some(patient.id),
+                    Err(Error::Validation(fields)) => {
+                        errors.extend(fields.into_iter().map(|f| {
+                            FieldError::new(format!("new_patient_{}", f.field), f.message)
+                        }));
+                        None
+                    }
+                    Err(other) => return Err(other),
                 }
-                Err(other) => return Err(other),
             }
-        }
-        (None, Some(_)) => None,
-        (None, None) => {
-            if !errors.iter().any(|e| e.field == "patient_id") {
-                errors.push(FieldError::new("patient_id", "Choose the patient."));
+            (None, Some(_)) => None,
+            (None, None) => {
+                if !errors.iter().any(|e| e.field == "patient_id") {
+                    errors.push(FieldError::new("patient_id", "Choose the patient."));
+                }
+                None
             }
-            None
-        }
-    };
+        };
 
-    match (clinician_id, patient_id, starts_at, duration, modality, status, reason) {
-        (Some(clinician_id), Some(patient_id), Some(starts_at), Some(duration_minutes), Some(modality), Some(status), Some(reason))
-            if errors.is_empty() =>
-        {
-            Ok(AppointmentFields {
-                clinician_id,
-                patient_id,
-                starts_at,
-                duration_minutes,
-                modality: modality.as_str(),
-                status: status.as_str(),
-                reason,
-            })
-        }
+    match (
+        clinician_id,
+        patient_id,
+        starts_at,
+        duration,
+        modality,
+        status,
+        reason,
+    ) {
+        (
+            Some(clinician_id),
+            Some(patient_id),
+            Some(starts_at),
+            Some(duration_minutes),
+            Some(modality),
+            Some(status),
+            Some(reason),
+        ) if errors.is_empty() => Ok(AppointmentFields {
+            clinician_id,
+            patient_id,
+            starts_at,
+            duration_minutes,
+            modality: modality.as_str(),
+            status: status.as_str(),
+            reason,
+        }),
         _ => Err(Error::Validation(errors)),
     }
 }
 
 /// Books an appointment.
-pub async fn create(services: &Services, user: &CurrentUser, input: AppointmentInput) -> Result<Appointment> {
+pub async fn create(
+    services: &Services,
+    user: &CurrentUser,
+    input: AppointmentInput,
+) -> Result<Appointment> {
     let mut tx = services.db.begin_for(user.workspace_id).await?;
     let workspace = workspaces::current(&mut tx).await?;
     let fields = resolve(&mut tx, user, &workspace, input, None).await?;
     let id = store::insert(&mut tx, user.workspace_id, &fields).await?;
-    audit::record(&mut tx, user.workspace_id, Some(user.id), "appointment.created", "appointment", Some(id)).await?;
+    audit::record(
+        &mut tx,
+        user.workspace_id,
+        Some(user.id),
+        "appointment.created",
+        "appointment",
+        Some(id),
+    )
+    .await?;
     let row = store::find(&mut tx, id).await?.ok_or(Error::NotFound)?;
     tx.commit().await?;
     tracing::info!(appointment_id = %id, "appointment created");
@@ -196,14 +262,27 @@ pub async fn get(services: &Services, user: &CurrentUser, id: Uuid) -> Result<Ap
 }
 
 /// Changes the given fields of an appointment.
-pub async fn update(services: &Services, user: &CurrentUser, id: Uuid, input: AppointmentInput) -> Result<Appointment> {
+pub async fn update(
+    services: &Services,
+    user: &CurrentUser,
+    id: Uuid,
+    input: AppointmentInput,
+) -> Result<Appointment> {
     let mut tx = services.db.begin_for(user.workspace_id).await?;
     let workspace = workspaces::current(&mut tx).await?;
     let current = store::find(&mut tx, id).await?.ok_or(Error::NotFound)?;
     check_owner(user, &current)?;
     let fields = resolve(&mut tx, user, &workspace, input, Some(&current)).await?;
     store::update(&mut tx, id, &fields).await?;
-    audit::record(&mut tx, user.workspace_id, Some(user.id), "appointment.updated", "appointment", Some(id)).await?;
+    audit::record(
+        &mut tx,
+        user.workspace_id,
+        Some(user.id),
+        "appointment.updated",
+        "appointment",
+        Some(id),
+    )
+    .await?;
     let row = store::find(&mut tx, id).await?.ok_or(Error::NotFound)?;
     tx.commit().await?;
     tracing::info!(appointment_id = %id, "appointment updated");
@@ -216,7 +295,15 @@ pub async fn delete(services: &Services, user: &CurrentUser, id: Uuid) -> Result
     let current = store::find(&mut tx, id).await?.ok_or(Error::NotFound)?;
     check_owner(user, &current)?;
     store::delete(&mut tx, id).await?;
-    audit::record(&mut tx, user.workspace_id, Some(user.id), "appointment.deleted", "appointment", Some(id)).await?;
+    audit::record(
+        &mut tx,
+        user.workspace_id,
+        Some(user.id),
+        "appointment.deleted",
+        "appointment",
+        Some(id),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(appointment_id = %id, "appointment deleted");
     Ok(())
@@ -224,7 +311,11 @@ pub async fn delete(services: &Services, user: &CurrentUser, id: Uuid) -> Result
 
 /// One local day of appointments: a clinician's own, or (admins) everyone's or one
 /// clinician's.
-pub async fn day(services: &Services, user: &CurrentUser, filter: ListFilter) -> Result<DaySchedule> {
+pub async fn day(
+    services: &Services,
+    user: &CurrentUser,
+    filter: ListFilter,
+) -> Result<DaySchedule> {
     let mut tx = services.db.begin_for(user.workspace_id).await?;
     let workspace = workspaces::current(&mut tx).await?;
     let date = filter.date.unwrap_or_else(|| workspace.today());
@@ -238,6 +329,9 @@ pub async fn day(services: &Services, user: &CurrentUser, filter: ListFilter) ->
     Ok(DaySchedule {
         date,
         time_zone: workspace.time_zone.name().to_owned(),
-        appointments: rows.into_iter().map(|r| model::to_wire(r, workspace.time_zone)).collect(),
+        appointments: rows
+            .into_iter()
+            .map(|r| model::to_wire(r, workspace.time_zone))
+            .collect(),
     })
 }

@@ -85,7 +85,11 @@ pub async fn list_between(
 }
 
 /// Inserts an appointment; returns its id.
-pub async fn insert(tx: &mut WorkspaceTx, workspace_id: Uuid, f: &AppointmentFields) -> sqlx::Result<Uuid> {
+pub async fn insert(
+    tx: &mut WorkspaceTx,
+    workspace_id: Uuid,
+    f: &AppointmentFields,
+) -> sqlx::Result<Uuid> {
     sqlx::query_scalar(
         "insert into appointment
             (workspace_id, clinician_id, patient_id, starts_at, duration_minutes, modality, status, reason)

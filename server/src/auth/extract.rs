@@ -14,14 +14,23 @@ pub struct SignedIn(pub CurrentUser);
 impl SignedIn {
     /// Refuses unless the user is an admin.
     pub fn require_admin(&self) -> Result<(), Error> {
-        if self.0.role == Role::Admin { Ok(()) } else { Err(Error::Forbidden) }
+        if self.0.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
     }
 }
 
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        super::service::current_user(&state.services, &parts.headers).await.map(SignedIn)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        super::service::current_user(&state.services, &parts.headers)
+            .await
+            .map(SignedIn)
     }
 }

@@ -33,7 +33,9 @@ pub async fn verify_password(password: String, stored: Option<String>) -> anyhow
     tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
-        let ok = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(ok && stored != DUMMY_HASH)
     })
     .await
@@ -41,8 +43,7 @@ pub async fn verify_password(password: String, stored: Option<String>) -> anyhow
 }
 
 /// A valid argon2id hash of a random string, verified against when the account is unknown.
-const DUMMY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$K2fuVbPAPdVrzrtF3vYf3LqkSpEOBUVIAfrQO0Y5+8A";
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$K2fuVbPAPdVrzrtF3vYf3LqkSpEOBUVIAfrQO0Y5+8A";
 
 #[cfg(test)]
 mod tests {
@@ -52,8 +53,16 @@ mod tests {
     async fn a_hashed_password_is_argon2id_and_verifies() {
         let hash = hash_password("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await.unwrap());
-        assert!(!verify_password("wrong horse battery".into(), Some(hash)).await.unwrap());
+        assert!(
+            verify_password("correct horse battery".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse battery".into(), Some(hash))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]

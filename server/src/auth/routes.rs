@@ -36,7 +36,10 @@ struct LoginResponse {
     expires_in: u64,
 }
 
-async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>) -> Result<impl IntoResponse> {
+async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<impl IntoResponse> {
     let services = &state.services;
     let signed_in = service::sign_in(services, &body.email, &body.password).await?;
     Ok((
@@ -51,7 +54,10 @@ async fn login(State(state): State<AppState>, ApiJson(body): ApiJson<LoginBody>)
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<impl IntoResponse> {
     service::sign_out(&state.services, &headers).await?;
-    Ok((StatusCode::NO_CONTENT, AppendHeaders([(SET_COOKIE, state.services.cookies.clear())])))
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders([(SET_COOKIE, state.services.cookies.clear())]),
+    ))
 }
 
 async fn me(SignedIn(user): SignedIn) -> Json<CurrentUser> {

@@ -58,7 +58,15 @@ pub async fn sign_in(services: &Services, email: &str, password_text: &str) -> R
         services.throttle.record_failure(&email, Instant::now());
         if let Some((user_id, workspace_id)) = ids {
             let mut tx = services.db.begin_for(workspace_id).await?;
-            audit::record(&mut tx, workspace_id, Some(user_id), "auth.sign_in_failed", "user", Some(user_id)).await?;
+            audit::record(
+                &mut tx,
+                workspace_id,
+                Some(user_id),
+                "auth.sign_in_failed",
+                "user",
+                Some(user_id),
+            )
+            .await?;
             tx.commit().await?;
         }
         tracing::info!("sign-in refused");
@@ -66,23 +74,52 @@ pub async fn sign_in(services: &Services, email: &str, password_text: &str) -> R
     };
 
     services.throttle.record_success(&email);
-    let principal = Principal { user_id, workspace_id };
+    let principal = Principal {
+        user_id,
+        workspace_id,
+    };
     let mut tx = services.db.begin_for(workspace_id).await?;
     let session_token = session::create(&mut tx, principal, services.cookies.ttl_secs).await?;
-    audit::record(&mut tx, workspace_id, Some(user_id), "auth.signed_in", "user", Some(user_id)).await?;
+    audit::record(
+        &mut tx,
+        workspace_id,
+        Some(user_id),
+        "auth.signed_in",
+        "user",
+        Some(user_id),
+    )
+    .await?;
     tx.commit().await?;
-    let access_token = services.tokens.issue(principal, chrono::Utc::now().timestamp())?;
+    let access_token = services
+        .tokens
+        .issue(principal, chrono::Utc::now().timestamp())?;
     tracing::info!(user_id = %user_id, workspace_id = %workspace_id, "signed in");
-    Ok(SignedIn { principal, session_token, access_token })
+    Ok(SignedIn {
+        principal,
+        session_token,
+        access_token,
+    })
 }
 
 /// Ends the session carried by `headers`, if there is one.
 pub async fn sign_out(services: &Services, headers: &HeaderMap) -> Result<()> {
-    let Some(token) = session::token_from_headers(headers) else { return Ok(()) };
-    let Some(principal) = session::lookup(&services.db, &token).await? else { return Ok(()) };
+    let Some(token) = session::token_from_headers(headers) else {
+        return Ok(());
+    };
+    let Some(principal) = session::lookup(&services.db, &token).await? else {
+        return Ok(());
+    };
     let mut tx = services.db.begin_for(principal.workspace_id).await?;
     session::delete(&mut tx, &token).await?;
-    audit::record(&mut tx, principal.workspace_id, Some(principal.user_id), "auth.signed_out", "user", Some(principal.user_id)).await?;
+    audit::record(
+        &mut tx,
+        principal.workspace_id,
+        Some(principal.user_id),
+        "auth.signed_out",
+        "user",
+        Some(principal.user_id),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(user_id = %principal.user_id, "signed out");
     Ok(())
@@ -97,17 +134,24 @@ pub async fn principal(services: &Services, headers: &HeaderMap) -> Result<Princ
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(Error::Unauthorized)?;
-        return services.tokens.verify(token.trim()).ok_or(Error::Unauthorized);
+        return services
+            .tokens
+            .verify(token.trim())
+            .ok_or(Error::Unauthorized);
     }
     let token = session::token_from_headers(headers).ok_or(Error::Unauthorized)?;
-    session::lookup(&services.db, &token).await?.ok_or(Error::Unauthorized)
+    session::lookup(&services.db, &token)
+        .await?
+        .ok_or(Error::Unauthorized)
 }
 
 /// The signed-in user of a request.
 pub async fn current_user(services: &Services, headers: &HeaderMap) -> Result<CurrentUser> {
     let principal = principal(services, headers).await?;
     let mut tx = services.db.begin_for(principal.workspace_id).await?;
-    let user = users::store::find(&mut tx, principal.user_id).await?.ok_or(Error::Unauthorized)?;
+    let user = users::store::find(&mut tx, principal.user_id)
+        .await?
+        .ok_or(Error::Unauthorized)?;
     tx.commit().await?;
     Ok(user)
 }

@@ -54,7 +54,11 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Stores a new session for `principal`; returns the token for the cookie.
-pub async fn create(tx: &mut WorkspaceTx, principal: Principal, ttl_secs: u64) -> sqlx::Result<String> {
+pub async fn create(
+    tx: &mut WorkspaceTx,
+    principal: Principal,
+    ttl_secs: u64,
+) -> sqlx::Result<String> {
     let token = random_token();
     let expires_at = Utc::now() + Duration::seconds(ttl_secs as i64);
     sqlx::query(
@@ -81,7 +85,10 @@ pub async fn lookup(db: &Db, token: &str) -> sqlx::Result<Option<Principal>> {
             .bind(hash_token(token))
             .fetch_optional(db.pool())
             .await?;
-    Ok(row.map(|(user_id, workspace_id)| Principal { user_id, workspace_id }))
+    Ok(row.map(|(user_id, workspace_id)| Principal {
+        user_id,
+        workspace_id,
+    }))
 }
 
 /// Deletes the session with `token` (no-op if it is gone).
@@ -101,7 +108,10 @@ mod tests {
     #[test]
     fn the_session_token_is_found_among_other_cookies() {
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_static("a=1; bedside_session=tok; b=2"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; bedside_session=tok; b=2"),
+        );
         assert_eq!(token_from_headers(&headers).as_deref(), Some("tok"));
     }
 
@@ -115,7 +125,10 @@ mod tests {
 
     #[test]
     fn cookies_are_http_only_and_secure_in_production() {
-        let policy = CookiePolicy { secure: true, ttl_secs: 60 };
+        let policy = CookiePolicy {
+            secure: true,
+            ttl_secs: 60,
+        };
         let set = policy.set("tok");
         assert!(set.contains("HttpOnly") && set.contains("Secure") && set.contains("Max-Age=60"));
         assert!(policy.clear().contains("Max-Age=0"));

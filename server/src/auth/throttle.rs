@@ -25,7 +25,11 @@ struct Entry {
 impl LoginThrottle {
     /// A throttle allowing `max_failures` failures per `window`.
     pub fn new(max_failures: u32, window: Duration) -> Self {
-        Self { max_failures, window, entries: Mutex::new(HashMap::new()) }
+        Self {
+            max_failures,
+            window,
+            entries: Mutex::new(HashMap::new()),
+        }
     }
 
     fn key(email: &str) -> Vec<u8> {
@@ -38,7 +42,11 @@ impl LoginThrottle {
         match entries.get(&Self::key(email)) {
             Some(e) if e.failures >= self.max_failures => {
                 let until = e.first_failure + self.window;
-                if now < until { Err((until - now).as_secs().max(1)) } else { Ok(()) }
+                if now < until {
+                    Err((until - now).as_secs().max(1))
+                } else {
+                    Ok(())
+                }
             }
             _ => Ok(()),
         }
@@ -52,18 +60,25 @@ impl LoginThrottle {
             let window = self.window;
             entries.retain(|_, e| now.duration_since(e.first_failure) < window);
         }
-        let entry = entries
-            .entry(Self::key(email))
-            .or_insert(Entry { failures: 0, first_failure: now });
+        let entry = entries.entry(Self::key(email)).or_insert(Entry {
+            failures: 0,
+            first_failure: now,
+        });
         if now.duration_since(entry.first_failure) >= self.window {
-            *entry = Entry { failures: 0, first_failure: now };
+            *entry = Entry {
+                failures: 0,
+                first_failure: now,
+            };
         }
         entry.failures += 1;
     }
 
     /// Forgets failures after a successful sign-in.
     pub fn record_success(&self, email: &str) {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner()).remove(&Self::key(email));
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&Self::key(email));
     }
 }
 
@@ -79,9 +94,16 @@ mod tests {
             assert!(throttle.check("A@x.test", t0).is_ok());
             throttle.record_failure("a@x.test", t0);
         }
-        assert_eq!(throttle.check("a@x.test", t0 + Duration::from_secs(10)), Err(50));
+        assert_eq!(
+            throttle.check("a@x.test", t0 + Duration::from_secs(10)),
+            Err(50)
+        );
         assert!(throttle.check("other@x.test", t0).is_ok());
-        assert!(throttle.check("a@x.test", t0 + Duration::from_secs(61)).is_ok());
+        assert!(
+            throttle
+                .check("a@x.test", t0 + Duration::from_secs(61))
+                .is_ok()
+        );
     }
 
     #[test]

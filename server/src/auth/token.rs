@@ -32,7 +32,9 @@ pub struct TokenKeys {
 
 impl std::fmt::Debug for TokenKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenKeys").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+        f.debug_struct("TokenKeys")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,7 +91,10 @@ mod tests {
     }
 
     fn principal() -> Principal {
-        Principal { user_id: Uuid::new_v4(), workspace_id: Uuid::new_v4() }
+        Principal {
+            user_id: Uuid::new_v4(),
+            workspace_id: Uuid::new_v4(),
+        }
     }
 
     #[test]
@@ -102,19 +107,29 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_another_secret_is_rejected() {
-        let token = keys("secret-one-secret-one-secret-one").issue(principal(), chrono::Utc::now().timestamp()).unwrap();
-        assert_eq!(keys("secret-two-secret-two-secret-two").verify(&token), None);
+        let token = keys("secret-one-secret-one-secret-one")
+            .issue(principal(), chrono::Utc::now().timestamp())
+            .unwrap();
+        assert_eq!(
+            keys("secret-two-secret-two-secret-two").verify(&token),
+            None
+        );
     }
 
     #[test]
     fn an_expired_token_is_rejected() {
         let keys = keys("a-test-secret-that-is-long-enough");
-        let token = keys.issue(principal(), chrono::Utc::now().timestamp() - 1000).unwrap();
+        let token = keys
+            .issue(principal(), chrono::Utc::now().timestamp() - 1000)
+            .unwrap();
         assert_eq!(keys.verify(&token), None);
     }
 
     #[test]
     fn garbage_is_rejected() {
-        assert_eq!(keys("a-test-secret-that-is-long-enough").verify("not.a.jwt"), None);
+        assert_eq!(
+            keys("a-test-secret-that-is-long-enough").verify("not.a.jwt"),
+            None
+        );
     }
 }

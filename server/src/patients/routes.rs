@@ -37,7 +37,12 @@ struct PatientBody {
 
 impl From<PatientBody> for PatientInput {
     fn from(b: PatientBody) -> Self {
-        PatientInput { name: b.name, email: b.email, phone: b.phone, date_of_birth: b.date_of_birth }
+        PatientInput {
+            name: b.name,
+            email: b.email,
+            phone: b.phone,
+            date_of_birth: b.date_of_birth,
+        }
     }
 }
 
@@ -46,7 +51,10 @@ pub fn parse_id(text: &str) -> Result<Uuid> {
     text.parse().map_err(|_| Error::NotFound)
 }
 
-async fn list(State(state): State<AppState>, SignedIn(user): SignedIn) -> Result<Json<Vec<Patient>>> {
+async fn list(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<Json<Vec<Patient>>> {
     Ok(Json(service::list(&state.services, &user).await?))
 }
 
@@ -59,8 +67,14 @@ async fn create(
     Ok((StatusCode::CREATED, Json(patient)))
 }
 
-async fn show(State(state): State<AppState>, SignedIn(user): SignedIn, Path(id): Path<String>) -> Result<Json<Patient>> {
-    Ok(Json(service::get(&state.services, &user, parse_id(&id)?).await?))
+async fn show(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Patient>> {
+    Ok(Json(
+        service::get(&state.services, &user, parse_id(&id)?).await?,
+    ))
 }
 
 async fn update(
@@ -70,5 +84,7 @@ async fn update(
     ApiJson(body): ApiJson<PatientBody>,
 ) -> Result<Json<Patient>> {
     let id = parse_id(&id)?;
-    Ok(Json(service::update(&state.services, &user, id, body.into()).await?))
+    Ok(Json(
+        service::update(&state.services, &user, id, body.into()).await?,
+    ))
 }

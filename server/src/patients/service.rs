@@ -24,7 +24,11 @@ pub struct PatientInput {
 }
 
 /// Validates `input` over `base` (the current record when updating).
-fn validate(input: PatientInput, base: Option<&Patient>, today: chrono::NaiveDate) -> Result<PatientFields> {
+fn validate(
+    input: PatientInput,
+    base: Option<&Patient>,
+    today: chrono::NaiveDate,
+) -> Result<PatientFields> {
     let mut errors = Vec::new();
     let name = match (&input.name, base) {
         (Some(name), _) => validate::required_text("name", name, 200, &mut errors),
@@ -45,7 +49,12 @@ fn validate(input: PatientInput, base: Option<&Patient>, today: chrono::NaiveDat
     };
     match (name, email, phone, date_of_birth) {
         (Some(name), Some(email), Some(phone), Some(date_of_birth)) if errors.is_empty() => {
-            Ok(PatientFields { name, email, phone, date_of_birth })
+            Ok(PatientFields {
+                name,
+                email,
+                phone,
+                date_of_birth,
+            })
         }
         _ => Err(Error::Validation(errors)),
     }
@@ -60,12 +69,24 @@ pub async fn insert_in(
     let workspace = workspaces::current(tx).await?;
     let fields = validate(input, None, workspace.today())?;
     let patient = store::insert(tx, user.workspace_id, &fields).await?;
-    audit::record(tx, user.workspace_id, Some(user.id), "patient.created", "patient", Some(patient.id)).await?;
+    audit::record(
+        tx,
+        user.workspace_id,
+        Some(user.id),
+        "patient.created",
+        "patient",
+        Some(patient.id),
+    )
+    .await?;
     Ok(patient)
 }
 
 /// Adds a patient.
-pub async fn create(services: &Services, user: &CurrentUser, input: PatientInput) -> Result<Patient> {
+pub async fn create(
+    services: &Services,
+    user: &CurrentUser,
+    input: PatientInput,
+) -> Result<Patient> {
     let mut tx = services.db.begin_for(user.workspace_id).await?;
     let patient = insert_in(&mut tx, user, input).await?;
     tx.commit().await?;
@@ -90,13 +111,28 @@ pub async fn get(services: &Services, user: &CurrentUser, id: Uuid) -> Result<Pa
 }
 
 /// Changes the given fields of a patient.
-pub async fn update(services: &Services, user: &CurrentUser, id: Uuid, input: PatientInput) -> Result<Patient> {
+pub async fn update(
+    services: &Services,
+    user: &CurrentUser,
+    id: Uuid,
+    input: PatientInput,
+) -> Result<Patient> {
     let mut tx = services.db.begin_for(user.workspace_id).await?;
     let current = store::find(&mut tx, id).await?.ok_or(Error::NotFound)?;
     let workspace = workspaces::current(&mut tx).await?;
     let fields = validate(input, Some(&current), workspace.today())?;
-    let patient = store::update(&mut tx, id, &fields).await?.ok_or(Error::NotFound)?;
-    audit::record(&mut tx, user.workspace_id, Some(user.id), "patient.updated", "patient", Some(id)).await?;
+    let patient = store::update(&mut tx, id, &fields)
+        .await?
+        .ok_or(Error::NotFound)?;
+    audit::record(
+        &mut tx,
+        user.workspace_id,
+        Some(user.id),
+        "patient.updated",
+        "patient",
+        Some(id),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(patient_id = %id, "patient updated");
     Ok(patient)

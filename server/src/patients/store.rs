@@ -18,7 +18,13 @@ struct PatientRow {
 
 impl From<PatientRow> for Patient {
     fn from(r: PatientRow) -> Self {
-        Patient { id: r.patient_id, name: r.name, email: r.email, phone: r.phone, date_of_birth: r.date_of_birth }
+        Patient {
+            id: r.patient_id,
+            name: r.name,
+            email: r.email,
+            phone: r.phone,
+            date_of_birth: r.date_of_birth,
+        }
     }
 }
 
@@ -39,25 +45,31 @@ const COLUMNS: &str = "patient_id, name, email, phone, date_of_birth";
 
 /// All patients, by name.
 pub async fn list(tx: &mut WorkspaceTx) -> sqlx::Result<Vec<Patient>> {
-    let rows: Vec<PatientRow> =
-        sqlx::query_as(&format!("select {COLUMNS} from patient order by lower(name), patient_id"))
-            .fetch_all(&mut **tx)
-            .await?;
+    let rows: Vec<PatientRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from patient order by lower(name), patient_id"
+    ))
+    .fetch_all(&mut **tx)
+    .await?;
     Ok(rows.into_iter().map(Patient::from).collect())
 }
 
 /// One patient.
 pub async fn find(tx: &mut WorkspaceTx, id: Uuid) -> sqlx::Result<Option<Patient>> {
-    let row: Option<PatientRow> =
-        sqlx::query_as(&format!("select {COLUMNS} from patient where patient_id = $1"))
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let row: Option<PatientRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from patient where patient_id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
     Ok(row.map(Patient::from))
 }
 
 /// Inserts a patient.
-pub async fn insert(tx: &mut WorkspaceTx, workspace_id: Uuid, p: &PatientFields) -> sqlx::Result<Patient> {
+pub async fn insert(
+    tx: &mut WorkspaceTx,
+    workspace_id: Uuid,
+    p: &PatientFields,
+) -> sqlx::Result<Patient> {
     let row: PatientRow = sqlx::query_as(&format!(
         "insert into patient (workspace_id, name, email, phone, date_of_birth)
          values ($1, $2, $3, $4, $5) returning {COLUMNS}"
@@ -73,7 +85,11 @@ pub async fn insert(tx: &mut WorkspaceTx, workspace_id: Uuid, p: &PatientFields)
 }
 
 /// Replaces a patient's fields.
-pub async fn update(tx: &mut WorkspaceTx, id: Uuid, p: &PatientFields) -> sqlx::Result<Option<Patient>> {
+pub async fn update(
+    tx: &mut WorkspaceTx,
+    id: Uuid,
+    p: &PatientFields,
+) -> sqlx::Result<Option<Patient>> {
     let row: Option<PatientRow> = sqlx::query_as(&format!(
         "update patient set name = $2, email = $3, phone = $4, date_of_birth = $5
          where patient_id = $1 returning {COLUMNS}"

@@ -67,9 +67,29 @@ async fn create(
     let mut tx = state.services.db.begin_for(workspace_id).await?;
     let id = store::insert(&mut tx, workspace_id, &email, &name, role, &hash)
         .await
-        .on_constraint("app_user_email_key", "email", "An account with this email already exists.")?;
-    audit::record(&mut tx, workspace_id, Some(user.0.id), "user.created", "user", Some(id)).await?;
+        .on_constraint(
+            "app_user_email_key",
+            "email",
+            "An account with this email already exists.",
+        )?;
+    audit::record(
+        &mut tx,
+        workspace_id,
+        Some(user.0.id),
+        "user.created",
+        "user",
+        Some(id),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(user_id = %id, "user created");
-    Ok((StatusCode::CREATED, Json(StaffMember { id, email, name, role })))
+    Ok((
+        StatusCode::CREATED,
+        Json(StaffMember {
+            id,
+            email,
+            name,
+            role,
+        }),
+    ))
 }

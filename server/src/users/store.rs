@@ -48,7 +48,12 @@ pub async fn list(tx: &mut WorkspaceTx) -> sqlx::Result<Vec<StaffMember>> {
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| StaffMember { id: r.user_id, role: r.role(), email: r.email, name: r.name })
+        .map(|r| StaffMember {
+            id: r.user_id,
+            role: r.role(),
+            email: r.email,
+            name: r.name,
+        })
         .collect())
 }
 

@@ -12,7 +12,9 @@ async fn demo_credentials_give_a_bearer_token_that_works_on_me_and_appointments(
     server::seed::demo(&app.owner, password).await.unwrap();
 
     // Act
-    let response = app.login(server::seed::DEMO_CLINICIAN_EMAIL, password).await;
+    let response = app
+        .login(server::seed::DEMO_CLINICIAN_EMAIL, password)
+        .await;
 
     // Assert
     assert_eq!(response.status(), StatusCode::OK);
@@ -27,7 +29,11 @@ async fn demo_credentials_give_a_bearer_token_that_works_on_me_and_appointments(
     let response = app.get("/api/v1/appointments", token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let appointments: Vec<Value> = response.json().await.unwrap();
-    assert_eq!(appointments.len(), 3, "the demo clinician has three appointments today");
+    assert_eq!(
+        appointments.len(),
+        3,
+        "the demo clinician has three appointments today"
+    );
     assert!(appointments.iter().any(|a| a["modality"] == "telehealth"));
 }
 
@@ -37,15 +43,35 @@ async fn login_sets_an_http_only_session_cookie_that_authenticates_and_sign_out_
     let user = app.clinic_with_clinician().await;
 
     let response = app.login(&user.email, &user.password).await;
-    let cookie = response.headers().get(SET_COOKIE).unwrap().to_str().unwrap().to_owned();
-    assert!(cookie.starts_with("bedside_session=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    let cookie = response
+        .headers()
+        .get(SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.starts_with("bedside_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+    );
 
     // The client's cookie store now carries the session.
-    let me = app.client.get(format!("{}/api/v1/me", app.address)).send().await.unwrap();
+    let me = app
+        .client
+        .get(format!("{}/api/v1/me", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
 
     let raw_cookie = cookie.split(';').next().unwrap().to_owned();
-    let logout = app.client.post(format!("{}/api/v1/auth/logout", app.address)).send().await.unwrap();
+    let logout = app
+        .client
+        .post(format!("{}/api/v1/auth/logout", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
 
     // Replaying the old cookie by hand fails: the session row is gone.
@@ -62,12 +88,20 @@ async fn login_sets_an_http_only_session_cookie_that_authenticates_and_sign_out_
 async fn wrong_password_and_unknown_email_both_get_401_invalid_credentials() {
     let app = spawn_app().await;
     let user = app.clinic_with_clinician().await;
-    for (email, password) in [(user.email.as_str(), "not-the-password"), ("nobody@clinic.test", "whatever-password")] {
+    for (email, password) in [
+        (user.email.as_str(), "not-the-password"),
+        ("nobody@clinic.test", "whatever-password"),
+    ] {
         let response = app.login(email, password).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "invalid_credentials");
-        assert!(body["error"]["message"].as_str().unwrap().contains("incorrect"));
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("incorrect")
+        );
     }
 }
 
@@ -76,7 +110,10 @@ async fn repeated_failures_lock_the_account_even_for_the_right_password() {
     let app = spawn_app().await;
     let user = app.clinic_with_clinician().await;
     for _ in 0..5 {
-        assert_eq!(app.login(&user.email, "wrong-password").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.login(&user.email, "wrong-password").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let response = app.login(&user.email, &user.password).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -91,9 +128,15 @@ async fn requests_without_valid_credentials_are_refused_with_401() {
     let token = app.token(&user).await;
     // Same claims, other key: a forged token.
     let forged = {
-        let keys = server::auth::token::TokenKeys::new(&"someone-elses-secret-0123456789abcdef".to_owned().into(), 900);
+        let keys = server::auth::token::TokenKeys::new(
+            &"someone-elses-secret-0123456789abcdef".to_owned().into(),
+            900,
+        );
         keys.issue(
-            server::auth::Principal { user_id: user.id, workspace_id: user.workspace_id },
+            server::auth::Principal {
+                user_id: user.id,
+                workspace_id: user.workspace_id,
+            },
             chrono::Utc::now().timestamp(),
         )
         .unwrap()
@@ -102,7 +145,10 @@ async fn requests_without_valid_credentials_are_refused_with_401() {
         let secret = app.settings.auth.jwt_secret.clone().unwrap();
         let keys = server::auth::token::TokenKeys::new(&secret, 900);
         keys.issue(
-            server::auth::Principal { user_id: user.id, workspace_id: user.workspace_id },
+            server::auth::Principal {
+                user_id: user.id,
+                workspace_id: user.workspace_id,
+            },
             chrono::Utc::now().timestamp() - 3600,
         )
         .unwrap()
@@ -125,7 +171,11 @@ async fn requests_without_valid_credentials_are_refused_with_401() {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{case}");
         assert_eq!(error_code(response).await, "unauthorized", "{case}");
     }
-    assert_eq!(app.get("/api/v1/me", &token).await.status(), StatusCode::OK, "the real token works");
+    assert_eq!(
+        app.get("/api/v1/me", &token).await.status(),
+        StatusCode::OK,
+        "the real token works"
+    );
 }
 
 #[tokio::test]
@@ -133,14 +183,30 @@ async fn malformed_login_bodies_are_rejected_clearly() {
     let app = spawn_app().await;
     let url = format!("{}/api/v1/auth/login", app.address);
     let client = reqwest::Client::new();
-    let not_json = client.post(&url).header("content-type", "application/json").body("{email:").send().await.unwrap();
+    let not_json = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{email:")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
     assert_eq!(error_code(not_json).await, "malformed_body");
     let no_type = client.post(&url).body("{}").send().await.unwrap();
     assert_eq!(no_type.status(), StatusCode::BAD_REQUEST);
-    let wrong_shape = client.post(&url).json(&json!({ "email": 5 })).send().await.unwrap();
+    let wrong_shape = client
+        .post(&url)
+        .json(&json!({ "email": 5 }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_shape.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let empty = client.post(&url).json(&json!({ "email": "", "password": "" })).send().await.unwrap();
+    let empty = client
+        .post(&url)
+        .json(&json!({ "email": "", "password": "" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = empty.json().await.unwrap();
     assert_eq!(body["error"]["fields"].as_array().unwrap().len(), 2);
@@ -162,7 +228,9 @@ async fn stored_passwords_are_argon2id_hashes() {
 #[tokio::test]
 async fn unknown_api_paths_answer_with_a_json_404() {
     let app = spawn_app().await;
-    let response = reqwest::get(format!("{}/api/v1/nothing-here", app.address)).await.unwrap();
+    let response = reqwest::get(format!("{}/api/v1/nothing-here", app.address))
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(response).await, "not_found");
 }

@@ -76,7 +76,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.database_name = Some(format!("bedside_test_{}", Uuid::new_v4().simple()));
     settings.demo.enabled = Some(false);
     adjust(&mut settings);
-    let application = Application::build(settings.clone()).await.expect("application builds");
+    let application = Application::build(settings.clone())
+        .await
+        .expect("application builds");
     let address = format!("http://127.0.0.1:{}", application.port());
     tokio::spawn(application.run_until_stopped());
     let owner = PgPoolOptions::new()
@@ -89,7 +91,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
         .cookie_store(true)
         .build()
         .unwrap();
-    TestApp { address, client, owner, settings }
+    TestApp {
+        address,
+        client,
+        owner,
+        settings,
+    }
 }
 
 impl TestApp {
@@ -119,7 +126,12 @@ impl TestApp {
         .fetch_one(&self.owner)
         .await
         .unwrap();
-        TestUser { id, workspace_id, email, password }
+        TestUser {
+            id,
+            workspace_id,
+            email,
+            password,
+        }
     }
 
     /// A workspace with one clinician.
@@ -147,7 +159,12 @@ impl TestApp {
     }
 
     /// A request with a bearer token and no cookies.
-    pub fn request(&self, method: reqwest::Method, path: &str, token: &str) -> reqwest::RequestBuilder {
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
         Client::new()
             .request(method, format!("{}{}", self.address, path))
             .bearer_auth(token)
@@ -155,27 +172,43 @@ impl TestApp {
 
     /// GET with a bearer token.
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(reqwest::Method::GET, path, token).send().await.unwrap()
+        self.request(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// POST JSON with a bearer token.
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(reqwest::Method::POST, path, token).json(body).send().await.unwrap()
+        self.request(reqwest::Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// PATCH JSON with a bearer token.
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
-        self.request(reqwest::Method::PATCH, path, token).json(body).send().await.unwrap()
+        self.request(reqwest::Method::PATCH, path, token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// DELETE with a bearer token.
     pub async fn delete(&self, path: &str, token: &str) -> Response {
-        self.request(reqwest::Method::DELETE, path, token).send().await.unwrap()
+        self.request(reqwest::Method::DELETE, path, token)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Creates a patient through the API; returns its id.
     pub async fn create_patient(&self, token: &str, name: &str) -> String {
-        let response = self.post("/api/v1/patients", token, &json!({ "name": name })).await;
+        let response = self
+            .post("/api/v1/patients", token, &json!({ "name": name }))
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.unwrap();
         body["id"].as_str().unwrap().to_owned()
@@ -199,5 +232,8 @@ impl TestApp {
 /// The `error.code` of an error response.
 pub async fn error_code(response: Response) -> String {
     let body: Value = response.json().await.unwrap();
-    body["error"]["code"].as_str().unwrap_or_default().to_owned()
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }

@@ -17,12 +17,21 @@ async fn a_clinician_adds_lists_reads_and_updates_a_patient() {
     assert_eq!(patient["email"], "ada@example.test");
     let id = patient["id"].as_str().unwrap();
 
-    let list: Vec<Value> = app.get("/api/v1/patients", &token).await.json().await.unwrap();
+    let list: Vec<Value> = app
+        .get("/api/v1/patients", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.len(), 1);
 
     // Absent fields stay, null clears.
     let updated: Value = app
-        .patch(&format!("/api/v1/patients/{id}"), &token, &json!({ "phone": null, "name": "Ada King" }))
+        .patch(
+            &format!("/api/v1/patients/{id}"),
+            &token,
+            &json!({ "phone": null, "name": "Ada King" }),
+        )
         .await
         .json()
         .await
@@ -30,7 +39,12 @@ async fn a_clinician_adds_lists_reads_and_updates_a_patient() {
     assert_eq!(updated["name"], "Ada King");
     assert_eq!(updated["phone"], Value::Null);
     assert_eq!(updated["email"], "ada@example.test");
-    let read: Value = app.get(&format!("/api/v1/patients/{id}"), &token).await.json().await.unwrap();
+    let read: Value = app
+        .get(&format!("/api/v1/patients/{id}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(read, updated);
 }
 
@@ -44,18 +58,39 @@ async fn invalid_patient_fields_get_422_with_each_field_named() {
         (json!({ "name": "  " }), "name"),
         (json!({ "name": "A", "email": "not-an-email" }), "email"),
         (json!({ "name": "A", "phone": "call me" }), "phone"),
-        (json!({ "name": "A", "date_of_birth": "2999-01-01" }), "date_of_birth"),
-        (json!({ "name": "A", "date_of_birth": "12/10/1990" }), "date_of_birth"),
+        (
+            json!({ "name": "A", "date_of_birth": "2999-01-01" }),
+            "date_of_birth",
+        ),
+        (
+            json!({ "name": "A", "date_of_birth": "12/10/1990" }),
+            "date_of_birth",
+        ),
     ];
     for (body, field) in cases {
         let response = app.post("/api/v1/patients", &token, &body).await;
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
         let error: Value = response.json().await.unwrap();
         assert_eq!(error["error"]["fields"][0]["field"], field, "{body}");
     }
-    let unknown_field = app.post("/api/v1/patients", &token, &json!({ "name": "A", "ssn": "1" })).await;
+    let unknown_field = app
+        .post(
+            "/api/v1/patients",
+            &token,
+            &json!({ "name": "A", "ssn": "1" }),
+        )
+        .await;
     assert_eq!(unknown_field.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let list: Vec<Value> = app.get("/api/v1/patients", &token).await.json().await.unwrap();
+    let list: Vec<Value> = app
+        .get("/api/v1/patients", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(list.is_empty(), "nothing was stored by rejected requests");
 }
 
@@ -70,9 +105,23 @@ async fn another_workspaces_patient_is_not_found() {
 
     let read = app.get(&format!("/api/v1/patients/{id}"), &token_b).await;
     assert_eq!(read.status(), StatusCode::NOT_FOUND);
-    let write = app.patch(&format!("/api/v1/patients/{id}"), &token_b, &json!({ "name": "Changed" })).await;
+    let write = app
+        .patch(
+            &format!("/api/v1/patients/{id}"),
+            &token_b,
+            &json!({ "name": "Changed" }),
+        )
+        .await;
     assert_eq!(write.status(), StatusCode::NOT_FOUND);
-    let list: Vec<Value> = app.get("/api/v1/patients", &token_b).await.json().await.unwrap();
+    let list: Vec<Value> = app
+        .get("/api/v1/patients", &token_b)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(list.is_empty());
-    assert_eq!(error_code(app.get("/api/v1/patients/not-a-uuid", &token_a).await).await, "not_found");
+    assert_eq!(
+        error_code(app.get("/api/v1/patients/not-a-uuid", &token_a).await).await,
+        "not_found"
+    );
 }

@@ -35,13 +35,27 @@ async fn with_workspace_a_context_a_raw_select_returns_none_of_workspace_bs_rows
     let pool = request_role_pool(&app).await;
 
     let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select set_config('bedside.workspace_id', $1, true)").bind(a.to_string()).execute(&mut *tx).await.unwrap();
-    let rows = sqlx::query("select * from patient").fetch_all(&mut *tx).await.unwrap();
+    sqlx::query("select set_config('bedside.workspace_id', $1, true)")
+        .bind(a.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let rows = sqlx::query("select * from patient")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
     let workspaces: Vec<Uuid> = rows.iter().map(|r| r.get("workspace_id")).collect();
     assert_eq!(workspaces, [a], "only workspace A's patient is visible");
-    let b_count: i64 = sqlx::query_scalar("select count(*) from patient where workspace_id = $1").bind(b).fetch_one(&mut *tx).await.unwrap();
+    let b_count: i64 = sqlx::query_scalar("select count(*) from patient where workspace_id = $1")
+        .bind(b)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
     assert_eq!(b_count, 0, "even asking for B by id finds nothing");
-    let users: i64 = sqlx::query_scalar("select count(*) from workspace").fetch_one(&mut *tx).await.unwrap();
+    let users: i64 = sqlx::query_scalar("select count(*) from workspace")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
     assert_eq!(users, 1);
     tx.rollback().await.unwrap();
 }
@@ -52,8 +66,18 @@ async fn without_a_workspace_context_the_request_role_sees_nothing() {
     let a = app.create_workspace("A").await;
     insert_patient(&app, a, "Alice A").await;
     let pool = request_role_pool(&app).await;
-    for table in ["workspace", "app_user", "patient", "appointment", "user_session", "audit_event"] {
-        let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}")).fetch_one(&pool).await.unwrap();
+    for table in [
+        "workspace",
+        "app_user",
+        "patient",
+        "appointment",
+        "user_session",
+        "audit_event",
+    ] {
+        let count: i64 = sqlx::query_scalar(&format!("select count(*) from {table}"))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(count, 0, "{table} leaks rows without a workspace context");
     }
 }
@@ -81,13 +105,27 @@ async fn the_request_role_cannot_bypass_row_level_security() {
         assert!(enabled && forced, "{table} must enable and force RLS");
     }
     let mut conn = pool.acquire().await.unwrap();
-    assert!(sqlx::query("set role postgres").execute(&mut *conn).await.is_err(), "cannot become the owner");
+    assert!(
+        sqlx::query("set role postgres")
+            .execute(&mut *conn)
+            .await
+            .is_err(),
+        "cannot become the owner"
+    );
     let mut tx = conn.begin().await.unwrap();
-    sqlx::query("set local row_security = off").execute(&mut *tx).await.unwrap();
+    sqlx::query("set local row_security = off")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     // With row_security off, a query that RLS would filter raises instead of leaking.
     let a = app.create_workspace("A").await;
     insert_patient(&app, a, "Alice A").await;
-    assert!(sqlx::query("select * from patient").fetch_all(&mut *tx).await.is_err());
+    assert!(
+        sqlx::query("select * from patient")
+            .fetch_all(&mut *tx)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
@@ -97,9 +135,19 @@ async fn writing_into_another_workspace_is_refused() {
     let b = app.create_workspace("B").await;
     let pool = request_role_pool(&app).await;
     let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select set_config('bedside.workspace_id', $1, true)").bind(a.to_string()).execute(&mut *tx).await.unwrap();
-    let result = sqlx::query("insert into patient (workspace_id, name) values ($1, 'Sneaky')").bind(b).execute(&mut *tx).await;
-    assert!(result.is_err(), "the policy's WITH CHECK refuses B's workspace id");
+    sqlx::query("select set_config('bedside.workspace_id', $1, true)")
+        .bind(a.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let result = sqlx::query("insert into patient (workspace_id, name) values ($1, 'Sneaky')")
+        .bind(b)
+        .execute(&mut *tx)
+        .await;
+    assert!(
+        result.is_err(),
+        "the policy's WITH CHECK refuses B's workspace id"
+    );
 }
 
 #[tokio::test]
@@ -109,11 +157,28 @@ async fn the_audit_trail_is_append_only() {
     app.token(&user).await; // signs in: writes an audit event
     let pool = request_role_pool(&app).await;
     let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select set_config('bedside.workspace_id', $1, true)").bind(user.workspace_id.to_string()).execute(&mut *tx).await.unwrap();
-    let count: i64 = sqlx::query_scalar("select count(*) from audit_event").fetch_one(&mut *tx).await.unwrap();
+    sqlx::query("select set_config('bedside.workspace_id', $1, true)")
+        .bind(user.workspace_id.to_string())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let count: i64 = sqlx::query_scalar("select count(*) from audit_event")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
     assert!(count >= 1);
-    assert!(sqlx::query("update audit_event set action = 'x'").execute(&mut *tx).await.is_err());
+    assert!(
+        sqlx::query("update audit_event set action = 'x'")
+            .execute(&mut *tx)
+            .await
+            .is_err()
+    );
     tx.rollback().await.unwrap();
     // Even the owner cannot rewrite history: the trigger refuses.
-    assert!(sqlx::query("delete from audit_event").execute(&app.owner).await.is_err());
+    assert!(
+        sqlx::query("delete from audit_event")
+            .execute(&app.owner)
+            .await
+            .is_err()
+    );
 }
