@@ -240,7 +240,7 @@ pub struct PortalSession {
 /// The appointment form as the portal submits it: raw strings, validated by the server.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AppointmentForm {
-    /// Existing patient's id, or empty to create `new_patient_*`.
+    /// Existing patient's id, or `new` to create `new_patient_*` (empty: none chosen).
     #[serde(default)]
     pub patient_id: String,
     /// Name of a patient to create with the appointment.

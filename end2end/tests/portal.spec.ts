@@ -34,7 +34,7 @@ test('a clinician books a video visit for a new patient and sees it on the sched
   await page.getByTestId('nav-new-appointment').click();
   await expect(page.getByRole('heading', { name: 'New appointment' })).toBeVisible();
   await hydrated(page);
-  await page.getByTestId('patient-select').selectOption('');
+  await page.getByTestId('patient-select').selectOption('new');
   await page.getByLabel('Full name').fill('Quinn Harper');
   await page.getByLabel('Mobile phone').fill('+1 555 010 7788');
   await page.getByLabel('Time').fill('16:45');
@@ -66,7 +66,10 @@ test('a booking with a missing patient name explains what to fix', async ({ page
   await expect(page.getByTestId('schedule')).toBeVisible();
   await page.goto('/appointments/new');
   await hydrated(page);
-  await page.getByTestId('patient-select').selectOption('');
+  await page.getByTestId('save-appointment').click();
+  await expect(page.getByText('Choose the patient.')).toBeVisible();
+
+  await page.getByTestId('patient-select').selectOption('new');
   await page.getByTestId('save-appointment').click();
 
   await expect(page.getByTestId('form-error')).toContainText('correct the highlighted fields');

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use app::error::AppError;
+use app::pages::appointment::NEW_PATIENT;
 use app::ports::PortalBackend;
 use app::types::{
     Appointment, AppointmentForm, CurrentUser, DaySchedule, Patient, PatientForm, PortalSession,
@@ -124,8 +125,9 @@ impl PortalBackend for Portal {
         id: Option<Uuid>,
         form: AppointmentForm,
     ) -> Result<Appointment, AppError> {
-        let patient_id = Some(form.patient_id).filter(|p| !p.trim().is_empty());
-        let new_patient = patient_id.is_none().then(|| PatientInput {
+        let creates_patient = form.patient_id.trim() == NEW_PATIENT;
+        let patient_id = Some(form.patient_id).filter(|p| !p.trim().is_empty() && !creates_patient);
+        let new_patient = creates_patient.then(|| PatientInput {
             name: Some(form.new_patient_name),
             email: optional(form.new_patient_email),
             phone: optional(form.new_patient_phone),

@@ -10,6 +10,9 @@ use crate::error::AppError;
 use crate::layout::SessionResource;
 use crate::types::{Appointment, AppointmentStatus, Modality, Patient, Role, StaffMember};
 
+/// The patient-select value that creates a patient with the appointment.
+pub const NEW_PATIENT: &str = "new";
+
 /// Everything the editor needs before it can render.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct EditorData {
@@ -116,6 +119,7 @@ fn AppointmentEditor(data: EditorData) -> impl IntoView {
         .as_ref()
         .map(|a| a.patient_id.to_string())
         .unwrap_or_default();
+    let no_selection = selected_patient.is_empty() && !data.patients.is_empty();
     let selected_clinician = existing
         .as_ref()
         .map(|a| a.clinician_id.to_string())
@@ -169,9 +173,10 @@ fn AppointmentEditor(data: EditorData) -> impl IntoView {
                 <fieldset class="field">
                     <legend>"Patient"</legend>
                     <select name="form[patient_id]" data-testid="patient-select" aria-label="Patient"
-                        on:change=move |ev| creating_patient.set(event_target_value(&ev).is_empty())>
-                        <option value="" selected=move || creating_patient.get()>"+ New patient"</option>
+                        on:change=move |ev| creating_patient.set(event_target_value(&ev) == NEW_PATIENT)>
+                        <option value="" disabled=true selected=no_selection>"Choose a patient…"</option>
                         {patient_options}
+                        <option value=NEW_PATIENT selected=move || creating_patient.get()>"+ New patient"</option>
                     </select>
                     {field_error("patient_id")}
                     <Show when=move || creating_patient.get()>
