@@ -9,7 +9,8 @@ pub const MIN_PASSWORD_LEN: usize = 12;
 
 fn hasher() -> Argon2<'static> {
     // OWASP's argon2id recommendation: 19 MiB, 2 iterations, 1 lane.
-    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid");
+    // invariant: constant parameters within argon2's documented bounds; never input.
+    let params = Params::new(19 * 1024, 2, 1, None).expect("constant argon2 parameters are valid"); // invariant
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 

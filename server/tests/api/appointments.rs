@@ -18,19 +18,13 @@ async fn a_booked_appointment_is_listed_on_its_local_day_with_local_times() {
     assert_eq!(booked["clinician_id"], clinician.id.to_string());
 
     let day: Vec<Value> = app
-        .get("/api/v1/appointments?date=2026-11-23", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/appointments?date=2026-11-23", &token)
+        .await;
     assert_eq!(day.len(), 1);
     assert_eq!(day[0]["patient_name"], "Pat Example");
     let other_day: Vec<Value> = app
-        .get("/api/v1/appointments?date=2026-11-24", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/appointments?date=2026-11-24", &token)
+        .await;
     assert!(other_day.is_empty());
     let bad_day = app.get("/api/v1/appointments?date=tomorrow", &token).await;
     assert_eq!(bad_day.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -46,15 +40,12 @@ async fn the_owner_updates_and_deletes_an_appointment() {
     let path = format!("/api/v1/appointments/{}", booked["id"].as_str().unwrap());
 
     let updated: Value = app
-        .patch(
+        .patch_json(
             &path,
             &token,
             &json!({ "status": "cancelled", "modality": "in_person" }),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(updated["status"], "cancelled");
     assert_eq!(updated["modality"], "in_person");
     assert_eq!(
@@ -114,11 +105,8 @@ async fn another_clinician_of_the_same_workspace_gets_403_and_an_admin_gets_thro
         StatusCode::FORBIDDEN
     );
     let colleague_day: Vec<Value> = app
-        .get("/api/v1/appointments?date=2026-11-23", &colleague_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/appointments?date=2026-11-23", &colleague_token)
+        .await;
     assert!(
         colleague_day.is_empty(),
         "a clinician's list holds only their own appointments"
@@ -136,22 +124,16 @@ async fn another_clinician_of_the_same_workspace_gets_403_and_an_admin_gets_thro
 
     assert_eq!(app.get(&path, &admin_token).await.status(), StatusCode::OK);
     let admin_day: Vec<Value> = app
-        .get("/api/v1/appointments?date=2026-11-23", &admin_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/appointments?date=2026-11-23", &admin_token)
+        .await;
     assert_eq!(admin_day.len(), 1);
     let moved: Value = app
-        .patch(
+        .patch_json(
             &path,
             &admin_token,
             &json!({ "clinician_id": colleague.id }),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(moved["clinician_id"], colleague.id.to_string());
     for nobody in [json!(uuid::Uuid::new_v4()), json!(admin.id), json!("x")] {
         let response = app
@@ -283,10 +265,7 @@ async fn invalid_appointment_fields_get_422_with_field_errors() {
         .collect();
     assert_eq!(fields, ["starts_at", "modality", "patient_id"]);
     let day: Vec<Value> = app
-        .get("/api/v1/appointments?date=2026-11-23", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/api/v1/appointments?date=2026-11-23", &token)
+        .await;
     assert!(day.is_empty(), "rejected requests stored nothing");
 }

@@ -22,7 +22,7 @@ async fn demo_credentials_give_a_bearer_token_that_works_on_me_and_appointments(
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
     let token = body["access_token"].as_str().unwrap();
-    let me: Value = app.get("/api/v1/me", token).await.json().await.unwrap();
+    let me: Value = app.get_json("/api/v1/me", token).await;
     assert_eq!(me["email"], server::seed::DEMO_CLINICIAN_EMAIL);
     assert_eq!(me["role"], "clinician");
     assert!(me["workspace_id"].is_string() && me["id"].is_string() && me["name"].is_string());
@@ -233,4 +233,32 @@ async fn unknown_api_paths_answer_with_a_json_404() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(response).await, "not_found");
+}
+
+#[tokio::test]
+async fn an_expired_session_cookie_is_refused() {
+    let app = spawn_app().await;
+    let user = app.clinic_with_clinician().await;
+    assert_eq!(
+        app.login(&user.email, &user.password).await.status(),
+        StatusCode::OK
+    );
+    let me = format!("{}/api/v1/me", app.address);
+    assert_eq!(
+        app.client.get(&me).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    sqlx::query(
+        "update user_session set expires_at = now() - interval '1 second' where user_id = $1",
+    )
+    .bind(user.id)
+    .execute(&app.owner)
+    .await
+    .unwrap();
+
+    assert_eq!(
+        app.client.get(&me).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
 }

@@ -178,6 +178,24 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GET with a bearer token, expecting a JSON body.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        self.get(path, token)
+            .await
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
+    /// PATCH with a bearer token, expecting a JSON body.
+    pub async fn patch_json(&self, path: &str, token: &str, body: &Value) -> Value {
+        self.patch(path, token, body)
+            .await
+            .json()
+            .await
+            .expect("a JSON body")
+    }
+
     /// POST JSON with a bearer token.
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
         self.request(reqwest::Method::POST, path, token)

@@ -17,34 +17,23 @@ async fn a_clinician_adds_lists_reads_and_updates_a_patient() {
     assert_eq!(patient["email"], "ada@example.test");
     let id = patient["id"].as_str().unwrap();
 
-    let list: Vec<Value> = app
-        .get("/api/v1/patients", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json("/api/v1/patients", &token).await;
     assert_eq!(list.len(), 1);
 
     // Absent fields stay, null clears.
     let updated: Value = app
-        .patch(
+        .patch_json(
             &format!("/api/v1/patients/{id}"),
             &token,
             &json!({ "phone": null, "name": "Ada King" }),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(updated["name"], "Ada King");
     assert_eq!(updated["phone"], Value::Null);
     assert_eq!(updated["email"], "ada@example.test");
     let read: Value = app
-        .get(&format!("/api/v1/patients/{id}"), &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/patients/{id}"), &token)
+        .await;
     assert_eq!(read, updated);
 }
 
@@ -85,12 +74,7 @@ async fn invalid_patient_fields_get_422_with_each_field_named() {
         )
         .await;
     assert_eq!(unknown_field.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let list: Vec<Value> = app
-        .get("/api/v1/patients", &token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json("/api/v1/patients", &token).await;
     assert!(list.is_empty(), "nothing was stored by rejected requests");
 }
 
@@ -113,12 +97,7 @@ async fn another_workspaces_patient_is_not_found() {
         )
         .await;
     assert_eq!(write.status(), StatusCode::NOT_FOUND);
-    let list: Vec<Value> = app
-        .get("/api/v1/patients", &token_b)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json("/api/v1/patients", &token_b).await;
     assert!(list.is_empty());
     assert_eq!(
         error_code(app.get("/api/v1/patients/not-a-uuid", &token_a).await).await,

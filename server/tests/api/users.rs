@@ -24,7 +24,7 @@ async fn an_admin_creates_a_clinician_who_can_then_sign_in() {
             .status(),
         StatusCode::OK
     );
-    let staff: Vec<Value> = app.get("/api/v1/users", &token).await.json().await.unwrap();
+    let staff: Vec<Value> = app.get_json("/api/v1/users", &token).await;
     assert_eq!(staff.len(), 2);
 }
 
