@@ -46,6 +46,24 @@ pub struct Settings {
     /// Demo workspace seeding.
     #[serde(default)]
     pub demo: DemoSettings,
+    /// LiveKit API credentials (media signaling and room service).
+    #[serde(default)]
+    pub livekit: LiveKitSettings,
+}
+
+/// LiveKit API key and secret: access tokens for `/rtc` are HS256 JWTs signed with the
+/// secret and issued by (`iss`) the key, so any LiveKit SDK or tool can mint them.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LiveKitSettings {
+    /// `LIVEKIT_API_KEY`.
+    #[serde(default)]
+    pub api_key: Option<String>,
+    /// `LIVEKIT_API_SECRET`.
+    #[serde(default)]
+    pub api_secret: Option<SecretString>,
+    /// Set when dev generated the pair (it is then printed at startup).
+    #[serde(skip)]
+    pub generated: bool,
 }
 
 /// PostgreSQL connection settings.
@@ -140,6 +158,12 @@ impl Settings {
         if let Some(v) = var("BEDSIDE_DEMO_DATA") {
             self.demo.enabled = Some(matches!(v.as_str(), "1" | "true" | "yes" | "on"));
         }
+        if let Some(v) = var("LIVEKIT_API_KEY") {
+            self.livekit.api_key = Some(v);
+        }
+        if let Some(v) = var("LIVEKIT_API_SECRET") {
+            self.livekit.api_secret = Some(v.into());
+        }
         if let Some(v) = var("BEDSIDE_DEMO_PASSWORD") {
             self.demo.password = Some(v.into());
         }
@@ -163,6 +187,14 @@ impl Settings {
                 if secret.len() < 32 || secret.starts_with(DEV_SECRET_PREFIX) {
                     bail!("BEDSIDE_JWT_SECRET must be 32+ random characters, not a dev secret");
                 }
+                let (Some(key), Some(secret)) = (&self.livekit.api_key, &self.livekit.api_secret)
+                else {
+                    bail!("production needs LIVEKIT_API_KEY and LIVEKIT_API_SECRET");
+                };
+                let secret = secret.expose_secret();
+                if key.is_empty() || secret.len() < 32 || secret.starts_with(DEV_SECRET_PREFIX) {
+                    bail!("LIVEKIT_API_SECRET must be 32+ random characters, not a dev secret");
+                }
             }
             Environment::Dev => {
                 if self.demo.enabled.is_none() {
@@ -170,6 +202,17 @@ impl Settings {
                 }
                 if self.auth.jwt_secret.is_none() {
                     self.auth.jwt_secret = Some(dev_secret(&self.data_dir, "jwt_secret")?.into());
+                }
+                if self.livekit.api_key.is_none() || self.livekit.api_secret.is_none() {
+                    let key = dev_secret(&self.data_dir, "livekit_api_key")?;
+                    // Keys are short public identifiers; keep the generated one readable.
+                    let suffix: String =
+                        key.chars().skip(DEV_SECRET_PREFIX.len()).take(10).collect();
+                    let key = format!("APIdev{suffix}");
+                    self.livekit.api_key = Some(key);
+                    self.livekit.api_secret =
+                        Some(dev_secret(&self.data_dir, "livekit_api_secret")?.into());
+                    self.livekit.generated = true;
                 }
             }
         }
@@ -309,11 +352,28 @@ mod tests {
             .apply_env(|k| match k {
                 "BEDSIDE_ENV" => Some("production".into()),
                 "BEDSIDE_JWT_SECRET" => Some("a".repeat(48)),
+                "LIVEKIT_API_KEY" => Some("APIclinic".into()),
+                "LIVEKIT_API_SECRET" => Some("s".repeat(40)),
                 _ => None,
             })
             .unwrap();
         settings.finish().unwrap();
         assert!(!settings.demo_enabled());
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_livekit_credentials() {
+        let mut settings = base();
+        settings
+            .apply_env(|k| match k {
+                "BEDSIDE_ENV" => Some("production".into()),
+                "BEDSIDE_JWT_SECRET" => Some("a".repeat(48)),
+                "LIVEKIT_API_KEY" => Some("APIclinic".into()),
+                _ => None,
+            })
+            .unwrap();
+        let error = settings.finish().unwrap_err().to_string();
+        assert!(error.contains("LIVEKIT"), "{error}");
     }
 
     #[test]
@@ -336,6 +396,16 @@ mod tests {
         assert!(secret(&first).starts_with(DEV_SECRET_PREFIX));
         assert_eq!(secret(&first), secret(&second));
         assert!(first.demo_enabled());
+        assert!(first.livekit.generated);
+        assert_eq!(first.livekit.api_key, second.livekit.api_key);
+        assert!(
+            first
+                .livekit
+                .api_key
+                .as_deref()
+                .unwrap()
+                .starts_with("APIdev")
+        );
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -12,6 +12,8 @@
 //!   routes).
 //! - [`portal`]: the portal's backend port, implemented with the same services.
 //! - [`audit`]: the append-only audit trail; [`telemetry`]: PHI-free request logging.
+//! - [`rtc`]: the LiveKit-compatible signaling surface (token verification and
+//!   `/rtc/validate` so far; the embedded SFU grows here).
 //! - [`seed`]: demo data for `dev`.
 
 pub mod appointments;
@@ -23,6 +25,7 @@ pub mod error;
 pub mod json;
 pub mod patients;
 pub mod portal;
+pub mod rtc;
 pub mod seed;
 pub mod startup;
 pub mod state;

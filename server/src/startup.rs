@@ -9,6 +9,7 @@ use axum::Router;
 use axum::routing::{any, get};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
 use crate::config::{DEV_DEMO_PASSWORD, Settings};
@@ -16,7 +17,7 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::portal::Portal;
 use crate::state::{AppState, Services};
-use crate::{appointments, auth, patients, seed, telemetry, users};
+use crate::{appointments, auth, patients, rtc, seed, telemetry, users};
 
 /// A bound, ready-to-serve application.
 pub struct Application {
@@ -49,8 +50,8 @@ impl Application {
             leptos_options,
             services,
         });
-        if settings.demo_enabled() {
-            print_demo_banner(&settings, listener.local_addr()?);
+        if settings.demo_enabled() || settings.livekit.generated {
+            print_dev_banner(&settings, listener.local_addr()?);
         }
         Ok(Self { listener, router })
     }
@@ -81,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes::router())
         .merge(patients::routes::router())
         .merge(appointments::routes::router())
+        .merge(rtc::router())
         .route("/api/v1/{*rest}", any(|| async { Error::NotFound }))
         .route("/health", get(|| async { "ok" }))
         .leptos_routes_with_context(
@@ -94,18 +96,35 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn print_demo_banner(settings: &Settings, addr: std::net::SocketAddr) {
+fn print_dev_banner(settings: &Settings, addr: std::net::SocketAddr) {
     // Printed once to the console, not logged. An explicitly configured password is never
     // echoed; only the documented dev-only default is.
     let password = match &settings.demo.password {
         None => DEV_DEMO_PASSWORD,
         Some(_) => "(the value of BEDSIDE_DEMO_PASSWORD)",
     };
-    println!(
-        "\n  Bedside is running at http://{addr}\n  Demo sign-in (dev only):\n    clinician: {}\n    admin:     {}\n    password:  {password}\n",
-        seed::DEMO_CLINICIAN_EMAIL,
-        seed::DEMO_ADMIN_EMAIL,
-    );
+    println!("\n  Bedside is running at http://{addr}");
+    if settings.demo_enabled() {
+        println!(
+            "  Demo sign-in (dev only):\n    clinician: {}\n    admin:     {}\n    password:  {password}",
+            seed::DEMO_CLINICIAN_EMAIL,
+            seed::DEMO_ADMIN_EMAIL,
+        );
+    }
+    if settings.livekit.generated {
+        // Generated dev-only credentials, so LiveKit SDKs and tools can mint tokens.
+        let secret = settings
+            .livekit
+            .api_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned())
+            .unwrap_or_default();
+        println!(
+            "  LiveKit (dev only, generated): ws://{addr}/rtc\n    LIVEKIT_API_KEY={}\n    LIVEKIT_API_SECRET={secret}",
+            settings.livekit.api_key.as_deref().unwrap_or_default()
+        );
+    }
+    println!();
 }
 
 async fn shutdown_signal() {

@@ -11,6 +11,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::auth::token::TokenKeys;
 use crate::config::{Environment, Settings};
 use crate::db::Db;
+use crate::rtc::grants::LiveKitKeys;
 
 /// Long-lived services, built once at startup.
 #[derive(Debug)]
@@ -23,6 +24,8 @@ pub struct Services {
     pub throttle: LoginThrottle,
     /// Session cookie attributes.
     pub cookies: CookiePolicy,
+    /// LiveKit access-token verification (media signaling).
+    pub livekit: LiveKitKeys,
 }
 
 impl Services {
@@ -33,7 +36,13 @@ impl Services {
             .jwt_secret
             .as_ref()
             .ok_or_else(|| anyhow::anyhow!("no JWT secret configured"))?;
+        let (Some(api_key), Some(api_secret)) =
+            (&settings.livekit.api_key, &settings.livekit.api_secret)
+        else {
+            anyhow::bail!("no LiveKit API key/secret configured");
+        };
         Ok(Self {
+            livekit: LiveKitKeys::new(api_key, api_secret),
             db,
             tokens: TokenKeys::new(secret, settings.auth.access_token_ttl_secs),
             throttle: LoginThrottle::new(

@@ -7,4 +7,5 @@ mod helpers;
 mod logs;
 mod patients;
 mod rls;
+mod rtc;
 mod users;
