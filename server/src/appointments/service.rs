@@ -45,6 +45,11 @@ pub struct ListFilter {
     pub clinician_id: Option<Uuid>,
 }
 
+/// The trimmed text of an optional field, `None` when absent or blank.
+fn non_blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
 /// A user may touch an appointment if it is theirs, or if they are an admin.
 fn check_owner(user: &CurrentUser, row: &AppointmentRow) -> Result<()> {
     if user.role == Role::Admin || row.clinician_id == user.id {
@@ -64,14 +69,7 @@ async fn resolve(
 ) -> Result<AppointmentFields> {
     let mut errors: Vec<FieldError> = Vec::new();
 
-    let clinician_id = match (
-        input
-            .clinician_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty()),
-        base,
-    ) {
+    let clinician_id = match (non_blank(&input.clinician_id), base) {
         (None, Some(b)) => Some(b.clinician_id),
         (None, None) if user.role == Role::Clinician => Some(user.id),
         (None, None) => {
@@ -102,14 +100,7 @@ async fn resolve(
         },
     };
 
-    let patient_id = match (
-        input
-            .patient_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty()),
-        base,
-    ) {
+    let patient_id = match (non_blank(&input.patient_id), base) {
         (Some(text), _) => match text.parse::<Uuid>() {
             Ok(id) if patient_store::find(tx, id).await?.is_some() => Some(id),
             _ => {
@@ -148,14 +139,7 @@ async fn resolve(
             None
         }
     };
-    let status = match (
-        input
-            .status
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty()),
-        base,
-    ) {
+    let status = match (non_blank(&input.status), base) {
         (Some(s), _) => model::parse_status(s, &mut errors),
         (None, Some(b)) => model::parse_status(&b.status, &mut errors),
         (None, None) => Some(AppointmentStatus::Scheduled),

@@ -47,27 +47,5 @@ pub async fn verify_password(password: String, stored: Option<String>) -> anyhow
 const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$K2fuVbPAPdVrzrtF3vYf3LqkSpEOBUVIAfrQO0Y5+8A";
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_hashed_password_is_argon2id_and_verifies() {
-        let hash = hash_password("correct horse battery".into()).await.unwrap();
-        assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(
-            verify_password("correct horse battery".into(), Some(hash.clone()))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !verify_password("wrong horse battery".into(), Some(hash))
-                .await
-                .unwrap()
-        );
-    }
-
-    #[tokio::test]
-    async fn an_unknown_account_never_verifies() {
-        assert!(!verify_password("anything".into(), None).await.unwrap());
-    }
-}
+#[path = "password_test.rs"]
+mod tests;
