@@ -7,71 +7,65 @@ fn base() -> Settings {
     table.try_into().unwrap()
 }
 
+/// Production settings from `vars` (name, value) on top of `BEDSIDE_ENV=production`,
+/// after `finish()`.
+fn production(vars: &[(&str, String)]) -> anyhow::Result<Settings> {
+    let mut settings = base();
+    settings.apply_env(|key| match key {
+        "BEDSIDE_ENV" => Some("production".into()),
+        _ => vars.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()),
+    })?;
+    settings.finish()?;
+    Ok(settings)
+}
+
+fn real_secrets() -> Vec<(&'static str, String)> {
+    vec![
+        ("BEDSIDE_JWT_SECRET", "a".repeat(48)),
+        ("LIVEKIT_API_KEY", "APIclinic".into()),
+        ("LIVEKIT_API_SECRET", "s".repeat(40)),
+    ]
+}
+
+fn without(mut vars: Vec<(&'static str, String)>, name: &str) -> Vec<(&'static str, String)> {
+    vars.retain(|(k, _)| *k != name);
+    vars
+}
+
 #[test]
 fn production_refuses_to_start_without_a_jwt_secret() {
-    let mut settings = base();
-    settings
-        .apply_env(|k| (k == "BEDSIDE_ENV").then(|| "production".into()))
-        .unwrap();
-    assert!(settings.finish().is_err());
+    assert!(production(&without(real_secrets(), "BEDSIDE_JWT_SECRET")).is_err());
 }
 
 #[test]
 fn production_refuses_a_generated_dev_secret() {
-    let mut settings = base();
-    settings
-        .apply_env(|k| match k {
-            "BEDSIDE_ENV" => Some("production".into()),
-            "BEDSIDE_JWT_SECRET" => Some(format!("{DEV_SECRET_PREFIX}{}", "x".repeat(40))),
-            _ => None,
-        })
-        .unwrap();
-    assert!(settings.finish().is_err());
+    let mut vars = without(real_secrets(), "BEDSIDE_JWT_SECRET");
+    vars.push((
+        "BEDSIDE_JWT_SECRET",
+        format!("{DEV_SECRET_PREFIX}{}", "x".repeat(40)),
+    ));
+    assert!(production(&vars).is_err());
 }
 
 #[test]
 fn production_refuses_demo_data() {
-    let mut settings = base();
-    settings
-        .apply_env(|k| match k {
-            "BEDSIDE_ENV" => Some("production".into()),
-            "BEDSIDE_JWT_SECRET" => Some("a".repeat(48)),
-            "BEDSIDE_DEMO_DATA" => Some("true".into()),
-            _ => None,
-        })
-        .unwrap();
-    let error = settings.finish().unwrap_err().to_string();
+    let mut vars = real_secrets();
+    vars.push(("BEDSIDE_DEMO_DATA", "true".into()));
+    let error = production(&vars).unwrap_err().to_string();
     assert!(error.contains("demo"), "{error}");
 }
 
 #[test]
-fn production_starts_with_a_real_secret_and_no_demo_data() {
-    let mut settings = base();
-    settings
-        .apply_env(|k| match k {
-            "BEDSIDE_ENV" => Some("production".into()),
-            "BEDSIDE_JWT_SECRET" => Some("a".repeat(48)),
-            "LIVEKIT_API_KEY" => Some("APIclinic".into()),
-            "LIVEKIT_API_SECRET" => Some("s".repeat(40)),
-            _ => None,
-        })
-        .unwrap();
-    settings.finish().unwrap();
+fn production_starts_with_real_secrets_and_no_demo_data() {
+    let settings = production(&real_secrets()).unwrap();
     assert!(!settings.demo_enabled());
 }
 
 #[test]
 fn production_refuses_to_start_without_livekit_credentials() {
-    let mut settings = base();
-    settings
-        .apply_env(|k| match k {
-            "BEDSIDE_ENV" => Some("production".into()),
-            "BEDSIDE_JWT_SECRET" => Some("a".repeat(48)),
-            "LIVEKIT_API_KEY" => Some("APIclinic".into()),
-            _ => None,
-        })
-        .unwrap();
-    let error = settings.finish().unwrap_err().to_string();
+    let error = production(&without(real_secrets(), "LIVEKIT_API_SECRET"))
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("LIVEKIT"), "{error}");
 }
 
