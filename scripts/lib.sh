@@ -78,3 +78,15 @@ db_answers() {
   url="${url%/*}/postgres"
   psql "$url" -tAc 'select 1' >/dev/null 2>&1
 }
+
+# The URL of database $2 on the server of URL $1, through its Unix socket: inside a
+# loopback-only network namespace the host's 127.0.0.1 is out of reach, the socket is not.
+socket_url() {
+  local url="$1" db="$2" port dir
+  port="$(printf '%s' "$url" | sed -nE 's#.*:([0-9]+)/[^/]*$#\1#p')"
+  port="${port:-5432}"
+  for dir in /var/run/postgresql /tmp; do
+    if [ -S "$dir/.s.PGSQL.$port" ]; then printf 'postgres://postgres@/%s?host=%s&port=%s' "$db" "$dir" "$port"; return; fi
+  done
+  echo "no PostgreSQL socket for port $port" >&2; return 1
+}

@@ -49,6 +49,37 @@ pub struct Settings {
     /// LiveKit API credentials (media signaling and room service).
     #[serde(default)]
     pub livekit: LiveKitSettings,
+    /// The embedded SFU's media transport.
+    pub rtc: RtcSettings,
+}
+
+/// The embedded SFU's UDP port and the address it advertises to clients.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RtcSettings {
+    /// UDP port shared by every peer (`BEDSIDE_RTC_UDP_PORT`; 0 picks a free one).
+    pub udp_port: u16,
+    /// Address the UDP socket binds (`BEDSIDE_RTC_BIND_IP`).
+    pub bind_ip: std::net::IpAddr,
+    /// Address put in the host ICE candidate, reachable by clients
+    /// (`BEDSIDE_RTC_PUBLIC_IP`).
+    pub public_ip: std::net::IpAddr,
+    /// Seconds an empty room stays open.
+    pub empty_room_timeout_secs: u64,
+    /// Seconds media may take to connect, or stay disconnected, before the participant
+    /// is dropped.
+    pub ice_timeout_secs: u64,
+}
+
+impl RtcSettings {
+    /// The SFU driver's settings.
+    pub fn sfu(&self) -> crate::sfu::SfuSettings {
+        crate::sfu::SfuSettings {
+            udp_bind: SocketAddr::new(self.bind_ip, self.udp_port),
+            public_ip: self.public_ip,
+            empty_room_timeout: std::time::Duration::from_secs(self.empty_room_timeout_secs),
+            ice_timeout: std::time::Duration::from_secs(self.ice_timeout_secs),
+        }
+    }
 }
 
 /// LiveKit API key and secret: access tokens for `/rtc` are HS256 JWTs signed with the
@@ -163,6 +194,15 @@ impl Settings {
         }
         if let Some(v) = var("LIVEKIT_API_SECRET") {
             self.livekit.api_secret = Some(v.into());
+        }
+        if let Some(v) = var("BEDSIDE_RTC_UDP_PORT") {
+            self.rtc.udp_port = v.parse().context("BEDSIDE_RTC_UDP_PORT must be a port")?;
+        }
+        if let Some(v) = var("BEDSIDE_RTC_BIND_IP") {
+            self.rtc.bind_ip = v.parse().context("BEDSIDE_RTC_BIND_IP must be an IP")?;
+        }
+        if let Some(v) = var("BEDSIDE_RTC_PUBLIC_IP") {
+            self.rtc.public_ip = v.parse().context("BEDSIDE_RTC_PUBLIC_IP must be an IP")?;
         }
         if let Some(v) = var("BEDSIDE_DEMO_PASSWORD") {
             self.demo.password = Some(v.into());

@@ -12,8 +12,8 @@
 //!   routes).
 //! - [`portal`]: the portal's backend port, implemented with the same services.
 //! - [`audit`]: the append-only audit trail; [`telemetry`]: PHI-free request logging.
-//! - [`rtc`]: the LiveKit-compatible signaling surface (token verification and
-//!   `/rtc/validate` so far; the embedded SFU grows here).
+//! - [`rtc`]: the LiveKit-compatible signaling surface (`/rtc`, `/rtc/v1`, validate).
+//! - [`sfu`]: the embedded selective forwarding unit (sans-IO core + tokio driver).
 //! - [`seed`]: demo data for `dev`.
 
 pub mod appointments;
@@ -27,6 +27,7 @@ pub mod patients;
 pub mod portal;
 pub mod rtc;
 pub mod seed;
+pub mod sfu;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

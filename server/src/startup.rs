@@ -17,6 +17,9 @@ use crate::db::Db;
 use crate::error::Error;
 use crate::portal::Portal;
 use crate::state::{AppState, Services};
+use crate::rtc::RtcState;
+use crate::rtc::grants::LiveKitKeys;
+use crate::sfu::SfuHandle;
 use crate::{appointments, auth, patients, rtc, seed, telemetry, users};
 
 /// A bound, ready-to-serve application.
@@ -46,9 +49,15 @@ impl Application {
             .context("reading Leptos site options")?
             .leptos_options;
         leptos_options.site_addr = listener.local_addr()?;
+        let sfu = SfuHandle::start(&settings.rtc.sfu()).await?;
+        let rtc = RtcState {
+            keys: services.livekit.clone(),
+            sfu,
+        };
         let router = router(AppState {
             leptos_options,
             services,
+            rtc,
         });
         if settings.demo_enabled() || settings.livekit.generated {
             print_dev_banner(&settings, listener.local_addr()?);
@@ -70,6 +79,33 @@ impl Application {
     }
 }
 
+/// Runs only the SFU and its signaling (`server sfu`): a dedicated media host that needs
+/// no database, for the same LiveKit clients and tokens.
+pub async fn run_sfu_only(settings: Settings) -> anyhow::Result<()> {
+    let (Some(key), Some(secret)) = (&settings.livekit.api_key, &settings.livekit.api_secret)
+    else {
+        anyhow::bail!("no LiveKit API key/secret configured");
+    };
+    let rtc = RtcState {
+        keys: Arc::new(LiveKitKeys::new(key, secret)),
+        sfu: SfuHandle::start(&settings.rtc.sfu()).await?,
+    };
+    let router: Router = rtc::router(rtc)
+        .route("/health", get(|| async { "ok" }))
+        .layer(axum::middleware::from_fn(telemetry::request_log));
+    let listener = TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("binding {}", settings.addr))?;
+    if settings.livekit.generated {
+        print_dev_banner(&settings, listener.local_addr()?);
+    }
+    tracing::info!(port = listener.local_addr()?.port(), "sfu signaling listening");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
 /// The whole HTTP surface: REST API, portal pages and server functions, static files.
 pub fn router(state: AppState) -> Router {
     let backend: Backend = Arc::new(Portal {
@@ -82,7 +118,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::routes::router())
         .merge(patients::routes::router())
         .merge(appointments::routes::router())
-        .merge(rtc::router())
+        .merge(rtc::router(state.rtc.clone()))
         .route("/api/v1/{*rest}", any(|| async { Error::NotFound }))
         .route("/health", get(|| async { "ok" }))
         .leptos_routes_with_context(

@@ -25,7 +25,7 @@ pub struct Services {
     /// Session cookie attributes.
     pub cookies: CookiePolicy,
     /// LiveKit access-token verification (media signaling).
-    pub livekit: LiveKitKeys,
+    pub livekit: Arc<LiveKitKeys>,
 }
 
 impl Services {
@@ -42,7 +42,7 @@ impl Services {
             anyhow::bail!("no LiveKit API key/secret configured");
         };
         Ok(Self {
-            livekit: LiveKitKeys::new(api_key, api_secret),
+            livekit: Arc::new(LiveKitKeys::new(api_key, api_secret)),
             db,
             tokens: TokenKeys::new(secret, settings.auth.access_token_ttl_secs),
             throttle: LoginThrottle::new(
@@ -64,6 +64,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Services.
     pub services: Arc<Services>,
+    /// The embedded SFU and its signaling keys.
+    pub rtc: crate::rtc::RtcState,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -1,24 +1,87 @@
-//! The LiveKit-compatible surface of the embedded SFU, as far as it exists today: access
-//! token verification and the `/rtc/validate` endpoints that `livekit-client` calls
-//! before (and after a failed) signaling connection. The `/rtc` WebSocket, media
-//! forwarding and the room service come with the SFU issues (see docs/sfu.md).
+//! The LiveKit-compatible signaling surface of the embedded SFU: access-token
+//! verification, `/rtc/validate` and `/rtc/v1/validate` (which `livekit-client` calls
+//! when a connection fails), and the `/rtc` (two peer connections) and `/rtc/v1` (one)
+//! WebSockets. Media and room state live in [`crate::sfu`]; see docs/sfu.md.
 
 pub mod grants;
+pub mod join;
+mod socket;
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use crate::state::AppState;
+use crate::rtc::grants::LiveKitKeys;
+use crate::sfu::{PeerMode, SfuHandle};
 
-/// Routes of this module.
-pub fn router() -> Router<AppState> {
+/// What the signaling routes need: the token keys and the running SFU.
+#[derive(Clone, Debug)]
+pub struct RtcState {
+    /// Verifies access tokens.
+    pub keys: Arc<LiveKitKeys>,
+    /// The SFU task.
+    pub sfu: SfuHandle,
+}
+
+/// Routes of this module, for any outer router state.
+pub fn router<S: Clone + Send + Sync + 'static>(state: RtcState) -> Router<S> {
     Router::new()
+        .route("/rtc", get(rtc_two_connections))
+        .route("/rtc/v1", get(rtc_single_connection))
         .route("/rtc/validate", get(validate))
         .route("/rtc/v1/validate", get(validate))
+        .with_state(state)
+}
+
+async fn rtc_single_connection(
+    State(state): State<RtcState>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    connect(state, query, upgrade, PeerMode::Single)
+}
+
+async fn rtc_two_connections(
+    State(state): State<RtcState>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    connect(state, query, upgrade, PeerMode::Dual)
+}
+
+/// Verifies the token and the join request before upgrading, so a refused client gets a
+/// plain HTTP status (401 or 400) and its reason, as from LiveKit.
+fn connect(
+    state: RtcState,
+    query: HashMap<String, String>,
+    upgrade: WebSocketUpgrade,
+    mode: PeerMode,
+) -> Response {
+    let Some(token) = query.get("access_token").filter(|t| !t.is_empty()) else {
+        return (StatusCode::UNAUTHORIZED, "missing access_token").into_response();
+    };
+    let grant = match state.keys.verify_join(token) {
+        Ok(grant) => grant,
+        Err(error) => return (StatusCode::UNAUTHORIZED, error.to_string()).into_response(),
+    };
+    let request = match (mode, query.get("join_request")) {
+        (PeerMode::Single, Some(param)) => match join::from_wrapped(param) {
+            Ok(request) => request,
+            Err(error) => return (StatusCode::BAD_REQUEST, error.to_string()).into_response(),
+        },
+        _ => join::from_query(&query),
+    };
+    let sfu = state.sfu.clone();
+    upgrade
+        .max_message_size(1 << 20)
+        .on_upgrade(move |ws| socket::run(ws, sfu, grant, request, mode))
 }
 
 #[derive(Deserialize)]
@@ -29,13 +92,13 @@ struct ValidateQuery {
 /// Answers like LiveKit: 200 `success` for a token that may join a room, 401 with the
 /// reason otherwise (the client shows it to explain a failed connection).
 async fn validate(
-    State(state): State<AppState>,
+    State(state): State<RtcState>,
     Query(query): Query<ValidateQuery>,
 ) -> impl IntoResponse {
     let Some(token) = query.access_token.filter(|t| !t.is_empty()) else {
         return (StatusCode::UNAUTHORIZED, "missing access_token").into_response();
     };
-    match state.services.livekit.verify_join(&token) {
+    match state.keys.verify_join(&token) {
         Ok(_) => (StatusCode::OK, "success").into_response(),
         Err(error) => (StatusCode::UNAUTHORIZED, error.to_string()).into_response(),
     }

@@ -1,0 +1,124 @@
+// The test page's script: livekit-client from npm, unmodified, bundled by esbuild when the
+// tests start (no CDN). The Playwright specs drive it through `window.bedside`.
+import { Room, RoomEvent, Track } from 'livekit-client';
+import type { RemoteTrack, RemoteParticipant } from 'livekit-client';
+
+type Options = { singlePeerConnection: boolean; publish: boolean };
+
+const state = {
+  events: [] as string[],
+  data: [] as string[],
+  tracks: new Map<string, RemoteTrack>(),
+  joinStartedAt: 0,
+  firstFrameAt: 0,
+  error: '',
+};
+let room: Room | undefined;
+
+function key(identity: string, kind: string) {
+  return `${identity}:${kind}`;
+}
+
+function onSubscribed(track: RemoteTrack, participant: RemoteParticipant) {
+  state.events.push(`subscribed:${participant.identity}:${track.kind}`);
+  state.tracks.set(key(participant.identity, track.kind), track);
+  const element = track.attach();
+  element.id = `${track.kind}-${participant.identity}`;
+  if (track.kind === Track.Kind.Video) {
+    const video = element as HTMLVideoElement;
+    video.muted = true;
+    video.width = 640;
+    video.height = 360;
+    video.requestVideoFrameCallback(() => {
+      if (!state.firstFrameAt) state.firstFrameAt = performance.now();
+    });
+  }
+  document.body.appendChild(element);
+}
+
+async function join(url: string, token: string, options: Options) {
+  room = new Room({ singlePeerConnection: options.singlePeerConnection });
+  room.on(RoomEvent.TrackSubscribed, (track, _pub, participant) => onSubscribed(track, participant));
+  room.on(RoomEvent.ParticipantConnected, (p) => state.events.push(`joined:${p.identity}`));
+  room.on(RoomEvent.ParticipantDisconnected, (p) => state.events.push(`left:${p.identity}`));
+  room.on(RoomEvent.Disconnected, (reason) => state.events.push(`disconnected:${reason}`));
+  room.on(RoomEvent.DataReceived, (payload, participant) => {
+    state.data.push(`${participant?.identity}:${new TextDecoder().decode(payload)}`);
+  });
+  state.joinStartedAt = performance.now();
+  state.firstFrameAt = 0;
+  try {
+    await room.connect(url, token);
+    if (options.publish) await room.localParticipant.enableCameraAndMicrophone();
+  } catch (error) {
+    state.error = String(error);
+    throw error;
+  }
+}
+
+/** Inbound RTP counters of the remote track of `identity` of `kind`. */
+async function inbound(identity: string, kind: string) {
+  const track = state.tracks.get(key(identity, kind));
+  const stats = await track?.receiver?.getStats();
+  let result = { bytes: 0, packets: 0, frameWidth: 0, framesDecoded: 0 };
+  stats?.forEach((s: any) => {
+    if (s.type === 'inbound-rtp') {
+      result = {
+        bytes: s.bytesReceived ?? 0,
+        packets: s.packetsReceived ?? 0,
+        frameWidth: s.frameWidth ?? 0,
+        framesDecoded: s.framesDecoded ?? 0,
+      };
+    }
+  });
+  return result;
+}
+
+function videoWidth(identity: string) {
+  const video = document.getElementById(`video-${identity}`) as HTMLVideoElement | null;
+  return video?.videoWidth ?? 0;
+}
+
+async function sendData(text: string, destinations: string[] = []) {
+  await room?.localParticipant.publishData(new TextEncoder().encode(text), {
+    reliable: true,
+    destinationIdentities: destinations,
+  });
+}
+
+async function publish() {
+  await room?.localParticipant.enableCameraAndMicrophone();
+}
+
+function remoteIdentities() {
+  return Array.from(room?.remoteParticipants.values() ?? []).map((p) => p.identity);
+}
+
+async function leave() {
+  await room?.disconnect();
+  state.tracks.clear();
+  document.querySelectorAll('video, audio').forEach((e) => e.remove());
+}
+
+function usesSinglePeerConnection() {
+  // Private in livekit-client; read only to prove which flow ran.
+  const engine = (room as any)?.engine;
+  return Boolean(engine?.pcManager && !engine.pcManager.subscriber);
+}
+
+(window as any).bedside = {
+  join,
+  leave,
+  publish,
+  remoteIdentities,
+  inbound,
+  videoWidth,
+  sendData,
+  usesSinglePeerConnection,
+  state: () => ({
+    events: state.events,
+    data: state.data,
+    error: state.error,
+    firstFrameMs: state.firstFrameAt ? state.firstFrameAt - state.joinStartedAt : 0,
+  }),
+};

@@ -1,0 +1,74 @@
+// Helpers for the media tests: LiveKit access tokens (HS256, minted here with the
+// server's key and secret) and a test page that runs livekit-client from npm.
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+import { buildSync } from 'esbuild';
+import type { Browser, Page } from '@playwright/test';
+
+export const baseURL = process.env.BEDSIDE_BASE_URL ?? 'http://127.0.0.1:3000';
+export const wsURL = baseURL.replace(/^http/, 'ws');
+const apiKey = process.env.LIVEKIT_API_KEY ?? '';
+const apiSecret = process.env.LIVEKIT_API_SECRET ?? '';
+
+const bundle = buildSync({
+  entryPoints: [path.join(__dirname, '..', 'rtc', 'page.ts')],
+  bundle: true,
+  write: false,
+  format: 'iife',
+  minify: true,
+  target: 'chrome120',
+}).outputFiles[0].text;
+
+const html = `<!doctype html><meta charset="utf-8"><title>rtc test</title><body><script>${bundle}</script></body>`;
+
+type Grant = { room: string; canPublish?: boolean; canSubscribe?: boolean; canPublishData?: boolean };
+
+function b64url(data: string | Buffer) {
+  return Buffer.from(data).toString('base64url');
+}
+
+/** A LiveKit access token, as the server SDKs mint them. */
+export function token(identity: string, grant: Grant, opts: { secret?: string; ttlSecs?: number } = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = {
+    iss: apiKey,
+    sub: identity,
+    name: identity,
+    nbf: now - 10,
+    exp: now + (opts.ttlSecs ?? 600),
+    video: { roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: true, ...grant },
+  };
+  const unsigned = `${b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64url(JSON.stringify(claims))}`;
+  const signature = createHmac('sha256', opts.secret ?? apiSecret).update(unsigned).digest();
+  return `${unsigned}.${b64url(signature)}`;
+}
+
+/** A fresh browser context on the test page, served at the app's origin (a secure
+ *  context for getUserMedia) by Playwright itself. */
+export async function participantPage(browser: Browser): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.route(`${baseURL}/__rtc-test`, (route) =>
+    route.fulfill({ status: 200, contentType: 'text/html', body: html }),
+  );
+  await page.goto(`${baseURL}/__rtc-test`);
+  return page;
+}
+
+/** Joins `room` as `identity` from `page`. */
+export async function join(page: Page, identity: string, room: string, opts: { single: boolean; publish: boolean }) {
+  const t = token(identity, { room });
+  await page.evaluate(
+    ([url, t, single, publish]) =>
+      (window as any).bedside.join(url, t, { singlePeerConnection: single, publish }),
+    [wsURL, t, opts.single, opts.publish] as const,
+  );
+}
+
+export async function inbound(page: Page, identity: string, kind: 'audio' | 'video') {
+  return page.evaluate(([i, k]) => (window as any).bedside.inbound(i, k), [identity, kind] as const);
+}
+
+export async function pageState(page: Page): Promise<{ events: string[]; data: string[]; error: string; firstFrameMs: number }> {
+  return page.evaluate(() => (window as any).bedside.state());
+}

@@ -1,0 +1,91 @@
+// LiveKit's own browser SDK (livekit-client from npm, unmodified) against Bedside's
+// embedded SFU, in both of its connection modes. scripts/test runs these in a
+// loopback-only network namespace, so no media packet can leave 127.0.0.1.
+import { expect, test } from '@playwright/test';
+import { inbound, join, pageState, participantPage, token, wsURL } from './rtc-fixtures';
+
+const modes = [
+  { name: 'one peer connection (/rtc/v1)', single: true },
+  { name: 'two peer connections (/rtc)', single: false },
+];
+
+for (const mode of modes) {
+  test(`two livekit-client participants call each other over ${mode.name}`, async ({ browser }) => {
+    const room = `visit-${mode.single ? 'single' : 'dual'}-${Date.now()}`;
+    const alice = await participantPage(browser);
+    const bob = await participantPage(browser);
+    await join(alice, 'alice', room, { single: mode.single, publish: true });
+    await join(bob, 'bob', room, { single: mode.single, publish: false });
+    expect(await bob.evaluate(() => (window as any).bedside.usesSinglePeerConnection())).toBe(mode.single);
+
+    // Bob sees and hears Alice.
+    await expect.poll(() => bob.evaluate(() => (window as any).bedside.videoWidth('alice'))).toBeGreaterThan(0);
+    const video = await inbound(bob, 'alice', 'video');
+    await expect.poll(async () => (await inbound(bob, 'alice', 'video')).bytes).toBeGreaterThan(video.bytes);
+    const audio = await inbound(bob, 'alice', 'audio');
+    await expect.poll(async () => (await inbound(bob, 'alice', 'audio')).packets).toBeGreaterThan(audio.packets);
+
+    // Bob publishes too, and Alice receives him.
+    await bob.evaluate(() => (window as any).bedside.publish());
+    await expect.poll(() => alice.evaluate(() => (window as any).bedside.videoWidth('bob'))).toBeGreaterThan(0);
+    await expect.poll(async () => (await inbound(alice, 'bob', 'audio')).packets).toBeGreaterThan(0);
+
+    // A data packet from Alice reaches Bob, stamped with her identity.
+    await alice.evaluate(() => (window as any).bedside.sendData('hello bob'));
+    await expect.poll(async () => (await pageState(bob)).data).toContain('alice:hello bob');
+
+    // Alice leaves; Bob is told.
+    await alice.evaluate(() => (window as any).bedside.leave());
+    await expect.poll(async () => (await pageState(bob)).events).toContain('left:alice');
+  });
+}
+
+test('a token signed with a wrong secret is refused, and one for another room sees nobody here', async ({ browser }) => {
+  const room = `visit-auth-${Date.now()}`;
+  const alice = await participantPage(browser);
+  await join(alice, 'alice', room, { single: true, publish: false });
+
+  const mallory = await participantPage(browser);
+  const forged = token('mallory', { room }, { secret: 'not-the-secret-of-this-server-0123456789' });
+  const refused = await mallory.evaluate(
+    ([url, t]) => (window as any).bedside.join(url, t, { singlePeerConnection: true, publish: false }).then(() => 'joined', (e: unknown) => String(e)),
+    [wsURL, forged] as const,
+  );
+  expect(refused).not.toBe('joined');
+  expect((await pageState(alice)).events).not.toContain('joined:mallory');
+
+  const elsewhere = token('mallory', { room: `${room}-elsewhere` });
+  await mallory.evaluate(
+    ([url, t]) => (window as any).bedside.join(url, t, { singlePeerConnection: true, publish: false }),
+    [wsURL, elsewhere] as const,
+  );
+  expect(await mallory.evaluate(() => (window as any).bedside.remoteIdentities())).toEqual([]);
+  expect(await alice.evaluate(() => (window as any).bedside.remoteIdentities())).toEqual([]);
+});
+
+test('a signaling socket that sends garbage is closed, and the room carries on', async ({ browser }) => {
+  const room = `visit-garbage-${Date.now()}`;
+  const alice = await participantPage(browser);
+  await join(alice, 'alice', room, { single: true, publish: true });
+  const page = await participantPage(browser);
+  const outcome = await page.evaluate(
+    ([url, t]) =>
+      new Promise<string>((resolve) => {
+        const ws = new WebSocket(`${url}/rtc?access_token=${t}`);
+        ws.binaryType = 'arraybuffer';
+        let first = true;
+        ws.onmessage = () => {
+          if (first) ws.send(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]));
+          first = false;
+        };
+        ws.onclose = () => resolve('closed');
+        setTimeout(() => resolve('still open'), 10_000);
+      }),
+    [wsURL, token('garbage', { room })] as const,
+  );
+  expect(outcome).toBe('closed');
+
+  const bob = await participantPage(browser);
+  await join(bob, 'bob', room, { single: true, publish: false });
+  await expect.poll(() => bob.evaluate(() => (window as any).bedside.videoWidth('alice'))).toBeGreaterThan(0);
+});

@@ -1,0 +1,388 @@
+//! The sans-IO heart of the SFU. See the module docs of [`crate::sfu`] and `docs/sfu.md`.
+//!
+//! Contract (the driver and the simulation tests keep it):
+//! 1. Feed inputs: [`Core::handle_input`] (signaling), [`Core::handle_datagram`] (UDP),
+//!    [`Core::handle_timeout`] when `now` reaches [`Core::poll_timeout`].
+//! 2. After every call, drain [`Core::poll_output`] until it returns `None`: datagrams to
+//!    send, signal messages for one connection, and connections to close.
+//!
+//! Every call takes `now`; the core never reads a clock, blocks, or spawns.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use livekit_protocol as proto;
+use proto::{DisconnectReason, signal_request, signal_response};
+use str0m::net::{Receive, Transmit};
+use str0m::{Input, Output};
+
+use super::ids;
+use super::participant::{Participant, Side};
+use crate::rtc::grants::JoinGrant;
+
+const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Identifies one signaling connection (one participant session), chosen by the driver.
+pub type ConnId = u64;
+
+/// Which peer-connection layout the client uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerMode {
+    /// `/rtc/v1`: one connection; the client offers, the SFU answers, in both directions.
+    Single,
+    /// `/rtc`: a publisher connection (client offers) and a subscriber one (SFU offers).
+    Dual,
+}
+
+/// Static settings of the core.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// The address in the host ICE candidate (the UDP socket's public address).
+    pub public_addr: SocketAddr,
+    /// The socket's local address (the destination of received datagrams).
+    pub local_addr: SocketAddr,
+    /// How long an empty room stays before it closes.
+    pub empty_room_timeout: Duration,
+    /// How long a participant may take to connect media, or stay disconnected.
+    pub ice_timeout: Duration,
+}
+
+/// Something the outside world tells the core.
+#[derive(Debug)]
+pub enum CoreInput {
+    /// A verified client opened a signaling connection.
+    Join {
+        /// The connection.
+        conn: ConnId,
+        /// What its token grants.
+        grant: JoinGrant,
+        /// Its join request (from the URL).
+        request: proto::JoinRequest,
+        /// Single or dual peer connection.
+        mode: PeerMode,
+        /// Wall-clock time, for `joined_at` and the room's creation time.
+        unix_ms: i64,
+    },
+    /// A signaling message (ping/pong is answered by the socket, not the core).
+    Signal {
+        /// The connection.
+        conn: ConnId,
+        /// The message.
+        message: signal_request::Message,
+    },
+    /// The signaling connection is gone.
+    Disconnect {
+        /// The connection.
+        conn: ConnId,
+    },
+}
+
+/// Something the core asks the outside world to do.
+#[derive(Debug)]
+pub enum CoreOutput {
+    /// Send a datagram from the shared socket.
+    Transmit(Transmit),
+    /// Send a signal message on one connection.
+    Signal {
+        /// The connection.
+        conn: ConnId,
+        /// The message.
+        message: signal_response::Message,
+    },
+    /// Close one connection (after any signal messages queued before this).
+    Close {
+        /// The connection.
+        conn: ConnId,
+        /// Why.
+        reason: DisconnectReason,
+    },
+}
+
+/// One room: its members in join order.
+#[derive(Debug)]
+pub(crate) struct Room {
+    pub(crate) sid: String,
+    pub(crate) name: String,
+    pub(crate) created_unix_ms: i64,
+    pub(crate) members: Vec<ConnId>,
+    pub(crate) empty_since: Option<Instant>,
+}
+
+/// A point-in-time view of one participant, for tests and diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParticipantSnapshot {
+    /// Participant sid.
+    pub sid: String,
+    /// Identity.
+    pub identity: String,
+    /// Published track sids.
+    pub published: Vec<String>,
+    /// Track sids this participant receives (or is being set up to receive).
+    pub subscribed: Vec<String>,
+}
+
+/// The SFU state machine.
+pub struct Core {
+    pub(crate) config: CoreConfig,
+    pub(crate) rooms: HashMap<String, Room>,
+    pub(crate) participants: HashMap<ConnId, Participant>,
+    /// Remote address → the peer that accepted it (str0m's `accepts` is the fallback).
+    routes: HashMap<SocketAddr, (ConnId, Side)>,
+    pub(crate) outputs: VecDeque<CoreOutput>,
+    /// Peers written to since they were last polled.
+    pub(crate) dirty: HashSet<(ConnId, Side)>,
+    /// Participants whose m-sections must be renegotiated.
+    pub(crate) needs_negotiation: HashSet<ConnId>,
+    /// Next check for dead peers and empty rooms (once a second while anything exists).
+    housekeeping_at: Option<Instant>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("rooms", &self.rooms.len())
+            .field("participants", &self.participants.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    /// An empty SFU.
+    pub fn new(config: CoreConfig) -> Self {
+        Self {
+            config,
+            rooms: HashMap::new(),
+            participants: HashMap::new(),
+            routes: HashMap::new(),
+            outputs: VecDeque::new(),
+            dirty: HashSet::new(),
+            housekeeping_at: None,
+            needs_negotiation: HashSet::new(),
+        }
+    }
+
+    /// Handles a signaling-side input.
+    pub fn handle_input(&mut self, now: Instant, input: CoreInput) {
+        match input {
+            CoreInput::Join {
+                conn,
+                grant,
+                request,
+                mode,
+                unix_ms,
+            } => self.join(now, conn, grant, request, mode, unix_ms),
+            CoreInput::Signal { conn, message } => self.signal(now, conn, message),
+            CoreInput::Disconnect { conn } => {
+                self.remove_participant(now, conn, DisconnectReason::ClientInitiated, false)
+            }
+        }
+        self.drive(now);
+    }
+
+    /// Handles one received datagram. Returns false when no peer accepts it.
+    pub fn handle_datagram(&mut self, now: Instant, source: SocketAddr, data: &[u8]) -> bool {
+        let Ok(receive) = Receive::new(
+            str0m::net::Protocol::Udp,
+            source,
+            self.config.local_addr,
+            data,
+        ) else {
+            return false;
+        };
+        let input = Input::Receive(now, receive);
+        let target = self
+            .routes
+            .get(&source)
+            .copied()
+            .filter(|(conn, side)| {
+                self.participants
+                    .get(conn)
+                    .and_then(|p| p.rtc(*side))
+                    .is_some_and(|rtc| rtc.accepts(&input))
+            })
+            .or_else(|| self.find_acceptor(&input));
+        let Some((conn, side)) = target else {
+            return false;
+        };
+        self.routes.insert(source, (conn, side));
+        if let Some(participant) = self.participants.get_mut(&conn) {
+            participant.handle_rtc_input(side, input);
+        }
+        self.dirty.insert((conn, side));
+        self.drive(now);
+        true
+    }
+
+    fn find_acceptor(&self, input: &Input) -> Option<(ConnId, Side)> {
+        self.participants.iter().find_map(|(conn, p)| {
+            [Side::Publisher, Side::Subscriber]
+                .into_iter()
+                .find(|side| p.rtc(*side).is_some_and(|rtc| rtc.accepts(input)))
+                .map(|side| (*conn, side))
+        })
+    }
+
+    /// Advances timers to `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let due: Vec<(ConnId, Side)> = self
+            .participants
+            .iter()
+            .flat_map(|(conn, p)| p.due_peers(now).into_iter().map(move |s| (*conn, s)))
+            .collect();
+        for (conn, side) in due {
+            if let Some(participant) = self.participants.get_mut(&conn) {
+                participant.handle_rtc_input(side, Input::Timeout(now));
+            }
+            self.dirty.insert((conn, side));
+        }
+        if self.housekeeping_at.is_some_and(|at| at <= now) {
+            self.expire(now);
+            let busy = !self.participants.is_empty() || !self.rooms.is_empty();
+            self.housekeeping_at = busy.then_some(now + HOUSEKEEPING_INTERVAL);
+        }
+        self.drive(now);
+    }
+
+    /// The next time [`Core::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let peers = self.participants.values().filter_map(|p| p.next_timeout());
+        let rooms = self
+            .rooms
+            .values()
+            .filter_map(|r| r.empty_since.map(|t| t + self.config.empty_room_timeout));
+        peers.chain(rooms).chain(self.housekeeping_at).min()
+    }
+
+    /// The next thing to do, if any.
+    pub fn poll_output(&mut self) -> Option<CoreOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// Room names currently open.
+    pub fn room_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.rooms.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The participants of a room, in join order.
+    pub fn snapshot(&self, room: &str) -> Vec<ParticipantSnapshot> {
+        let Some(room) = self.rooms.get(room) else {
+            return Vec::new();
+        };
+        room.members
+            .iter()
+            .filter_map(|conn| self.participants.get(conn))
+            .map(|p| ParticipantSnapshot {
+                sid: p.sid.clone(),
+                identity: p.grant.identity.clone(),
+                published: p.published.iter().map(|t| t.info.sid.clone()).collect(),
+                subscribed: p.down.iter().map(|d| d.track_sid.clone()).collect(),
+            })
+            .collect()
+    }
+
+    /// Polls every dirty peer until it has nothing more to say, handling the events it
+    /// raises (which may dirty other peers) until everything is quiet.
+    pub(crate) fn drive(&mut self, now: Instant) {
+        for _ in 0..100_000 {
+            if let Some(&(conn, side)) = self.dirty.iter().next() {
+                self.dirty.remove(&(conn, side));
+                let events = match self.participants.get_mut(&conn) {
+                    Some(p) => p.poll_peer(side, &mut self.outputs),
+                    None => continue,
+                };
+                for event in events {
+                    self.handle_event(now, conn, side, event);
+                }
+            } else if !self.needs_negotiation.is_empty() {
+                self.negotiate_pending();
+            } else {
+                return;
+            }
+        }
+        tracing::warn!("sfu drive loop did not settle");
+    }
+
+    /// Removes peers that died or never connected, and rooms empty for long enough.
+    fn expire(&mut self, now: Instant) {
+        let dead: Vec<(ConnId, DisconnectReason)> = self
+            .participants
+            .iter()
+            .filter_map(|(conn, p)| p.expired(now, self.config.ice_timeout).map(|r| (*conn, r)))
+            .collect();
+        for (conn, reason) in dead {
+            tracing::info!(conn, ?reason, "sfu participant timed out");
+            self.remove_participant(now, conn, reason, true);
+        }
+        let timeout = self.config.empty_room_timeout;
+        self.rooms.retain(|_, room| {
+            let keep = room.empty_since.is_none_or(|since| now < since + timeout);
+            if !keep {
+                tracing::info!(room_sid = %room.sid, "sfu room closed");
+            }
+            keep
+        });
+    }
+
+    /// The room, created on first join.
+    pub(crate) fn room_entry(&mut self, now: Instant, name: &str, unix_ms: i64) -> &mut Room {
+        if self.housekeeping_at.is_none() {
+            self.housekeeping_at = Some(now + HOUSEKEEPING_INTERVAL);
+        }
+        self.rooms.entry(name.to_string()).or_insert_with(|| {
+            let room = Room {
+                sid: ids::room_sid(),
+                name: name.to_string(),
+                created_unix_ms: unix_ms,
+                members: Vec::new(),
+                empty_since: None,
+            };
+            tracing::info!(room_sid = %room.sid, "sfu room opened");
+            room
+        })
+    }
+
+    /// Other members of `conn`'s room.
+    pub(crate) fn room_peers(&self, conn: ConnId) -> Vec<ConnId> {
+        let Some(room) = self
+            .participants
+            .get(&conn)
+            .and_then(|p| self.rooms.get(&p.room))
+        else {
+            return Vec::new();
+        };
+        room.members.iter().copied().filter(|c| *c != conn).collect()
+    }
+
+    /// Queues a signal message.
+    pub(crate) fn send(&mut self, conn: ConnId, message: signal_response::Message) {
+        self.outputs.push_back(CoreOutput::Signal { conn, message });
+    }
+
+    /// Drops routes to a participant's peers.
+    pub(crate) fn forget_routes(&mut self, conn: ConnId) {
+        self.routes.retain(|_, (c, _)| *c != conn);
+    }
+}
+
+/// Drains an `Rtc` into transmits and events until it returns a timeout.
+pub(crate) fn poll_rtc(
+    rtc: &mut str0m::Rtc,
+    outputs: &mut VecDeque<CoreOutput>,
+    events: &mut Vec<str0m::Event>,
+) -> Option<Instant> {
+    loop {
+        match rtc.poll_output() {
+            Ok(Output::Transmit(t)) => outputs.push_back(CoreOutput::Transmit(t)),
+            Ok(Output::Event(e)) => events.push(e),
+            Ok(Output::Timeout(t)) => return Some(t),
+            Err(error) => {
+                tracing::info!(%error, "sfu peer failed");
+                rtc.disconnect();
+                return None;
+            }
+        }
+    }
+}

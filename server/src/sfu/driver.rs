@@ -1,0 +1,195 @@
+//! The one tokio task around [`Core`]: the shared UDP socket, the timer and the command
+//! channel. It holds no SFU logic; `/rtc` sessions talk to it through [`SfuHandle`].
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use livekit_protocol as proto;
+use proto::{DisconnectReason, signal_request, signal_response};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use super::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
+use crate::rtc::grants::JoinGrant;
+
+/// Signal messages queued per connection before it counts as stuck and is dropped.
+const SIGNAL_QUEUE: usize = 256;
+/// Commands queued for the SFU task.
+const COMMAND_QUEUE: usize = 1024;
+
+/// Where the SFU listens and what it advertises.
+#[derive(Debug, Clone)]
+pub struct SfuSettings {
+    /// UDP bind address for all peers (port 0 picks one).
+    pub udp_bind: SocketAddr,
+    /// The IP clients reach the UDP port at (the host candidate).
+    pub public_ip: IpAddr,
+    /// How long an empty room stays open.
+    pub empty_room_timeout: Duration,
+    /// How long media may take to connect, or stay disconnected.
+    pub ice_timeout: Duration,
+}
+
+/// What a signaling session receives from the SFU.
+#[derive(Debug)]
+pub enum SignalEvent {
+    /// A message to send to the client.
+    Message(signal_response::Message),
+    /// The SFU closed the session.
+    Close(DisconnectReason),
+}
+
+enum Command {
+    Register {
+        conn: ConnId,
+        sender: mpsc::Sender<SignalEvent>,
+    },
+    Input(CoreInput),
+}
+
+/// A cheap, cloneable handle to the running SFU.
+#[derive(Clone, Debug)]
+pub struct SfuHandle {
+    commands: mpsc::Sender<Command>,
+    next_conn: Arc<AtomicU64>,
+    udp_addr: SocketAddr,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Command")
+    }
+}
+
+impl SfuHandle {
+    /// Binds the UDP socket and starts the SFU task.
+    pub async fn start(settings: &SfuSettings) -> anyhow::Result<Self> {
+        let socket = UdpSocket::bind(settings.udp_bind)
+            .await
+            .with_context(|| format!("binding the media UDP port {}", settings.udp_bind))?;
+        let local_addr = socket.local_addr()?;
+        let public_addr = SocketAddr::new(settings.public_ip, local_addr.port());
+        let core = Core::new(CoreConfig {
+            public_addr,
+            local_addr,
+            empty_room_timeout: settings.empty_room_timeout,
+            ice_timeout: settings.ice_timeout,
+        });
+        let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+        tokio::spawn(run(socket, core, receiver));
+        tracing::info!(port = local_addr.port(), "sfu media port bound");
+        Ok(Self {
+            commands,
+            next_conn: Arc::new(AtomicU64::new(1)),
+            udp_addr: local_addr,
+        })
+    }
+
+    /// The bound UDP address.
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp_addr
+    }
+
+    /// Joins a verified participant; returns its connection id and its event stream.
+    pub async fn join(
+        &self,
+        grant: JoinGrant,
+        request: proto::JoinRequest,
+        mode: PeerMode,
+        unix_ms: i64,
+    ) -> Option<(ConnId, mpsc::Receiver<SignalEvent>)> {
+        let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let (sender, receiver) = mpsc::channel(SIGNAL_QUEUE);
+        self.commands.send(Command::Register { conn, sender }).await.ok()?;
+        let join = CoreInput::Join {
+            conn,
+            grant,
+            request,
+            mode,
+            unix_ms,
+        };
+        self.commands.send(Command::Input(join)).await.ok()?;
+        Some((conn, receiver))
+    }
+
+    /// Passes a signal request on.
+    pub async fn signal(&self, conn: ConnId, message: signal_request::Message) {
+        let input = CoreInput::Signal { conn, message };
+        let _ = self.commands.send(Command::Input(input)).await;
+    }
+
+    /// The session is gone.
+    pub async fn disconnect(&self, conn: ConnId) {
+        let _ = self
+            .commands
+            .send(Command::Input(CoreInput::Disconnect { conn }))
+            .await;
+    }
+}
+
+async fn run(socket: UdpSocket, mut core: Core, mut commands: mpsc::Receiver<Command>) {
+    let mut sessions: HashMap<ConnId, mpsc::Sender<SignalEvent>> = HashMap::new();
+    let mut buf = vec![0u8; 2000];
+    loop {
+        let deadline = core
+            .poll_timeout()
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            command = commands.recv() => match command {
+                None => return,
+                Some(Command::Register { conn, sender }) => {
+                    sessions.insert(conn, sender);
+                }
+                Some(Command::Input(input)) => core.handle_input(Instant::now(), input),
+            },
+            received = socket.recv_from(&mut buf) => match received {
+                Ok((len, source)) => {
+                    core.handle_datagram(Instant::now(), source, &buf[..len]);
+                }
+                Err(error) => tracing::debug!(%error, "sfu udp receive failed"),
+            },
+            _ = tokio::time::sleep_until(deadline) => core.handle_timeout(Instant::now()),
+        }
+        drain(&mut core, &socket, &mut sessions);
+    }
+}
+
+/// Carries out everything the core asked for.
+fn drain(core: &mut Core, socket: &UdpSocket, sessions: &mut HashMap<ConnId, mpsc::Sender<SignalEvent>>) {
+    loop {
+        let mut stuck = Vec::new();
+        while let Some(output) = core.poll_output() {
+            match output {
+                CoreOutput::Transmit(transmit) => {
+                    // UDP semantics: a full socket buffer drops the datagram.
+                    let _ = socket.try_send_to(&transmit.contents, transmit.destination);
+                }
+                CoreOutput::Signal { conn, message } => {
+                    let delivered = sessions
+                        .get(&conn)
+                        .is_some_and(|s| s.try_send(SignalEvent::Message(message)).is_ok());
+                    if !delivered && sessions.remove(&conn).is_some() {
+                        stuck.push(conn);
+                    }
+                }
+                CoreOutput::Close { conn, reason } => {
+                    if let Some(session) = sessions.remove(&conn) {
+                        let _ = session.try_send(SignalEvent::Close(reason));
+                    }
+                }
+            }
+        }
+        if stuck.is_empty() {
+            return;
+        }
+        for conn in stuck {
+            tracing::info!(conn, "sfu drops a session that stopped reading");
+            core.handle_input(Instant::now(), CoreInput::Disconnect { conn });
+        }
+    }
+}

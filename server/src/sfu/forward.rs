@@ -1,0 +1,347 @@
+//! Forwarding: media frames to subscribers, keyframe requests to publishers, data
+//! packets to the room. Layer choice for simulcast lives here as a pure function.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use livekit_protocol as proto;
+use prost::Message as _;
+use str0m::channel::ChannelData;
+use str0m::media::{KeyframeRequestKind, MediaData, Rid};
+use str0m::{Event, IceConnectionState};
+
+use super::core::{ConnId, Core};
+use super::negotiate::{LOSSY, RELIABLE};
+use super::participant::{DownState, Side};
+
+/// Keyframe requests to one publisher layer are at most this frequent.
+const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
+/// A layer silent this long is considered stopped (the encoder paused it).
+const LAYER_STALE_AFTER: Duration = Duration::from_millis(1500);
+/// Best layer forwarded for now: `h` (part 2 adapts per subscriber and bandwidth).
+const TARGET_RANK: u8 = 1;
+
+/// Quality rank of a simulcast layer: `q` 0, `h` 1, `f` 2; no simulcast 0.
+pub(crate) fn layer_rank(rid: Option<&Rid>) -> u8 {
+    match rid.map(|r| &**r) {
+        Some("h") => 1,
+        Some("f") => 2,
+        _ => 0,
+    }
+}
+
+/// What to do with one frame for one subscriber.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LayerDecision {
+    /// Forward it (switching to its layer first if it is not the current one).
+    Forward,
+    /// Drop it.
+    Drop,
+    /// Drop it and ask the publisher for a keyframe on this frame's layer.
+    DropWantKeyframe,
+}
+
+/// Chooses for one frame of layer `frame` (`keyframe` or not) given the subscriber's
+/// `current` layer (`None`: nothing forwarded yet), whether `current` went stale, and
+/// whether some layer at or below the target is active.
+pub(crate) fn choose_layer(
+    current: Option<&Option<Rid>>,
+    frame: &Option<Rid>,
+    keyframe: bool,
+    current_stale: bool,
+    target_layer_active: bool,
+    needs_keyframe: bool,
+) -> LayerDecision {
+    let rank = layer_rank(frame.as_ref());
+    if current == Some(frame) {
+        return match (needs_keyframe, keyframe) {
+            (true, false) => LayerDecision::DropWantKeyframe,
+            _ => LayerDecision::Forward,
+        };
+    }
+    let acceptable = rank <= TARGET_RANK || !target_layer_active;
+    let better = match current {
+        None => true,
+        Some(cur) => current_stale || (rank > layer_rank(cur.as_ref()) && rank <= TARGET_RANK),
+    };
+    match (acceptable && better, keyframe) {
+        (true, true) => LayerDecision::Forward,
+        (true, false) => LayerDecision::DropWantKeyframe,
+        (false, _) => LayerDecision::Drop,
+    }
+}
+
+/// A VP8/H.264/VP9/AV1 keyframe (audio frames count as keyframes).
+fn is_keyframe(data: &MediaData) -> bool {
+    use str0m::format::CodecExtra;
+    match &data.codec_extra {
+        CodecExtra::Vp8(e) => e.is_keyframe,
+        CodecExtra::H264(e) => e.is_keyframe,
+        CodecExtra::Vp9(e) => e.is_keyframe,
+        CodecExtra::Av1(e) => e.is_keyframe,
+        _ => true,
+    }
+}
+
+impl Core {
+    /// Reacts to one str0m event of `conn`'s `side` peer.
+    pub(crate) fn handle_event(&mut self, now: Instant, conn: ConnId, side: Side, event: Event) {
+        match event {
+            Event::IceConnectionStateChange(state) => self.ice_state(now, conn, side, state),
+            Event::Connected => {
+                if let Some(peer) = self.participants.get_mut(&conn).and_then(|p| p.peer_mut(side)) {
+                    peer.connected = true;
+                }
+            }
+            Event::MediaAdded(added) if side == Side::Publisher && added.direction.is_receiving() => {
+                self.media_added(conn, added)
+            }
+            Event::MediaData(data) if side == Side::Publisher => self.forward_media(now, conn, data),
+            Event::KeyframeRequest(request) => self.subscriber_wants_keyframe(now, conn, side, request),
+            Event::ChannelOpen(id, label) => {
+                if let Some(p) = self.participants.get_mut(&conn) {
+                    p.channels.by_id.insert((side, id), label);
+                }
+            }
+            Event::ChannelClose(id) => {
+                if let Some(p) = self.participants.get_mut(&conn) {
+                    p.channels.by_id.remove(&(side, id));
+                }
+            }
+            Event::ChannelData(data) if side == Side::Publisher => self.forward_data(conn, data),
+            _ => {}
+        }
+    }
+
+    fn ice_state(&mut self, now: Instant, conn: ConnId, side: Side, state: IceConnectionState) {
+        let Some(peer) = self.participants.get_mut(&conn).and_then(|p| p.peer_mut(side)) else {
+            return;
+        };
+        match state {
+            IceConnectionState::Disconnected => {
+                peer.disconnected_at.get_or_insert(now);
+            }
+            IceConnectionState::Connected | IceConnectionState::Completed => {
+                peer.disconnected_at = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// A receive section appeared in the client's offer: bind it to its announced track.
+    fn media_added(&mut self, conn: ConnId, added: str0m::media::MediaAdded) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let track_id = p
+            .publisher
+            .rtc
+            .media(added.mid)
+            .map(|m| m.track_id().to_string())
+            .unwrap_or_default();
+        let rids: Vec<Rid> = added
+            .simulcast
+            .map(|s| s.recv.iter().map(|l| l.rid).collect())
+            .unwrap_or_default();
+        let by_cid = p.published.iter().position(|t| t.mid.is_none() && t.cid == track_id);
+        let by_kind = || p.published.iter().position(|t| t.mid.is_none() && t.kind == added.kind);
+        let Some(index) = by_cid.or_else(by_kind) else {
+            return tracing::debug!(conn, "sfu got media for no announced track");
+        };
+        let track = &mut p.published[index];
+        track.mid = Some(added.mid);
+        track.info.mid = added.mid.to_string();
+        track.rids = rids;
+    }
+
+    fn forward_media(&mut self, now: Instant, conn: ConnId, data: MediaData) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let Some(track) = p.published.iter_mut().find(|t| t.mid == Some(data.mid)) else {
+            return;
+        };
+        track.layer_seen.insert(data.rid, now);
+        if track.info.mime_type.is_empty() {
+            track.info.mime_type = format!("{}/{}", track.kind, data.params.spec().codec).to_lowercase();
+        }
+        let sid = track.info.sid.clone();
+        let layer_seen = track.layer_seen.clone();
+        let keyframe = is_keyframe(&data);
+        let fresh = |rid: &Option<Rid>| layer_seen.get(rid).is_some_and(|t| now.saturating_duration_since(*t) < LAYER_STALE_AFTER);
+        let target_layer_active = layer_seen
+            .keys()
+            .any(|rid| layer_rank(rid.as_ref()) <= TARGET_RANK && fresh(rid));
+        let mut want_keyframe = false;
+        for subscriber in self.room_peers(conn) {
+            let Some(q) = self.participants.get_mut(&subscriber) else {
+                continue;
+            };
+            let side = q.down_side();
+            let Some(d) = q.down.iter_mut().find(|d| d.track_sid == sid) else {
+                continue;
+            };
+            let DownState::Open(mid) = d.state else {
+                continue;
+            };
+            if d.disabled {
+                continue;
+            }
+            let current_stale = d.layer.as_ref().is_some_and(|cur| !fresh(cur));
+            let decision = choose_layer(
+                d.layer.as_ref(),
+                &data.rid,
+                keyframe,
+                current_stale,
+                target_layer_active,
+                d.needs_keyframe,
+            );
+            match decision {
+                LayerDecision::Drop => continue,
+                LayerDecision::DropWantKeyframe => {
+                    want_keyframe = true;
+                    continue;
+                }
+                LayerDecision::Forward => {
+                    d.layer = Some(data.rid);
+                    d.needs_keyframe = false;
+                }
+            }
+            let Some(peer) = q.peer_mut(side) else {
+                continue;
+            };
+            let Some(writer) = peer.rtc.writer(mid) else {
+                continue;
+            };
+            let Some(pt) = writer.match_params(data.params) else {
+                continue;
+            };
+            if let Err(error) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+                tracing::debug!(%error, "sfu write failed");
+            }
+            self.dirty.insert((subscriber, side));
+        }
+        if want_keyframe {
+            self.request_keyframe(now, conn, &sid, data.rid);
+        }
+    }
+
+    /// A subscriber's decoder asked for a keyframe: ask the track's publisher only.
+    fn subscriber_wants_keyframe(&mut self, now: Instant, conn: ConnId, side: Side, request: str0m::media::KeyframeRequest) {
+        let Some(p) = self.participants.get(&conn) else {
+            return;
+        };
+        if p.down_side() != side {
+            return;
+        }
+        let Some(d) = p.down.iter().find(|d| d.mid() == Some(request.mid)) else {
+            return;
+        };
+        let (publisher, sid, rid) = (d.publisher, d.track_sid.clone(), d.layer.flatten());
+        self.request_keyframe(now, publisher, &sid, rid);
+    }
+
+    /// Asks a track's publisher for keyframes on every layer a new subscriber may start on.
+    pub(crate) fn request_track_keyframes(&mut self, now: Instant, publisher: ConnId, sid: &str) {
+        let rids: Vec<Option<Rid>> = match self
+            .participants
+            .get(&publisher)
+            .and_then(|p| p.published.iter().find(|t| t.info.sid == sid))
+        {
+            Some(track) if track.rids.is_empty() => vec![None],
+            Some(track) => track
+                .rids
+                .iter()
+                .filter(|r| layer_rank(Some(r)) <= TARGET_RANK)
+                .map(|r| Some(*r))
+                .collect(),
+            None => return,
+        };
+        for rid in rids {
+            self.request_keyframe(now, publisher, sid, rid);
+        }
+    }
+
+    /// Sends a PLI for one layer of a published track, throttled.
+    pub(crate) fn request_keyframe(&mut self, now: Instant, publisher: ConnId, sid: &str, rid: Option<Rid>) {
+        let Some(p) = self.participants.get_mut(&publisher) else {
+            return;
+        };
+        let Some(track) = p.published.iter_mut().find(|t| t.info.sid == sid) else {
+            return;
+        };
+        let Some(mid) = track.mid else {
+            return;
+        };
+        if track
+            .last_keyframe_request
+            .get(&rid)
+            .is_some_and(|t| now.saturating_duration_since(*t) < KEYFRAME_REQUEST_INTERVAL)
+        {
+            return;
+        }
+        track.last_keyframe_request.insert(rid, now);
+        if let Some(mut writer) = p.publisher.rtc.writer(mid)
+            && let Err(error) = writer.request_keyframe(rid, KeyframeRequestKind::Pli)
+        {
+            tracing::debug!(%error, "sfu keyframe request failed");
+        }
+        self.dirty.insert((publisher, Side::Publisher));
+    }
+
+    // The user packet's sender and destination fields are deprecated in favour of the
+    // packet-level ones, but older clients still read and write them.
+    #[allow(deprecated)]
+    /// A `DataPacket` from `conn`: stamped with its sender and delivered to the other
+    /// participants it is addressed to, on the channel of the same kind.
+    fn forward_data(&mut self, conn: ConnId, data: ChannelData) {
+        let Some(p) = self.participants.get(&conn) else {
+            return;
+        };
+        let label = p.channels.by_id.get(&(Side::Publisher, data.id)).cloned().unwrap_or_default();
+        if !p.grant.can_publish_data {
+            return tracing::debug!(conn, "sfu drops data: not granted");
+        }
+        let Ok(mut packet) = proto::DataPacket::decode(&data.data[..]) else {
+            return tracing::debug!(conn, "sfu drops undecodable data packet");
+        };
+        packet.participant_identity = p.grant.identity.clone();
+        packet.participant_sid = p.sid.clone();
+        let mut destinations = packet.destination_identities.clone();
+        if let Some(proto::data_packet::Value::User(user)) = packet.value.as_mut() {
+            user.participant_sid = p.sid.clone();
+            user.participant_identity = p.grant.identity.clone();
+            destinations.extend(user.destination_identities.iter().cloned());
+        }
+        let lossy = label == LOSSY || (label.is_empty() && packet.kind == proto::data_packet::Kind::Lossy as i32);
+        let bytes = packet.encode_to_vec();
+        let mut written = HashMap::new();
+        for other in self.room_peers(conn) {
+            let Some(q) = self.participants.get_mut(&other) else {
+                continue;
+            };
+            if !destinations.is_empty() && !destinations.contains(&q.grant.identity) {
+                continue;
+            }
+            let side = q.down_side();
+            let preferred = if lossy { LOSSY } else { RELIABLE };
+            let Some(id) = q.channels.find(side, preferred).or_else(|| q.channels.find(side, RELIABLE)) else {
+                continue;
+            };
+            let Some(peer) = q.peer_mut(side) else {
+                continue;
+            };
+            if let Some(mut channel) = peer.rtc.channel(id)
+                && let Err(error) = channel.write(true, &bytes)
+            {
+                tracing::debug!(%error, "sfu data write failed");
+            }
+            written.insert(other, side);
+        }
+        self.dirty.extend(written);
+    }
+}
+
+#[cfg(test)]
+#[path = "forward_test.rs"]
+mod tests;

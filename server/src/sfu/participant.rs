@@ -1,0 +1,245 @@
+//! One participant session: its grant, its peer connection(s) and its tracks.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use livekit_protocol as proto;
+use proto::DisconnectReason;
+use str0m::change::SdpPendingOffer;
+use str0m::channel::ChannelId;
+use str0m::media::{MediaKind, Mid, Rid};
+use str0m::{Input, Rtc};
+
+use super::core::{ConnId, CoreOutput, PeerMode, poll_rtc};
+use crate::rtc::grants::JoinGrant;
+
+/// Which of a participant's peer connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Side {
+    /// The connection the client offers on (in single mode, the only one).
+    Publisher,
+    /// The SFU-offered receive connection of the dual mode.
+    Subscriber,
+}
+
+/// A peer connection and its timer.
+pub(crate) struct Peer {
+    pub(crate) rtc: Rtc,
+    pub(crate) timeout: Option<Instant>,
+    pub(crate) connected: bool,
+    /// When ICE was lost (to give it a grace period).
+    pub(crate) disconnected_at: Option<Instant>,
+}
+
+impl Peer {
+    pub(crate) fn new(rtc: Rtc) -> Self {
+        Self {
+            rtc,
+            timeout: None,
+            connected: false,
+            disconnected_at: None,
+        }
+    }
+}
+
+/// A track this participant publishes.
+#[derive(Debug)]
+pub(crate) struct UpTrack {
+    /// What others are told about it.
+    pub(crate) info: proto::TrackInfo,
+    /// The client's local id for it (its SDP msid track id).
+    pub(crate) cid: String,
+    pub(crate) kind: MediaKind,
+    /// The receiving m-section, once the client's offer carried it.
+    pub(crate) mid: Option<Mid>,
+    /// Simulcast layers announced in SDP.
+    pub(crate) rids: Vec<Rid>,
+    /// When each layer last delivered a frame.
+    pub(crate) layer_seen: HashMap<Option<Rid>, Instant>,
+    /// Last keyframe request sent to the publisher, per layer.
+    pub(crate) last_keyframe_request: HashMap<Option<Rid>, Instant>,
+}
+
+/// State of a track this participant receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DownState {
+    /// Needs an m-section.
+    Wanted,
+    /// In an offer the client has not answered yet (dual mode).
+    Negotiating(Mid),
+    /// Forwarding.
+    Open(Mid),
+}
+
+/// A track this participant receives from another.
+#[derive(Debug)]
+pub(crate) struct DownTrack {
+    pub(crate) track_sid: String,
+    pub(crate) publisher: ConnId,
+    pub(crate) publisher_sid: String,
+    pub(crate) kind: MediaKind,
+    pub(crate) state: DownState,
+    /// The layer currently forwarded: `None` before the first frame, then `Some(rid)`
+    /// (`Some(None)` for a track without simulcast).
+    pub(crate) layer: Option<Option<Rid>>,
+    /// Nothing is forwarded until a keyframe (a fresh decoder needs one).
+    pub(crate) needs_keyframe: bool,
+    /// The subscriber disabled it (`UpdateTrackSettings.disabled`).
+    pub(crate) disabled: bool,
+}
+
+impl DownTrack {
+    pub(crate) fn mid(&self) -> Option<Mid> {
+        match self.state {
+            DownState::Wanted => None,
+            DownState::Negotiating(m) | DownState::Open(m) => Some(m),
+        }
+    }
+}
+
+/// Data channels by label, per side.
+#[derive(Debug, Default)]
+pub(crate) struct Channels {
+    pub(crate) by_id: HashMap<(Side, ChannelId), String>,
+}
+
+impl Channels {
+    /// The channel with `label` on `side`.
+    pub(crate) fn find(&self, side: Side, label: &str) -> Option<ChannelId> {
+        self.by_id
+            .iter()
+            .find(|((s, _), l)| *s == side && l.as_str() == label)
+            .map(|((_, id), _)| *id)
+    }
+}
+
+/// One participant session.
+pub(crate) struct Participant {
+    pub(crate) sid: String,
+    pub(crate) grant: JoinGrant,
+    pub(crate) room: String,
+    pub(crate) mode: PeerMode,
+    pub(crate) joined_unix_ms: i64,
+    pub(crate) joined_at: Instant,
+    /// Incremented on every change others are told about.
+    pub(crate) version: u32,
+    pub(crate) auto_subscribe: bool,
+    pub(crate) publisher: Peer,
+    pub(crate) subscriber: Option<Peer>,
+    pub(crate) published: Vec<UpTrack>,
+    pub(crate) down: Vec<DownTrack>,
+    /// Tracks the client unsubscribed from explicitly.
+    pub(crate) unsubscribed: HashSet<String>,
+    pub(crate) channels: Channels,
+    /// Dual mode: the SFU's offer awaiting the client's answer, and its id.
+    pub(crate) pending_offer: Option<(SdpPendingOffer, u32)>,
+    pub(crate) next_offer_id: u32,
+    /// Dual mode: the data channels were put into the first subscriber offer.
+    pub(crate) subscriber_channels_added: bool,
+    /// Dual mode: m-sections of removed down tracks, to stop in the next offer.
+    pub(crate) stopped_mids: Vec<Mid>,
+    /// Single mode: the client's `recvonly` sections, by mid, and which track each carries.
+    pub(crate) send_sections: Vec<(Mid, MediaKind, Option<String>)>,
+    /// Single mode: the client must send a new offer (sections to add or to stop).
+    pub(crate) wants_client_offer: bool,
+    /// Single mode: an answer has been sent (the client offers again from here on).
+    pub(crate) answered_once: bool,
+    /// Candidates were trickled for a side already.
+    pub(crate) trickled: HashSet<Side>,
+}
+
+impl Participant {
+    pub(crate) fn rtc(&self, side: Side) -> Option<&Rtc> {
+        match side {
+            Side::Publisher => Some(&self.publisher.rtc),
+            Side::Subscriber => self.subscriber.as_ref().map(|p| &p.rtc),
+        }
+    }
+
+    pub(crate) fn peer_mut(&mut self, side: Side) -> Option<&mut Peer> {
+        match side {
+            Side::Publisher => Some(&mut self.publisher),
+            Side::Subscriber => self.subscriber.as_mut(),
+        }
+    }
+
+    /// The side remote tracks are sent on.
+    pub(crate) fn down_side(&self) -> Side {
+        match self.mode {
+            PeerMode::Single => Side::Publisher,
+            PeerMode::Dual => Side::Subscriber,
+        }
+    }
+
+    pub(crate) fn handle_rtc_input(&mut self, side: Side, input: Input) {
+        let Some(peer) = self.peer_mut(side) else {
+            return;
+        };
+        if !peer.rtc.is_alive() {
+            return;
+        }
+        if let Err(error) = peer.rtc.handle_input(input) {
+            tracing::info!(%error, "sfu peer input failed");
+            peer.rtc.disconnect();
+        }
+    }
+
+    pub(crate) fn due_peers(&self, now: Instant) -> Vec<Side> {
+        [Side::Publisher, Side::Subscriber]
+            .into_iter()
+            .filter(|side| {
+                let peer = match side {
+                    Side::Publisher => Some(&self.publisher),
+                    Side::Subscriber => self.subscriber.as_ref(),
+                };
+                peer.and_then(|p| p.timeout).is_some_and(|t| t <= now)
+            })
+            .collect()
+    }
+
+    pub(crate) fn next_timeout(&self) -> Option<Instant> {
+        let own = self.publisher.timeout;
+        let sub = self.subscriber.as_ref().and_then(|p| p.timeout);
+        [own, sub].into_iter().flatten().min()
+    }
+
+    /// Polls one peer; returns the events it raised.
+    pub(crate) fn poll_peer(
+        &mut self,
+        side: Side,
+        outputs: &mut VecDeque<CoreOutput>,
+    ) -> Vec<str0m::Event> {
+        let mut events = Vec::new();
+        if let Some(peer) = self.peer_mut(side) {
+            if peer.rtc.is_alive() {
+                peer.timeout = poll_rtc(&mut peer.rtc, outputs, &mut events);
+            } else {
+                peer.timeout = None;
+            }
+        }
+        events
+    }
+
+    /// Why this participant must go, if it must.
+    pub(crate) fn expired(&self, now: Instant, ice_timeout: Duration) -> Option<DisconnectReason> {
+        let peers = std::iter::once(&self.publisher).chain(self.subscriber.as_ref());
+        for peer in peers {
+            if !peer.rtc.is_alive() {
+                return Some(DisconnectReason::MediaFailure);
+            }
+            if let Some(at) = peer.disconnected_at
+                && now >= at + ice_timeout
+            {
+                return Some(DisconnectReason::ConnectionTimeout);
+            }
+        }
+        let primary = match self.mode {
+            PeerMode::Single => &self.publisher,
+            PeerMode::Dual => self.subscriber.as_ref().unwrap_or(&self.publisher),
+        };
+        if !primary.connected && now >= self.joined_at + ice_timeout {
+            return Some(DisconnectReason::ConnectionTimeout);
+        }
+        None
+    }
+}

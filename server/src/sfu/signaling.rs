@@ -1,0 +1,438 @@
+//! Signal requests: join, tracks, mute, subscriptions, leave, offers and answers.
+
+use std::time::Instant;
+
+use livekit_protocol as proto;
+use proto::participant_info::State;
+use proto::{DisconnectReason, signal_request, signal_response};
+use str0m::media::MediaKind;
+use str0m::{Candidate, Rtc};
+
+use super::core::{ConnId, Core, CoreOutput, PeerMode};
+use super::ids;
+use super::participant::{DownState, DownTrack, Participant, Peer, Side, UpTrack};
+use crate::rtc::grants::JoinGrant;
+
+impl Core {
+    /// A new participant session (replacing one with the same identity in the room).
+    pub(crate) fn join(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        grant: JoinGrant,
+        request: proto::JoinRequest,
+        mode: PeerMode,
+        unix_ms: i64,
+    ) {
+        let duplicate = self.rooms.get(&grant.room).and_then(|room| {
+            room.members.iter().copied().find(|c| {
+                self.participants
+                    .get(c)
+                    .is_some_and(|p| p.grant.identity == grant.identity)
+            })
+        });
+        if let Some(old) = duplicate {
+            self.remove_participant(now, old, DisconnectReason::DuplicateIdentity, true);
+        }
+        let auto_subscribe = request
+            .connection_settings
+            .as_ref()
+            .is_none_or(|s| s.auto_subscribe);
+        let participant = Participant {
+            sid: ids::participant_sid(),
+            room: grant.room.clone(),
+            grant,
+            mode,
+            joined_unix_ms: unix_ms,
+            joined_at: now,
+            version: 1,
+            auto_subscribe,
+            publisher: Peer::new(self.new_rtc(now)),
+            subscriber: (mode == PeerMode::Dual).then(|| Peer::new(self.new_rtc(now))),
+            published: Vec::new(),
+            down: Vec::new(),
+            unsubscribed: Default::default(),
+            channels: Default::default(),
+            pending_offer: None,
+            next_offer_id: 1,
+            subscriber_channels_added: false,
+            stopped_mids: Vec::new(),
+            send_sections: Vec::new(),
+            wants_client_offer: false,
+            answered_once: false,
+            trickled: Default::default(),
+        };
+        tracing::info!(conn, participant_sid = %participant.sid, ?mode, "sfu participant joined");
+        let room_name = participant.room.clone();
+        let hidden = participant.grant.hidden;
+        self.participants.insert(conn, participant);
+        let room = self.room_entry(now, &room_name, unix_ms);
+        room.members.push(conn);
+        room.empty_since = None;
+
+        if let Some(join) = self.join_response(conn) {
+            self.send(conn, signal_response::Message::Join(join));
+        }
+        if !hidden {
+            self.broadcast_update(conn, State::Active);
+        }
+        self.subscribe_to_existing(conn);
+        self.needs_negotiation.insert(conn);
+        if let Some(offer) = request.publisher_offer {
+            self.publisher_offer(now, conn, offer);
+        }
+    }
+
+    fn new_rtc(&self, now: Instant) -> Rtc {
+        let mut rtc = Rtc::builder()
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .enable_h264(true)
+            .build(now);
+        match Candidate::host(self.config.public_addr, "udp") {
+            Ok(candidate) => {
+                rtc.add_local_candidate(candidate);
+            }
+            Err(error) => tracing::warn!(%error, "sfu host candidate refused"),
+        }
+        rtc
+    }
+
+    /// Dispatches one signal request.
+    pub(crate) fn signal(&mut self, now: Instant, conn: ConnId, message: signal_request::Message) {
+        if !self.participants.contains_key(&conn) {
+            return;
+        }
+        use signal_request::Message as M;
+        match message {
+            M::Offer(offer) => self.publisher_offer(now, conn, offer),
+            M::Answer(answer) => self.subscriber_answer(now, conn, answer),
+            M::Trickle(trickle) => self.trickle(conn, trickle),
+            M::AddTrack(request) => self.add_track(conn, request),
+            M::Mute(mute) => self.mute(conn, mute),
+            M::Subscription(update) => self.update_subscription(now, conn, update),
+            M::TrackSetting(settings) => self.track_settings(now, conn, settings),
+            M::Leave(_) => {
+                self.remove_participant(now, conn, DisconnectReason::ClientInitiated, false)
+            }
+            other => tracing::debug!(conn, kind = message_kind(&other), "sfu ignores request"),
+        }
+    }
+
+    /// Closes one participant after a protocol violation; the room carries on.
+    pub(crate) fn fail(&mut self, now: Instant, conn: ConnId, what: &str) {
+        tracing::info!(conn, what, "sfu closes participant after bad signaling");
+        self.remove_participant(now, conn, DisconnectReason::StateMismatch, true);
+    }
+
+    // `layers`, `simulcast`, `stereo` and `disable_dtx` are deprecated in favour of
+    // per-codec fields, but protocol-16 clients still read them.
+    #[allow(deprecated)]
+    fn add_track(&mut self, conn: ConnId, request: proto::AddTrackRequest) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let source = proto::TrackSource::try_from(request.source).unwrap_or_default();
+        if !may_publish(&p.grant, source) {
+            tracing::info!(conn, ?source, "sfu refuses track: not granted");
+            return;
+        }
+        let kind = match proto::TrackType::try_from(request.r#type) {
+            Ok(proto::TrackType::Audio) => MediaKind::Audio,
+            Ok(proto::TrackType::Video) => MediaKind::Video,
+            _ => return tracing::debug!(conn, "sfu ignores non-media track"),
+        };
+        if let Some(existing) = p.published.iter().find(|t| t.cid == request.cid) {
+            let track = Some(existing.info.clone());
+            let cid = request.cid;
+            let published = proto::TrackPublishedResponse { cid, track };
+            return self.send(conn, signal_response::Message::TrackPublished(published));
+        }
+        let info = proto::TrackInfo {
+            sid: ids::track_sid(),
+            r#type: request.r#type,
+            name: request.name.clone(),
+            muted: request.muted,
+            width: request.width,
+            height: request.height,
+            simulcast: request.layers.len() > 1,
+            disable_dtx: request.disable_dtx,
+            source: request.source,
+            layers: request.layers.clone(),
+            stereo: request.stereo,
+            disable_red: request.disable_red,
+            stream: request.stream.clone(),
+            audio_features: request.audio_features.clone(),
+            ..Default::default()
+        };
+        p.published.push(UpTrack {
+            info: info.clone(),
+            cid: request.cid.clone(),
+            kind,
+            mid: None,
+            rids: Vec::new(),
+            layer_seen: Default::default(),
+            last_keyframe_request: Default::default(),
+        });
+        p.version += 1;
+        let hidden = p.grant.hidden;
+        let published = proto::TrackPublishedResponse {
+            cid: request.cid,
+            track: Some(info.clone()),
+        };
+        self.send(conn, signal_response::Message::TrackPublished(published));
+        if !hidden {
+            self.broadcast_update(conn, State::Active);
+        }
+        for other in self.room_peers(conn) {
+            self.subscribe(other, conn, &info.sid, false);
+        }
+    }
+
+    fn mute(&mut self, conn: ConnId, mute: proto::MuteTrackRequest) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let Some(track) = p.published.iter_mut().find(|t| t.info.sid == mute.sid) else {
+            return tracing::debug!(conn, "sfu mute for an unknown track");
+        };
+        track.info.muted = mute.muted;
+        p.version += 1;
+        if !p.grant.hidden {
+            self.broadcast_update(conn, State::Active);
+        }
+    }
+
+    fn update_subscription(&mut self, now: Instant, conn: ConnId, update: proto::UpdateSubscription) {
+        let sids: Vec<String> = update
+            .track_sids
+            .into_iter()
+            .chain(update.participant_tracks.into_iter().flat_map(|pt| pt.track_sids))
+            .collect();
+        for sid in sids {
+            if update.subscribe {
+                if let Some(p) = self.participants.get_mut(&conn) {
+                    p.unsubscribed.remove(&sid);
+                }
+                let publisher = self.room_peers(conn).into_iter().find(|c| {
+                    self.participants
+                        .get(c)
+                        .is_some_and(|p| p.published.iter().any(|t| t.info.sid == sid))
+                });
+                if let Some(publisher) = publisher {
+                    self.subscribe(conn, publisher, &sid, true);
+                }
+            } else {
+                if let Some(p) = self.participants.get_mut(&conn) {
+                    p.unsubscribed.insert(sid.clone());
+                }
+                self.unsubscribe(now, conn, |d| d.track_sid == sid);
+            }
+        }
+    }
+
+    fn track_settings(&mut self, now: Instant, conn: ConnId, settings: proto::UpdateTrackSettings) {
+        let mut resumed = Vec::new();
+        if let Some(p) = self.participants.get_mut(&conn) {
+            for d in p.down.iter_mut() {
+                if settings.track_sids.contains(&d.track_sid) {
+                    if d.disabled && !settings.disabled {
+                        d.needs_keyframe = true;
+                        resumed.push((d.publisher, d.track_sid.clone()));
+                    }
+                    d.disabled = settings.disabled;
+                }
+            }
+        }
+        for (publisher, sid) in resumed {
+            self.request_track_keyframes(now, publisher, &sid);
+        }
+    }
+
+    /// Adds a down track of `publisher`'s `track_sid` for `conn`, when allowed.
+    /// `explicit` subscriptions ignore the participant's auto-subscribe setting.
+    pub(crate) fn subscribe(&mut self, conn: ConnId, publisher: ConnId, track_sid: &str, explicit: bool) {
+        let Some((publisher_sid, kind)) = self.participants.get(&publisher).and_then(|p| {
+            let track = p.published.iter().find(|t| t.info.sid == track_sid)?;
+            Some((p.sid.clone(), track.kind))
+        }) else {
+            return;
+        };
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let wanted = p.grant.can_subscribe
+            && (explicit || (p.auto_subscribe && !p.unsubscribed.contains(track_sid)))
+            && !p.down.iter().any(|d| d.track_sid == track_sid);
+        if !wanted {
+            return;
+        }
+        p.down.push(DownTrack {
+            track_sid: track_sid.to_string(),
+            publisher,
+            publisher_sid,
+            kind,
+            state: DownState::Wanted,
+            layer: None,
+            needs_keyframe: true,
+            disabled: false,
+        });
+        self.needs_negotiation.insert(conn);
+    }
+
+    fn subscribe_to_existing(&mut self, conn: ConnId) {
+        for other in self.room_peers(conn) {
+            let sids: Vec<String> = self
+                .participants
+                .get(&other)
+                .map(|p| p.published.iter().map(|t| t.info.sid.clone()).collect())
+                .unwrap_or_default();
+            for sid in sids {
+                self.subscribe(conn, other, &sid, false);
+            }
+        }
+    }
+
+    /// Removes `conn`'s down tracks matching `which`; their sections are released.
+    pub(crate) fn unsubscribe(&mut self, _now: Instant, conn: ConnId, which: impl Fn(&DownTrack) -> bool) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let (gone, kept): (Vec<DownTrack>, Vec<DownTrack>) = p.down.drain(..).partition(|d| which(d));
+        p.down = kept;
+        if gone.is_empty() {
+            return;
+        }
+        for d in gone {
+            if let Some(mid) = d.mid() {
+                match p.mode {
+                    PeerMode::Dual => p.stopped_mids.push(mid),
+                    PeerMode::Single => {
+                        for section in p.send_sections.iter_mut().filter(|s| s.0 == mid) {
+                            section.2 = None;
+                        }
+                        p.wants_client_offer = true;
+                    }
+                }
+            }
+        }
+        self.needs_negotiation.insert(conn);
+    }
+
+    /// Removes a participant; `notify` tells it why first (server-initiated leave).
+    pub(crate) fn remove_participant(&mut self, now: Instant, conn: ConnId, reason: DisconnectReason, notify: bool) {
+        let Some(mut p) = self.participants.remove(&conn) else {
+            return;
+        };
+        tracing::info!(conn, participant_sid = %p.sid, ?reason, "sfu participant left");
+        if notify {
+            let leave = proto::LeaveRequest {
+                can_reconnect: false,
+                reason: reason as i32,
+                action: proto::leave_request::Action::Disconnect as i32,
+                regions: None,
+            };
+            self.send(conn, signal_response::Message::Leave(leave));
+        }
+        self.outputs.push_back(CoreOutput::Close { conn, reason });
+        self.forget_routes(conn);
+        self.needs_negotiation.remove(&conn);
+        p.publisher.rtc.disconnect();
+        if let Some(sub) = p.subscriber.as_mut() {
+            sub.rtc.disconnect();
+        }
+        let mut others = Vec::new();
+        if let Some(room) = self.rooms.get_mut(&p.room) {
+            room.members.retain(|c| *c != conn);
+            if room.members.is_empty() {
+                room.empty_since = Some(now);
+            }
+            others = room.members.clone();
+        }
+        for other in &others {
+            self.unsubscribe(now, *other, |d| d.publisher == conn);
+        }
+        if !p.grant.hidden {
+            p.version += 1;
+            let info = p.info(State::Disconnected);
+            for other in others {
+                let update = proto::ParticipantUpdate {
+                    participants: vec![info.clone()],
+                };
+                self.send(other, signal_response::Message::Update(update));
+            }
+        }
+    }
+
+    /// Tells everyone else in the room about `conn`'s current state.
+    pub(crate) fn broadcast_update(&mut self, conn: ConnId, state: State) {
+        let Some(info) = self.participants.get(&conn).map(|p| p.info(state)) else {
+            return;
+        };
+        for other in self.room_peers(conn) {
+            let update = proto::ParticipantUpdate {
+                participants: vec![info.clone()],
+            };
+            self.send(other, signal_response::Message::Update(update));
+        }
+    }
+
+    fn trickle(&mut self, conn: ConnId, trickle: proto::TrickleRequest) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let side = match (p.mode, trickle.target) {
+            (PeerMode::Dual, t) if t == proto::SignalTarget::Subscriber as i32 => Side::Subscriber,
+            _ => Side::Publisher,
+        };
+        let Some(candidate) = parse_candidate_init(&trickle.candidate_init) else {
+            return;
+        };
+        if let Some(peer) = p.peer_mut(side) {
+            peer.rtc.add_remote_candidate(candidate);
+            self.dirty.insert((conn, side));
+        }
+    }
+}
+
+/// `canPublish` and `canPublishSources` allow this source.
+fn may_publish(grant: &JoinGrant, source: proto::TrackSource) -> bool {
+    if !grant.can_publish {
+        return false;
+    }
+    grant.can_publish_sources.is_empty()
+        || grant
+            .can_publish_sources
+            .iter()
+            .any(|s| super::info::source_from_name(s) == Some(source))
+}
+
+/// The candidate of a trickled `RTCIceCandidateInit` JSON; `None` for end-of-candidates
+/// and for candidates str0m cannot use (mDNS `.local` names, TCP).
+pub(crate) fn parse_candidate_init(json: &str) -> Option<Candidate> {
+    #[derive(serde::Deserialize)]
+    struct Init {
+        #[serde(default)]
+        candidate: String,
+    }
+    let init: Init = serde_json::from_str(json).ok()?;
+    let line = init.candidate.trim();
+    let line = line.strip_prefix("a=").unwrap_or(line);
+    if line.is_empty() {
+        return None;
+    }
+    Candidate::from_sdp_string(line).ok()
+}
+
+fn message_kind(message: &signal_request::Message) -> &'static str {
+    use signal_request::Message as M;
+    match message {
+        M::SubscriptionPermission(_) => "subscription_permission",
+        M::SyncState(_) => "sync_state",
+        M::Simulate(_) => "simulate",
+        M::UpdateMetadata(_) => "update_metadata",
+        M::Ping(_) | M::PingReq(_) => "ping",
+        _ => "other",
+    }
+}
