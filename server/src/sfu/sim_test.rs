@@ -32,6 +32,7 @@ fn a_two_party_call_forwards_audio_and_video_both_ways() {
         let b = sim.join("bob", "visit", mode, true);
         wait_for_media(&mut sim, b, "bob receives alice");
         wait_for_media(&mut sim, a, "alice receives bob");
+        sim.run(2 * SECOND);
 
         let video = sim.clients[b].frames(MediaKind::Video);
         assert!(video[0].keyframe, "{mode:?}: a subscriber's first video frame is a keyframe");
@@ -42,7 +43,8 @@ fn a_two_party_call_forwards_audio_and_video_both_ways() {
         );
         assert!(
             video.iter().rev().take(20).all(|f| f.len == h_size),
-            "{mode:?}: the subscriber settles on the h layer"
+            "{mode:?}: the subscriber settles on the h layer: {:?}",
+            video.iter().map(|f| f.len).collect::<Vec<_>>()
         );
         assert!(sim.clients[b].frames(MediaKind::Audio).iter().all(|f| f.len == AUDIO_BYTES));
         let snapshot = sim.core.snapshot("visit");
