@@ -86,7 +86,7 @@ socket_url() {
   port="$(printf '%s' "$url" | sed -nE 's#.*:([0-9]+)/[^/]*$#\1#p')"
   port="${port:-5432}"
   for dir in /var/run/postgresql /tmp; do
-    if [ -S "$dir/.s.PGSQL.$port" ]; then printf 'postgres://postgres@/%s?host=%s&port=%s' "$db" "$dir" "$port"; return; fi
+    if [ -S "$dir/.s.PGSQL.$port" ]; then printf 'postgres://postgres@localhost/%s?host=%s&port=%s' "$db" "$dir" "$port"; return; fi
   done
   echo "no PostgreSQL socket for port $port" >&2; return 1
 }

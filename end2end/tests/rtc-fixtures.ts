@@ -1,6 +1,8 @@
 // Helpers for the media tests: LiveKit access tokens (HS256, minted here with the
 // server's key and secret) and a test page that runs livekit-client from npm.
 import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import type { Browser, Page } from '@playwright/test';
@@ -43,15 +45,25 @@ export function token(identity: string, grant: Grant, opts: { secret?: string; t
   return `${unsigned}.${b64url(signature)}`;
 }
 
-/** A fresh browser context on the test page, served at the app's origin (a secure
- *  context for getUserMedia) by Playwright itself. */
+// The page is served from loopback by this worker (not injected by Playwright), so the
+// browser sees a loopback origin talking to a loopback server: Chromium's local network
+// access checks allow that, and 127.0.0.1 is a secure context for getUserMedia.
+const pageServer = createServer((_req, res) => {
+  res.writeHead(200, { 'content-type': 'text/html' });
+  res.end(html);
+});
+const pageServerReady = new Promise<string>((resolve) => {
+  pageServer.listen(0, '127.0.0.1', () => {
+    resolve(`http://127.0.0.1:${(pageServer.address() as AddressInfo).port}/`);
+  });
+});
+pageServer.unref();
+
+/** A fresh browser context on the test page. */
 export async function participantPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.route(`${baseURL}/__rtc-test`, (route) =>
-    route.fulfill({ status: 200, contentType: 'text/html', body: html }),
-  );
-  await page.goto(`${baseURL}/__rtc-test`);
+  await page.goto(await pageServerReady);
   return page;
 }
 

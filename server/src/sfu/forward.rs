@@ -299,6 +299,9 @@ impl Core {
             return;
         };
         let label = p.channels.by_id.get(&(Side::Publisher, data.id)).cloned().unwrap_or_default();
+        if label != RELIABLE && label != LOSSY {
+            return; // `_data_track` and unknown channels carry no DataPackets.
+        }
         if !p.grant.can_publish_data {
             return tracing::debug!(conn, "sfu drops data: not granted");
         }
@@ -313,7 +316,7 @@ impl Core {
             user.participant_identity = p.grant.identity.clone();
             destinations.extend(user.destination_identities.iter().cloned());
         }
-        let lossy = label == LOSSY || (label.is_empty() && packet.kind == proto::data_packet::Kind::Lossy as i32);
+        let lossy = label == LOSSY;
         let bytes = packet.encode_to_vec();
         let mut written = HashMap::new();
         for other in self.room_peers(conn) {
