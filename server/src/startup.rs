@@ -16,10 +16,10 @@ use crate::config::{DEV_DEMO_PASSWORD, Settings};
 use crate::db::Db;
 use crate::error::Error;
 use crate::portal::Portal;
-use crate::state::{AppState, Services};
 use crate::rtc::RtcState;
 use crate::rtc::grants::LiveKitKeys;
 use crate::sfu::SfuHandle;
+use crate::state::{AppState, Services};
 use crate::{appointments, auth, patients, rtc, seed, telemetry, users};
 
 /// A bound, ready-to-serve application.
@@ -99,7 +99,10 @@ pub async fn run_sfu_only(settings: Settings) -> anyhow::Result<()> {
     if settings.livekit.generated {
         print_dev_banner(&settings, listener.local_addr()?);
     }
-    tracing::info!(port = listener.local_addr()?.port(), "sfu signaling listening");
+    tracing::info!(
+        port = listener.local_addr()?.port(),
+        "sfu signaling listening"
+    );
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -39,20 +39,29 @@ fn a_plain_and_a_gzipped_join_request_decode_to_the_same_request() {
 #[test]
 fn padding_is_optional_and_garbage_is_refused() {
     let encoded = wrapped(&sample(), true);
-    assert_eq!(from_wrapped(encoded.trim_end_matches('=')).unwrap(), sample());
+    assert_eq!(
+        from_wrapped(encoded.trim_end_matches('=')).unwrap(),
+        sample()
+    );
     assert_eq!(from_wrapped("%%%"), Err(JoinRequestError::Encoding));
     assert_eq!(from_wrapped("AAAA////"), Err(JoinRequestError::Malformed));
 }
 
 #[test]
 fn the_older_query_form_reads_auto_subscribe_and_reconnect() {
-    let query: HashMap<String, String> = [("auto_subscribe", "0"), ("reconnect", "1"), ("sid", "PA_x")]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
+    let query: HashMap<String, String> =
+        [("auto_subscribe", "0"), ("reconnect", "1"), ("sid", "PA_x")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
     let request = from_query(&query);
     assert!(!request.connection_settings.unwrap().auto_subscribe);
     assert!(request.reconnect);
     assert_eq!(request.participant_sid, "PA_x");
-    assert!(from_query(&HashMap::new()).connection_settings.unwrap().auto_subscribe);
+    assert!(
+        from_query(&HashMap::new())
+            .connection_settings
+            .unwrap()
+            .auto_subscribe
+    );
 }

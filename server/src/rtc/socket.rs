@@ -88,7 +88,7 @@ pub(crate) async fn run(
             }
             event = events.recv() => match event {
                 Some(SignalEvent::Message(message)) => {
-                    if send(&mut socket, encoding, message).await.is_err() { break; }
+                    if send(&mut socket, encoding, *message).await.is_err() { break; }
                 }
                 Some(SignalEvent::Close(_)) | None => {
                     sfu_closed = true;

@@ -57,8 +57,8 @@ pub enum CoreInput {
         conn: ConnId,
         /// What its token grants.
         grant: JoinGrant,
-        /// Its join request (from the URL).
-        request: proto::JoinRequest,
+        /// Its join request (from the URL; boxed, it is large).
+        request: Box<proto::JoinRequest>,
         /// Single or dual peer connection.
         mode: PeerMode,
         /// Wall-clock time, for `joined_at` and the room's creation time.
@@ -68,8 +68,8 @@ pub enum CoreInput {
     Signal {
         /// The connection.
         conn: ConnId,
-        /// The message.
-        message: signal_request::Message,
+        /// The message (boxed, it is large).
+        message: Box<signal_request::Message>,
     },
     /// The signaling connection is gone.
     Disconnect {
@@ -87,8 +87,8 @@ pub enum CoreOutput {
     Signal {
         /// The connection.
         conn: ConnId,
-        /// The message.
-        message: signal_response::Message,
+        /// The message (boxed: responses are large, datagrams are many).
+        message: Box<signal_response::Message>,
     },
     /// Close one connection (after any signal messages queued before this).
     Close {
@@ -171,8 +171,8 @@ impl Core {
                 request,
                 mode,
                 unix_ms,
-            } => self.join(now, conn, grant, request, mode, unix_ms),
-            CoreInput::Signal { conn, message } => self.signal(now, conn, message),
+            } => self.join(now, conn, grant, *request, mode, unix_ms),
+            CoreInput::Signal { conn, message } => self.signal(now, conn, *message),
             CoreInput::Disconnect { conn } => {
                 self.remove_participant(now, conn, DisconnectReason::ClientInitiated, false)
             }
@@ -353,12 +353,19 @@ impl Core {
         else {
             return Vec::new();
         };
-        room.members.iter().copied().filter(|c| *c != conn).collect()
+        room.members
+            .iter()
+            .copied()
+            .filter(|c| *c != conn)
+            .collect()
     }
 
     /// Queues a signal message.
     pub(crate) fn send(&mut self, conn: ConnId, message: signal_response::Message) {
-        self.outputs.push_back(CoreOutput::Signal { conn, message });
+        self.outputs.push_back(CoreOutput::Signal {
+            conn,
+            message: Box::new(message),
+        });
     }
 
     /// Drops routes to a participant's peers.

@@ -38,7 +38,7 @@ pub struct SfuSettings {
 #[derive(Debug)]
 pub enum SignalEvent {
     /// A message to send to the client.
-    Message(signal_response::Message),
+    Message(Box<signal_response::Message>),
     /// The SFU closed the session.
     Close(DisconnectReason),
 }
@@ -104,11 +104,14 @@ impl SfuHandle {
     ) -> Option<(ConnId, mpsc::Receiver<SignalEvent>)> {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(SIGNAL_QUEUE);
-        self.commands.send(Command::Register { conn, sender }).await.ok()?;
+        self.commands
+            .send(Command::Register { conn, sender })
+            .await
+            .ok()?;
         let join = CoreInput::Join {
             conn,
             grant,
-            request,
+            request: Box::new(request),
             mode,
             unix_ms,
         };
@@ -118,7 +121,10 @@ impl SfuHandle {
 
     /// Passes a signal request on.
     pub async fn signal(&self, conn: ConnId, message: signal_request::Message) {
-        let input = CoreInput::Signal { conn, message };
+        let input = CoreInput::Signal {
+            conn,
+            message: Box::new(message),
+        };
         let _ = self.commands.send(Command::Input(input)).await;
     }
 
@@ -160,7 +166,11 @@ async fn run(socket: UdpSocket, mut core: Core, mut commands: mpsc::Receiver<Com
 }
 
 /// Carries out everything the core asked for.
-fn drain(core: &mut Core, socket: &UdpSocket, sessions: &mut HashMap<ConnId, mpsc::Sender<SignalEvent>>) {
+fn drain(
+    core: &mut Core,
+    socket: &UdpSocket,
+    sessions: &mut HashMap<ConnId, mpsc::Sender<SignalEvent>>,
+) {
     loop {
         let mut stuck = Vec::new();
         while let Some(output) = core.poll_output() {

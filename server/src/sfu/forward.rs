@@ -89,15 +89,25 @@ impl Core {
         match event {
             Event::IceConnectionStateChange(state) => self.ice_state(now, conn, side, state),
             Event::Connected => {
-                if let Some(peer) = self.participants.get_mut(&conn).and_then(|p| p.peer_mut(side)) {
+                if let Some(peer) = self
+                    .participants
+                    .get_mut(&conn)
+                    .and_then(|p| p.peer_mut(side))
+                {
                     peer.connected = true;
                 }
             }
-            Event::MediaAdded(added) if side == Side::Publisher && added.direction.is_receiving() => {
+            Event::MediaAdded(added)
+                if side == Side::Publisher && added.direction.is_receiving() =>
+            {
                 self.media_added(conn, added)
             }
-            Event::MediaData(data) if side == Side::Publisher => self.forward_media(now, conn, data),
-            Event::KeyframeRequest(request) => self.subscriber_wants_keyframe(now, conn, side, request),
+            Event::MediaData(data) if side == Side::Publisher => {
+                self.forward_media(now, conn, data)
+            }
+            Event::KeyframeRequest(request) => {
+                self.subscriber_wants_keyframe(now, conn, side, request)
+            }
             Event::ChannelOpen(id, label) => {
                 if let Some(p) = self.participants.get_mut(&conn) {
                     p.channels.by_id.insert((side, id), label);
@@ -114,7 +124,11 @@ impl Core {
     }
 
     fn ice_state(&mut self, now: Instant, conn: ConnId, side: Side, state: IceConnectionState) {
-        let Some(peer) = self.participants.get_mut(&conn).and_then(|p| p.peer_mut(side)) else {
+        let Some(peer) = self
+            .participants
+            .get_mut(&conn)
+            .and_then(|p| p.peer_mut(side))
+        else {
             return;
         };
         match state {
@@ -143,8 +157,15 @@ impl Core {
             .simulcast
             .map(|s| s.recv.iter().map(|l| l.rid).collect())
             .unwrap_or_default();
-        let by_cid = p.published.iter().position(|t| t.mid.is_none() && t.cid == track_id);
-        let by_kind = || p.published.iter().position(|t| t.mid.is_none() && t.kind == added.kind);
+        let by_cid = p
+            .published
+            .iter()
+            .position(|t| t.mid.is_none() && t.cid == track_id);
+        let by_kind = || {
+            p.published
+                .iter()
+                .position(|t| t.mid.is_none() && t.kind == added.kind)
+        };
         let Some(index) = by_cid.or_else(by_kind) else {
             return tracing::debug!(conn, "sfu got media for no announced track");
         };
@@ -163,12 +184,17 @@ impl Core {
         };
         track.layer_seen.insert(data.rid, now);
         if track.info.mime_type.is_empty() {
-            track.info.mime_type = format!("{}/{}", track.kind, data.params.spec().codec).to_lowercase();
+            track.info.mime_type =
+                format!("{}/{}", track.kind, data.params.spec().codec).to_lowercase();
         }
         let sid = track.info.sid.clone();
         let layer_seen = track.layer_seen.clone();
         let keyframe = is_keyframe(&data);
-        let fresh = |rid: &Option<Rid>| layer_seen.get(rid).is_some_and(|t| now.saturating_duration_since(*t) < LAYER_STALE_AFTER);
+        let fresh = |rid: &Option<Rid>| {
+            layer_seen
+                .get(rid)
+                .is_some_and(|t| now.saturating_duration_since(*t) < LAYER_STALE_AFTER)
+        };
         let target_layer_active = layer_seen
             .keys()
             .any(|rid| layer_rank(rid.as_ref()) <= TARGET_RANK && fresh(rid));
@@ -227,7 +253,13 @@ impl Core {
     }
 
     /// A subscriber's decoder asked for a keyframe: ask the track's publisher only.
-    fn subscriber_wants_keyframe(&mut self, now: Instant, conn: ConnId, side: Side, request: str0m::media::KeyframeRequest) {
+    fn subscriber_wants_keyframe(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        side: Side,
+        request: str0m::media::KeyframeRequest,
+    ) {
         let Some(p) = self.participants.get(&conn) else {
             return;
         };
@@ -263,7 +295,13 @@ impl Core {
     }
 
     /// Sends a PLI for one layer of a published track, throttled.
-    pub(crate) fn request_keyframe(&mut self, now: Instant, publisher: ConnId, sid: &str, rid: Option<Rid>) {
+    pub(crate) fn request_keyframe(
+        &mut self,
+        now: Instant,
+        publisher: ConnId,
+        sid: &str,
+        rid: Option<Rid>,
+    ) {
         let Some(p) = self.participants.get_mut(&publisher) else {
             return;
         };
@@ -298,7 +336,12 @@ impl Core {
         let Some(p) = self.participants.get(&conn) else {
             return;
         };
-        let label = p.channels.by_id.get(&(Side::Publisher, data.id)).cloned().unwrap_or_default();
+        let label = p
+            .channels
+            .by_id
+            .get(&(Side::Publisher, data.id))
+            .cloned()
+            .unwrap_or_default();
         if label != RELIABLE && label != LOSSY {
             return; // `_data_track` and unknown channels carry no DataPackets.
         }
@@ -328,7 +371,11 @@ impl Core {
             }
             let side = q.down_side();
             let preferred = if lossy { LOSSY } else { RELIABLE };
-            let Some(id) = q.channels.find(side, preferred).or_else(|| q.channels.find(side, RELIABLE)) else {
+            let Some(id) = q
+                .channels
+                .find(side, preferred)
+                .or_else(|| q.channels.find(side, RELIABLE))
+            else {
                 continue;
             };
             let Some(peer) = q.peer_mut(side) else {

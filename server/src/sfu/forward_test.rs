@@ -31,7 +31,8 @@ fn layer_choice_table() {
         (Some(&h), &f, true, false, true, false, Drop),
         (Some(&None), &None, false, false, true, false, Forward),
     ];
-    for (i, (current, frame, key, stale, active, needs, expected)) in cases.into_iter().enumerate() {
+    for (i, (current, frame, key, stale, active, needs, expected)) in cases.into_iter().enumerate()
+    {
         assert_eq!(
             choose_layer(current, frame, key, stale, active, needs),
             expected,

@@ -9,8 +9,8 @@ use livekit_protocol as proto;
 use proto::signal_response;
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::channel::ChannelConfig;
-use str0m::media::{Direction, MediaKind, Mid};
 use str0m::channel::Reliability;
+use str0m::media::{Direction, MediaKind, Mid};
 
 use super::core::{ConnId, Core, PeerMode};
 use super::participant::{DownState, Side};
@@ -23,7 +23,12 @@ pub(crate) const LOSSY: &str = "_lossy";
 
 impl Core {
     /// The client's offer on its publisher connection (in single mode: its only one).
-    pub(crate) fn publisher_offer(&mut self, now: Instant, conn: ConnId, offer: proto::SessionDescription) {
+    pub(crate) fn publisher_offer(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        offer: proto::SessionDescription,
+    ) {
         let Ok(sdp) = SdpOffer::from_sdp_string(&offer.sdp) else {
             return self.fail(now, conn, "unparsable offer");
         };
@@ -59,7 +64,11 @@ impl Core {
     /// Single mode: gives waiting down tracks a free receive section of the client's and
     /// rewrites the answer to say so. Returns the answer, `mid_to_track_id` and the
     /// tracks opened now (publisher, track sid).
-    fn assign_sections(&mut self, conn: ConnId, answer: &str) -> (String, HashMap<String, String>, Vec<(ConnId, String)>) {
+    fn assign_sections(
+        &mut self,
+        conn: ConnId,
+        answer: &str,
+    ) -> (String, HashMap<String, String>, Vec<(ConnId, String)>) {
         let Some(p) = self.participants.get_mut(&conn) else {
             return (answer.to_string(), HashMap::new(), Vec::new());
         };
@@ -113,7 +122,12 @@ impl Core {
     }
 
     /// The client's answer to the SFU's subscriber offer (dual mode).
-    pub(crate) fn subscriber_answer(&mut self, now: Instant, conn: ConnId, answer: proto::SessionDescription) {
+    pub(crate) fn subscriber_answer(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        answer: proto::SessionDescription,
+    ) {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
@@ -189,7 +203,13 @@ impl Core {
         }
         for d in p.down.iter_mut().filter(|d| d.state == DownState::Wanted) {
             let stream = format!("{}|{}", d.publisher_sid, d.track_sid);
-            let mid = api.add_media(d.kind, Direction::SendOnly, Some(stream), Some(d.track_sid.clone()), None);
+            let mid = api.add_media(
+                d.kind,
+                Direction::SendOnly,
+                Some(stream),
+                Some(d.track_sid.clone()),
+                None,
+            );
             d.state = DownState::Negotiating(mid);
         }
         for mid in p.stopped_mids.drain(..) {
@@ -252,7 +272,10 @@ impl Core {
             num_audios: audios as u32,
             num_videos: videos as u32,
         };
-        self.send(conn, signal_response::Message::MediaSectionsRequirement(requirement));
+        self.send(
+            conn,
+            signal_response::Message::MediaSectionsRequirement(requirement),
+        );
     }
 
     /// Sends the SFU's host candidate once per connection (it is also in the SDP).

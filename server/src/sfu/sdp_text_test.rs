@@ -10,8 +10,14 @@ fn send_sections_lists_only_sendonly_media_with_their_kind() {
     assert_eq!(
         send_sections(ANSWER),
         vec![
-            SendSection { mid: "0".into(), kind: SectionKind::Audio },
-            SendSection { mid: "1".into(), kind: SectionKind::Video },
+            SendSection {
+                mid: "0".into(),
+                kind: SectionKind::Audio
+            },
+            SendSection {
+                mid: "1".into(),
+                kind: SectionKind::Video
+            },
         ]
     );
     assert_eq!(first_mid(ANSWER).as_deref(), Some("0"));
@@ -20,13 +26,25 @@ fn send_sections_lists_only_sendonly_media_with_their_kind() {
 #[test]
 fn an_assigned_section_announces_the_track_msid_and_others_become_inactive() {
     let mut assigned = HashMap::new();
-    assigned.insert("1".to_string(), ("PA_a|TR_b".to_string(), "TR_b".to_string()));
+    assigned.insert(
+        "1".to_string(),
+        ("PA_a|TR_b".to_string(), "TR_b".to_string()),
+    );
     let out = assign_send_sections(ANSWER, &assigned);
 
-    assert!(out.contains("a=mid:1\r\na=sendonly\r\na=msid:PA_a|TR_b TR_b\r\n"), "{out}");
-    assert!(out.contains("a=ssrc:22 cname:abc\r\na=ssrc:22 msid:PA_a|TR_b TR_b\r\n"), "{out}");
+    assert!(
+        out.contains("a=mid:1\r\na=sendonly\r\na=msid:PA_a|TR_b TR_b\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("a=ssrc:22 cname:abc\r\na=ssrc:22 msid:PA_a|TR_b TR_b\r\n"),
+        "{out}"
+    );
     assert!(out.contains("a=mid:0\r\na=inactive\r\n"), "{out}");
     assert!(!out.contains("rand"), "no str0m msid survives: {out}");
-    assert!(out.contains("a=mid:2\r\na=recvonly\r\n"), "receive sections untouched: {out}");
+    assert!(
+        out.contains("a=mid:2\r\na=recvonly\r\n"),
+        "receive sections untouched: {out}"
+    );
     assert!(out.starts_with("v=0\r\n") && out.ends_with("\r\n"));
 }

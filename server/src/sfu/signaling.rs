@@ -204,11 +204,21 @@ impl Core {
         }
     }
 
-    fn update_subscription(&mut self, now: Instant, conn: ConnId, update: proto::UpdateSubscription) {
+    fn update_subscription(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        update: proto::UpdateSubscription,
+    ) {
         let sids: Vec<String> = update
             .track_sids
             .into_iter()
-            .chain(update.participant_tracks.into_iter().flat_map(|pt| pt.track_sids))
+            .chain(
+                update
+                    .participant_tracks
+                    .into_iter()
+                    .flat_map(|pt| pt.track_sids),
+            )
             .collect();
         for sid in sids {
             if update.subscribe {
@@ -252,7 +262,13 @@ impl Core {
 
     /// Adds a down track of `publisher`'s `track_sid` for `conn`, when allowed.
     /// `explicit` subscriptions ignore the participant's auto-subscribe setting.
-    pub(crate) fn subscribe(&mut self, conn: ConnId, publisher: ConnId, track_sid: &str, explicit: bool) {
+    pub(crate) fn subscribe(
+        &mut self,
+        conn: ConnId,
+        publisher: ConnId,
+        track_sid: &str,
+        explicit: bool,
+    ) {
         let Some((publisher_sid, kind)) = self.participants.get(&publisher).and_then(|p| {
             let track = p.published.iter().find(|t| t.info.sid == track_sid)?;
             Some((p.sid.clone(), track.kind))
@@ -295,11 +311,17 @@ impl Core {
     }
 
     /// Removes `conn`'s down tracks matching `which`; their sections are released.
-    pub(crate) fn unsubscribe(&mut self, _now: Instant, conn: ConnId, which: impl Fn(&DownTrack) -> bool) {
+    pub(crate) fn unsubscribe(
+        &mut self,
+        _now: Instant,
+        conn: ConnId,
+        which: impl Fn(&DownTrack) -> bool,
+    ) {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
-        let (gone, kept): (Vec<DownTrack>, Vec<DownTrack>) = p.down.drain(..).partition(|d| which(d));
+        let (gone, kept): (Vec<DownTrack>, Vec<DownTrack>) =
+            p.down.drain(..).partition(|d| which(d));
         p.down = kept;
         if gone.is_empty() {
             return;
@@ -321,7 +343,13 @@ impl Core {
     }
 
     /// Removes a participant; `notify` tells it why first (server-initiated leave).
-    pub(crate) fn remove_participant(&mut self, now: Instant, conn: ConnId, reason: DisconnectReason, notify: bool) {
+    pub(crate) fn remove_participant(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        reason: DisconnectReason,
+        notify: bool,
+    ) {
         let Some(mut p) = self.participants.remove(&conn) else {
             return;
         };

@@ -9,7 +9,10 @@ use livekit_protocol as proto;
 use proto::{signal_request, signal_response};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::channel::{ChannelConfig, ChannelId};
-use str0m::media::{Direction, Frequency, KeyframeRequestKind, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
+use str0m::media::{
+    Direction, Frequency, KeyframeRequestKind, MediaKind, MediaTime, Mid, Rid, Simulcast,
+    SimulcastLayer,
+};
 use str0m::net::Receive;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
@@ -172,19 +175,28 @@ impl Sim {
         let index = self.clients.len();
         let conn = self.next_conn;
         self.next_conn += 1;
-        let addr: SocketAddr = format!("10.1.0.{}:5000", index + 1).parse().unwrap_or_else(|_| unreachable!());
-        let sub_addr: SocketAddr = format!("10.1.0.{}:5001", index + 1).parse().unwrap_or_else(|_| unreachable!());
+        let addr: SocketAddr = format!("10.1.0.{}:5000", index + 1)
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
+        let sub_addr: SocketAddr = format!("10.1.0.{}:5001", index + 1)
+            .parse()
+            .unwrap_or_else(|_| unreachable!());
         let mut publisher = self.new_rtc(addr);
         let subscriber = (mode == PeerMode::Dual).then(|| self.new_rtc(sub_addr));
         // Like livekit-client: data channels and (single mode) receive sections first.
         let mut api = publisher.sdp_api();
-        api.add_channel_with_config(ChannelConfig { label: "_reliable".into(), ..Default::default() });
+        api.add_channel_with_config(ChannelConfig {
+            label: "_reliable".into(),
+            ..Default::default()
+        });
         let mut recv_mids = Vec::new();
         if mode == PeerMode::Single {
             recv_mids.push(api.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None));
             recv_mids.push(api.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None));
         }
-        let (offer, pending) = api.apply().unwrap_or_else(|| unreachable!("channels are a change"));
+        let (offer, pending) = api
+            .apply()
+            .unwrap_or_else(|| unreachable!("channels are a change"));
         let grant = JoinGrant {
             identity: identity.into(),
             name: identity.into(),
@@ -232,7 +244,13 @@ impl Sim {
             sent_video_frames: 0,
             sent_audio_frames: 0,
         });
-        let input = CoreInput::Join { conn, grant, request, mode, unix_ms: 1_700_000_000_000 };
+        let input = CoreInput::Join {
+            conn,
+            grant,
+            request: Box::new(request),
+            mode,
+            unix_ms: 1_700_000_000_000,
+        };
         self.core.handle_input(self.now, input);
         self.pump();
         if publish {
@@ -244,14 +262,26 @@ impl Sim {
     /// Announces and negotiates a microphone and a (simulcast) camera track.
     pub fn publish(&mut self, index: usize) {
         for (cid, kind, source) in [
-            ("cid-audio", proto::TrackType::Audio, proto::TrackSource::Microphone),
-            ("cid-video", proto::TrackType::Video, proto::TrackSource::Camera),
+            (
+                "cid-audio",
+                proto::TrackType::Audio,
+                proto::TrackSource::Microphone,
+            ),
+            (
+                "cid-video",
+                proto::TrackType::Video,
+                proto::TrackSource::Camera,
+            ),
         ] {
             let layers = if kind == proto::TrackType::Video {
                 LAYERS
                     .iter()
                     .enumerate()
-                    .map(|(q, (rid, _))| proto::VideoLayer { quality: q as i32, rid: rid.to_string(), ..Default::default() })
+                    .map(|(q, (rid, _))| proto::VideoLayer {
+                        quality: q as i32,
+                        rid: rid.to_string(),
+                        ..Default::default()
+                    })
                     .collect()
             } else {
                 vec![]
@@ -267,15 +297,25 @@ impl Sim {
         }
         let client = &mut self.clients[index];
         client.publishing = true;
-        client.queued.push((MediaKind::Audio, Direction::SendOnly, Some("cid-audio")));
-        client.queued.push((MediaKind::Video, Direction::SendOnly, Some("cid-video")));
+        client
+            .queued
+            .push((MediaKind::Audio, Direction::SendOnly, Some("cid-audio")));
+        client
+            .queued
+            .push((MediaKind::Video, Direction::SendOnly, Some("cid-video")));
         self.offer(index);
     }
 
     /// Sends a signal request from client `index`.
     pub fn signal(&mut self, index: usize, message: signal_request::Message) {
         let conn = self.clients[index].conn;
-        self.core.handle_input(self.now, CoreInput::Signal { conn, message });
+        self.core.handle_input(
+            self.now,
+            CoreInput::Signal {
+                conn,
+                message: Box::new(message),
+            },
+        );
         self.pump();
     }
 
@@ -294,7 +334,9 @@ impl Sim {
         // A browser's createOffer always renegotiates; str0m needs a change for an offer,
         // so an offer with nothing else to say adds a spare receive section.
         if client.queued.is_empty() && !api.has_changes() {
-            client.queued.push((MediaKind::Audio, Direction::RecvOnly, None));
+            client
+                .queued
+                .push((MediaKind::Audio, Direction::RecvOnly, None));
         }
         let simulcast = client.simulcast.then(|| {
             let mut s = Simulcast::new();
@@ -305,7 +347,9 @@ impl Sim {
         });
         for (kind, dir, track) in client.queued.drain(..) {
             let stream = track.map(|_| "stream".to_string());
-            let layers = (kind == MediaKind::Video && track.is_some()).then(|| simulcast.clone()).flatten();
+            let layers = (kind == MediaKind::Video && track.is_some())
+                .then(|| simulcast.clone())
+                .flatten();
             let mid = api.add_media(kind, dir, stream, track.map(str::to_string), layers);
             match track {
                 Some("cid-audio") => client.audio_mid = Some(mid),
@@ -319,7 +363,12 @@ impl Sim {
         client.pending = Some(pending);
         let id = client.next_offer_id;
         client.next_offer_id += 1;
-        let description = proto::SessionDescription { r#type: "offer".into(), sdp: offer.to_sdp_string(), id, ..Default::default() };
+        let description = proto::SessionDescription {
+            r#type: "offer".into(),
+            sdp: offer.to_sdp_string(),
+            id,
+            ..Default::default()
+        };
         self.signal(index, signal_request::Message::Offer(description));
     }
 
@@ -328,10 +377,12 @@ impl Sim {
         let mut follow_ups = Vec::new();
         while let Some(output) = self.core.poll_output() {
             match output {
-                CoreOutput::Transmit(t) => self.send(self.server, t.destination, t.contents.to_vec()),
+                CoreOutput::Transmit(t) => {
+                    self.send(self.server, t.destination, t.contents.to_vec())
+                }
                 CoreOutput::Signal { conn, message } => {
                     if let Some(index) = self.clients.iter().position(|c| c.conn == conn) {
-                        follow_ups.push((index, message));
+                        follow_ups.push((index, *message));
                     }
                 }
                 CoreOutput::Close { conn, .. } => {
@@ -351,28 +402,50 @@ impl Sim {
         match message {
             signal_response::Message::Answer(answer) => {
                 let client = &mut self.clients[index];
-                let Some(pending) = client.pending.take() else { return };
-                let sdp = SdpAnswer::from_sdp_string(&answer.sdp).unwrap_or_else(|e| panic!("answer: {e}"));
-                client.publisher.sdp_api().accept_answer(pending, sdp).unwrap_or_else(|e| panic!("accept: {e}"));
+                let Some(pending) = client.pending.take() else {
+                    return;
+                };
+                let sdp = SdpAnswer::from_sdp_string(&answer.sdp)
+                    .unwrap_or_else(|e| panic!("answer: {e}"));
+                client
+                    .publisher
+                    .sdp_api()
+                    .accept_answer(pending, sdp)
+                    .unwrap_or_else(|e| panic!("accept: {e}"));
                 if std::mem::take(&mut client.renegotiate) {
                     self.offer(index);
                 }
             }
             signal_response::Message::Offer(offer) => {
                 let client = &mut self.clients[index];
-                let sdp = SdpOffer::from_sdp_string(&offer.sdp).unwrap_or_else(|e| panic!("offer: {e}"));
-                let Some(sub) = client.subscriber.as_mut() else { return };
-                let answer = sub.sdp_api().accept_offer(sdp).unwrap_or_else(|e| panic!("accept offer: {e}"));
-                let description = proto::SessionDescription { r#type: "answer".into(), sdp: answer.to_sdp_string(), id: offer.id, ..Default::default() };
+                let sdp =
+                    SdpOffer::from_sdp_string(&offer.sdp).unwrap_or_else(|e| panic!("offer: {e}"));
+                let Some(sub) = client.subscriber.as_mut() else {
+                    return;
+                };
+                let answer = sub
+                    .sdp_api()
+                    .accept_offer(sdp)
+                    .unwrap_or_else(|e| panic!("accept offer: {e}"));
+                let description = proto::SessionDescription {
+                    r#type: "answer".into(),
+                    sdp: answer.to_sdp_string(),
+                    id: offer.id,
+                    ..Default::default()
+                };
                 self.signal(index, signal_request::Message::Answer(description));
             }
             signal_response::Message::MediaSectionsRequirement(need) => {
                 let client = &mut self.clients[index];
                 for _ in 0..need.num_audios {
-                    client.queued.push((MediaKind::Audio, Direction::RecvOnly, None));
+                    client
+                        .queued
+                        .push((MediaKind::Audio, Direction::RecvOnly, None));
                 }
                 for _ in 0..need.num_videos {
-                    client.queued.push((MediaKind::Video, Direction::RecvOnly, None));
+                    client
+                        .queued
+                        .push((MediaKind::Video, Direction::RecvOnly, None));
                 }
                 self.offer(index);
             }
@@ -385,7 +458,12 @@ impl Sim {
         if self.loss > 0.0 && self.rng.chance(self.loss) {
             return;
         }
-        self.flight.push_back(Datagram { at: self.now + LATENCY, from, to, bytes });
+        self.flight.push_back(Datagram {
+            at: self.now + LATENCY,
+            from,
+            to,
+            bytes,
+        });
     }
 
     /// Runs the world for `duration` in steps of [`STEP`].
@@ -403,7 +481,11 @@ impl Sim {
         while !done(self) {
             if self.now >= end {
                 for c in &self.clients {
-                    let kinds: Vec<String> = c.signals.iter().map(|s| format!("{s:?}").chars().take(60).collect()).collect();
+                    let kinds: Vec<String> = c
+                        .signals
+                        .iter()
+                        .map(|s| format!("{s:?}").chars().take(60).collect())
+                        .collect();
                     eprintln!(
                         "{}: connected={} sub_connected={:?} closed={} sent v{} a{} got v{} a{}\n  signals: {kinds:#?}",
                         c.identity,
@@ -442,7 +524,8 @@ impl Sim {
             for client in self.clients.iter_mut().filter(|c| !c.closed) {
                 for (rtc, addr) in client.rtcs() {
                     if addr == d.to
-                        && let Ok(receive) = Receive::new(str0m::net::Protocol::Udp, d.from, d.to, &d.bytes)
+                        && let Ok(receive) =
+                            Receive::new(str0m::net::Protocol::Udp, d.from, d.to, &d.bytes)
                     {
                         let _ = rtc.handle_input(Input::Receive(now, receive));
                     }
@@ -469,9 +552,12 @@ impl Sim {
         client.frames += 1;
         let tick = client.frames;
         let step_ms = STEP.as_millis() as u64;
-        if (tick * step_ms) % 20 == 0
+        if (tick * step_ms).is_multiple_of(20)
             && let Some(mid) = client.audio_mid
-            && let Some(pt) = client.publisher.writer(mid).and_then(|w| w.payload_params().next().map(|p| p.pt()))
+            && let Some(pt) = client
+                .publisher
+                .writer(mid)
+                .and_then(|w| w.payload_params().next().map(|p| p.pt()))
             && let Some(writer) = client.publisher.writer(mid)
         {
             let time = MediaTime::new(tick * step_ms * 48, Frequency::FORTY_EIGHT_KHZ);
@@ -479,24 +565,38 @@ impl Sim {
                 client.sent_audio_frames += 1;
             }
         }
-        if (tick * step_ms) % 35 == 0
+        if (tick * step_ms).is_multiple_of(35)
             && let Some(mid) = client.video_mid
         {
-            let keyframe = std::mem::take(&mut client.force_keyframe) || (tick * step_ms) % 3000 == 0;
+            let keyframe =
+                std::mem::take(&mut client.force_keyframe) || (tick * step_ms).is_multiple_of(3000);
             let time = MediaTime::new(tick * step_ms * 90, Frequency::NINETY_KHZ);
             let layers: Vec<(Option<Rid>, usize)> = if client.simulcast {
-                LAYERS.iter().map(|(r, n)| (Some(Rid::from(*r)), *n)).collect()
+                LAYERS
+                    .iter()
+                    .map(|(r, n)| (Some(Rid::from(*r)), *n))
+                    .collect()
             } else {
                 vec![(None, LAYERS[1].1)]
             };
             let mut wrote = false;
             for (rid, len) in layers {
-                let Some(pt) = client.publisher.writer(mid).and_then(|w| w.payload_params().next().map(|p| p.pt())) else { continue };
-                let Some(mut writer) = client.publisher.writer(mid) else { continue };
+                let Some(pt) = client
+                    .publisher
+                    .writer(mid)
+                    .and_then(|w| w.payload_params().next().map(|p| p.pt()))
+                else {
+                    continue;
+                };
+                let Some(mut writer) = client.publisher.writer(mid) else {
+                    continue;
+                };
                 if let Some(rid) = rid {
                     writer = writer.rid(rid);
                 }
-                wrote |= writer.write(pt, now, time, vp8_frame(keyframe, len)).is_ok();
+                wrote |= writer
+                    .write(pt, now, time, vp8_frame(keyframe, len))
+                    .is_ok();
             }
             if wrote {
                 client.sent_video_frames += 1;
@@ -519,18 +619,31 @@ impl Sim {
             let _ = rtc.handle_input(Input::Timeout(now));
             loop {
                 match rtc.poll_output() {
-                    Ok(Output::Transmit(t)) => transmits.push((t.source, t.destination, t.contents.to_vec())),
+                    Ok(Output::Transmit(t)) => {
+                        transmits.push((t.source, t.destination, t.contents.to_vec()))
+                    }
                     Ok(Output::Timeout(_)) | Err(_) => break,
                     Ok(Output::Event(event)) => match event {
                         Event::MediaData(d) => {
                             let keyframe = matches!(&d.codec_extra, str0m::format::CodecExtra::Vp8(e) if e.is_keyframe);
-                            let kind = if d.params.spec().clock_rate == Frequency::NINETY_KHZ { MediaKind::Video } else { MediaKind::Audio };
-                            received.push(Received { kind, keyframe, len: d.data.len(), at: now });
+                            let kind = if d.params.spec().clock_rate == Frequency::NINETY_KHZ {
+                                MediaKind::Video
+                            } else {
+                                MediaKind::Audio
+                            };
+                            received.push(Received {
+                                kind,
+                                keyframe,
+                                len: d.data.len(),
+                                at: now,
+                            });
                         }
                         Event::KeyframeRequest(_) => keyframe_requests += 1,
                         Event::ChannelOpen(id, label) => opened.push((label, id)),
                         Event::ChannelData(d) => {
-                            if let Ok(packet) = <proto::DataPacket as prost::Message>::decode(&d.data[..]) {
+                            if let Ok(packet) =
+                                <proto::DataPacket as prost::Message>::decode(&d.data[..])
+                            {
                                 data.push(packet);
                             }
                         }
@@ -563,7 +676,10 @@ impl Sim {
     pub fn send_data(&mut self, index: usize, payload: &[u8], destinations: &[&str]) {
         let packet = proto::DataPacket {
             destination_identities: destinations.iter().map(|s| s.to_string()).collect(),
-            value: Some(proto::data_packet::Value::User(proto::UserPacket { payload: payload.to_vec(), ..Default::default() })),
+            value: Some(proto::data_packet::Value::User(proto::UserPacket {
+                payload: payload.to_vec(),
+                ..Default::default()
+            })),
             ..Default::default()
         };
         let bytes = prost::Message::encode_to_vec(&packet);

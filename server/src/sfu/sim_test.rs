@@ -35,7 +35,10 @@ fn a_two_party_call_forwards_audio_and_video_both_ways() {
         sim.run(2 * SECOND);
 
         let video = sim.clients[b].frames(MediaKind::Video);
-        assert!(video[0].keyframe, "{mode:?}: a subscriber's first video frame is a keyframe");
+        assert!(
+            video[0].keyframe,
+            "{mode:?}: a subscriber's first video frame is a keyframe"
+        );
         let (q_size, h_size) = (LAYERS[0].1, LAYERS[1].1);
         assert!(
             video.iter().all(|f| f.len == q_size || f.len == h_size),
@@ -46,10 +49,19 @@ fn a_two_party_call_forwards_audio_and_video_both_ways() {
             "{mode:?}: the subscriber settles on the h layer: {:?}",
             video.iter().map(|f| f.len).collect::<Vec<_>>()
         );
-        assert!(sim.clients[b].frames(MediaKind::Audio).iter().all(|f| f.len == AUDIO_BYTES));
+        assert!(
+            sim.clients[b]
+                .frames(MediaKind::Audio)
+                .iter()
+                .all(|f| f.len == AUDIO_BYTES)
+        );
         let snapshot = sim.core.snapshot("visit");
         assert_eq!(snapshot.len(), 2);
-        assert!(snapshot.iter().all(|p| p.published.len() == 2 && p.subscribed.len() == 2));
+        assert!(
+            snapshot
+                .iter()
+                .all(|p| p.published.len() == 2 && p.subscribed.len() == 2)
+        );
     }
 }
 
@@ -59,13 +71,19 @@ fn a_late_joiner_receives_existing_tracks_starting_with_a_keyframe() {
         let mut sim = Sim::new(2);
         let a = sim.join("alice", "visit", mode, true);
         sim.run(3 * SECOND);
-        assert!(sim.clients[a].sent_video_frames > 50, "alice has been publishing alone");
+        assert!(
+            sim.clients[a].sent_video_frames > 50,
+            "alice has been publishing alone"
+        );
         let b = sim.join("bob", "visit", mode, false);
         let joined = sim.now;
         wait_for_media(&mut sim, b, "late joiner receives alice");
 
         let first = sim.clients[b].frames(MediaKind::Video)[0].clone();
-        assert!(first.keyframe, "{mode:?}: the late joiner's first frame is a keyframe");
+        assert!(
+            first.keyframe,
+            "{mode:?}: the late joiner's first frame is a keyframe"
+        );
         assert!(
             first.at - joined < 2 * SECOND,
             "{mode:?}: the keyframe arrives quickly ({:?})",
@@ -77,7 +95,11 @@ fn a_late_joiner_receives_existing_tracks_starting_with_a_keyframe() {
         });
         let join = join.expect("a join response");
         assert_eq!(join.other_participants.len(), 1);
-        assert_eq!(join.other_participants[0].tracks.len(), 2, "existing tracks are announced");
+        assert_eq!(
+            join.other_participants[0].tracks.len(),
+            2,
+            "existing tracks are announced"
+        );
     }
 }
 
@@ -98,14 +120,24 @@ fn keyframe_requests_reach_only_the_tracks_publisher() {
         sim.request_keyframe(b, alice_video);
         sim.run(SECOND);
 
-        assert!(sim.clients[a].keyframe_requests >= 1, "{mode:?}: alice is asked");
-        assert_eq!(sim.clients[c].keyframe_requests, 0, "{mode:?}: carol is not");
+        assert!(
+            sim.clients[a].keyframe_requests >= 1,
+            "{mode:?}: alice is asked"
+        );
+        assert_eq!(
+            sim.clients[c].keyframe_requests, 0,
+            "{mode:?}: carol is not"
+        );
     }
 }
 
 /// The mid on which `index` receives Alice's video (from the SFU's mid_to_track_id).
 fn alice_video_mid_at(sim: &Sim, index: usize) -> str0m::media::Mid {
-    let alice = sim.core.snapshot("visit").into_iter().find(|p| p.identity == "alice");
+    let alice = sim
+        .core
+        .snapshot("visit")
+        .into_iter()
+        .find(|p| p.identity == "alice");
     let alice = alice.expect("alice in the room");
     let video_sid = &alice.published[1];
     sim.clients[index]
@@ -113,7 +145,8 @@ fn alice_video_mid_at(sim: &Sim, index: usize) -> str0m::media::Mid {
         .iter()
         .rev()
         .find_map(|s| match s {
-            proto::signal_response::Message::Answer(d) | proto::signal_response::Message::Offer(d) => d
+            proto::signal_response::Message::Answer(d)
+            | proto::signal_response::Message::Offer(d) => d
                 .mid_to_track_id
                 .iter()
                 .find(|(_, t)| *t == video_sid)
@@ -132,22 +165,45 @@ fn a_leaving_participant_is_announced_and_its_down_tracks_are_torn_down() {
         wait_for_media(&mut sim, b, "bob receives alice");
         let mid = alice_video_mid_at(&sim, b);
 
-        sim.signal(a, signal_request::Message::Leave(proto::LeaveRequest::default()));
+        sim.signal(
+            a,
+            signal_request::Message::Leave(proto::LeaveRequest::default()),
+        );
         sim.run(2 * SECOND);
 
-        let last = sim.clients[b].updates_about("alice").pop().expect("an update about alice");
-        assert_eq!(last.state, participant_info::State::Disconnected as i32, "{mode:?}");
+        let last = sim.clients[b]
+            .updates_about("alice")
+            .pop()
+            .expect("an update about alice");
+        assert_eq!(
+            last.state,
+            participant_info::State::Disconnected as i32,
+            "{mode:?}"
+        );
         let snapshot = sim.core.snapshot("visit");
         assert_eq!(snapshot.len(), 1);
-        assert!(snapshot[0].subscribed.is_empty(), "{mode:?}: bob has no down tracks left");
-        let media = sim.clients[b].receiving_rtc().media(mid).map(|m| (m.direction(), m.disabled()));
         assert!(
-            matches!(media, Some((Direction::Inactive, _)) | Some((_, true)) | None),
+            snapshot[0].subscribed.is_empty(),
+            "{mode:?}: bob has no down tracks left"
+        );
+        let media = sim.clients[b]
+            .receiving_rtc()
+            .media(mid)
+            .map(|m| (m.direction(), m.disabled()));
+        assert!(
+            matches!(
+                media,
+                Some((Direction::Inactive, _)) | Some((_, true)) | None
+            ),
             "{mode:?}: the section carrying alice's video is released: {media:?}"
         );
         let received = sim.clients[b].frames(MediaKind::Video).len();
         sim.run(SECOND);
-        assert_eq!(sim.clients[b].frames(MediaKind::Video).len(), received, "nothing more arrives");
+        assert_eq!(
+            sim.clients[b].frames(MediaKind::Video).len(),
+            received,
+            "nothing more arrives"
+        );
     }
 }
 
@@ -159,15 +215,27 @@ fn a_call_survives_five_percent_loss_in_every_direction() {
         let a = sim.join("alice", "visit", mode, true);
         let b = sim.join("bob", "visit", mode, false);
         wait_for_media(&mut sim, b, "media flows despite loss");
-        let (sent_before, got_before) = (sim.clients[a].sent_video_frames, sim.clients[b].frames(MediaKind::Video).len());
-        let audio_before = (sim.clients[a].sent_audio_frames, sim.clients[b].frames(MediaKind::Audio).len());
+        let (sent_before, got_before) = (
+            sim.clients[a].sent_video_frames,
+            sim.clients[b].frames(MediaKind::Video).len(),
+        );
+        let audio_before = (
+            sim.clients[a].sent_audio_frames,
+            sim.clients[b].frames(MediaKind::Audio).len(),
+        );
         sim.run(10 * SECOND);
         let sent = sim.clients[a].sent_video_frames - sent_before;
         let got = (sim.clients[b].frames(MediaKind::Video).len() - got_before) as u64;
         let audio_sent = sim.clients[a].sent_audio_frames - audio_before.0;
         let audio_got = (sim.clients[b].frames(MediaKind::Audio).len() - audio_before.1) as u64;
-        assert!(got * 100 >= sent * 90, "{mode:?}: video recovers by NACK/RTX: {got} of {sent} frames");
-        assert!(audio_got * 100 >= audio_sent * 80, "{mode:?}: audio mostly arrives: {audio_got} of {audio_sent}");
+        assert!(
+            got * 100 >= sent * 90,
+            "{mode:?}: video recovers by NACK/RTX: {got} of {sent} frames"
+        );
+        assert!(
+            audio_got * 100 >= audio_sent * 80,
+            "{mode:?}: audio mostly arrives: {audio_got} of {audio_sent}"
+        );
     }
 }
 
@@ -181,20 +249,44 @@ fn malformed_signaling_closes_only_that_participant() {
         wait_for_media(&mut sim, b, "bob receives");
 
         // Harmless oddities are ignored: unknown track ids, answers to no offer.
-        let mute = proto::MuteTrackRequest { sid: "TR_unknown".into(), muted: true };
+        let mute = proto::MuteTrackRequest {
+            sid: "TR_unknown".into(),
+            muted: true,
+        };
         sim.signal(c, signal_request::Message::Mute(mute));
-        let stray = proto::SessionDescription { r#type: "answer".into(), sdp: "v=0".into(), id: 99, ..Default::default() };
+        let stray = proto::SessionDescription {
+            r#type: "answer".into(),
+            sdp: "v=0".into(),
+            id: 99,
+            ..Default::default()
+        };
         sim.signal(c, signal_request::Message::Answer(stray));
-        assert!(!sim.clients[c].closed, "{mode:?}: carol survives harmless oddities");
+        assert!(
+            !sim.clients[c].closed,
+            "{mode:?}: carol survives harmless oddities"
+        );
 
         // A broken offer closes bob, and only bob.
-        let bad = proto::SessionDescription { r#type: "offer".into(), sdp: "this is not sdp".into(), id: 7, ..Default::default() };
+        let bad = proto::SessionDescription {
+            r#type: "offer".into(),
+            sdp: "this is not sdp".into(),
+            id: 7,
+            ..Default::default()
+        };
         sim.signal(b, signal_request::Message::Offer(bad));
         assert!(sim.clients[b].closed, "{mode:?}: bob is closed");
         let before = sim.clients[c].frames(MediaKind::Video).len();
         sim.run(2 * SECOND);
-        assert!(sim.clients[c].frames(MediaKind::Video).len() > before + 20, "{mode:?}: carol still receives alice");
-        let identities: Vec<String> = sim.core.snapshot("visit").into_iter().map(|p| p.identity).collect();
+        assert!(
+            sim.clients[c].frames(MediaKind::Video).len() > before + 20,
+            "{mode:?}: carol still receives alice"
+        );
+        let identities: Vec<String> = sim
+            .core
+            .snapshot("visit")
+            .into_iter()
+            .map(|p| p.identity)
+            .collect();
         assert_eq!(identities, ["alice", "carol"]);
     }
 }
@@ -223,10 +315,19 @@ fn data_packets_reach_the_addressed_participants_stamped_with_the_sender() {
                 })
                 .collect()
         };
-        assert_eq!(payloads(b), vec![b"to everyone".to_vec(), b"to bob".to_vec()], "{mode:?}");
+        assert_eq!(
+            payloads(b),
+            vec![b"to everyone".to_vec(), b"to bob".to_vec()],
+            "{mode:?}"
+        );
         assert_eq!(payloads(c), vec![b"to everyone".to_vec()], "{mode:?}");
         assert!(payloads(a).is_empty(), "{mode:?}: not echoed to the sender");
-        assert!(sim.clients[b].data.iter().all(|p| p.participant_identity == "alice"));
+        assert!(
+            sim.clients[b]
+                .data
+                .iter()
+                .all(|p| p.participant_identity == "alice")
+        );
     }
 }
 
@@ -243,9 +344,16 @@ fn a_second_session_with_the_same_identity_replaces_the_first() {
 fn an_empty_room_closes_after_its_grace_period() {
     let mut sim = Sim::new(9);
     let a = sim.join("alice", "visit", PeerMode::Single, false);
-    sim.signal(a, signal_request::Message::Leave(proto::LeaveRequest::default()));
+    sim.signal(
+        a,
+        signal_request::Message::Leave(proto::LeaveRequest::default()),
+    );
     sim.run(10 * SECOND);
-    assert_eq!(sim.core.room_names(), ["visit"], "kept during the grace period");
+    assert_eq!(
+        sim.core.room_names(),
+        ["visit"],
+        "kept during the grace period"
+    );
     sim.run(15 * SECOND);
     assert!(sim.core.room_names().is_empty(), "closed after it");
 }

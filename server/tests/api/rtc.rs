@@ -69,7 +69,14 @@ async fn upgrade(app: &TestApp, path_and_query: &str) -> reqwest::Response {
 #[tokio::test]
 async fn rtc_signaling_upgrades_for_a_valid_token_and_refuses_forged_ones_before_upgrading() {
     let app = spawn_app().await;
-    let secret = app.settings.livekit.api_secret.as_ref().unwrap().expose_secret().to_owned();
+    let secret = app
+        .settings
+        .livekit
+        .api_secret
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+        .to_owned();
     let valid = join_token(&app, &secret);
     let forged = join_token(&app, "not-the-configured-secret-0123456789");
     for path in ["/rtc", "/rtc/v1"] {
@@ -86,10 +93,24 @@ async fn rtc_signaling_upgrades_for_a_valid_token_and_refuses_forged_ones_before
 #[tokio::test]
 async fn rtc_v1_refuses_a_malformed_join_request_with_400() {
     let app = spawn_app().await;
-    let secret = app.settings.livekit.api_secret.as_ref().unwrap().expose_secret().to_owned();
+    let secret = app
+        .settings
+        .livekit
+        .api_secret
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+        .to_owned();
     let token = join_token(&app, &secret);
-    for (join_request, reason) in [("%25%25%25", "join_request is not base64url"), ("AAAA____", "join_request is malformed")] {
-        let response = upgrade(&app, &format!("/rtc/v1?access_token={token}&join_request={join_request}")).await;
+    for (join_request, reason) in [
+        ("%25%25%25", "join_request is not base64url"),
+        ("AAAA____", "join_request is malformed"),
+    ] {
+        let response = upgrade(
+            &app,
+            &format!("/rtc/v1?access_token={token}&join_request={join_request}"),
+        )
+        .await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{join_request}");
         assert_eq!(response.text().await.unwrap(), reason);
     }
