@@ -67,6 +67,14 @@ impl LiveKitKeys {
         }
     }
 
+    /// Verifies a server API token (room service): the video grants it carries.
+    pub fn verify_api(&self, token: &str) -> Result<livekit_api::access_token::VideoGrants, GrantError> {
+        self.verifier
+            .verify(token)
+            .map(|claims| claims.video)
+            .map_err(|_| GrantError::InvalidToken)
+    }
+
     /// Verifies `token` and returns its join grant.
     pub fn verify_join(&self, token: &str) -> Result<JoinGrant, GrantError> {
         let claims = self

@@ -1,11 +1,13 @@
 //! The LiveKit-compatible signaling surface of the embedded SFU: access-token
 //! verification, `/rtc/validate` and `/rtc/v1/validate` (which `livekit-client` calls
 //! when a connection fails), and the `/rtc` (two peer connections) and `/rtc/v1` (one)
-//! WebSockets. Media and room state live in [`crate::sfu`]; see docs/sfu.md.
+//! WebSockets, and LiveKit's `RoomService` over Twirp. Media and room state live in
+//! [`crate::sfu`]; see docs/sfu.md.
 
 pub mod grants;
 pub mod join;
 mod socket;
+mod twirp;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::rtc::grants::LiveKitKeys;
@@ -37,6 +39,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: RtcState) -> Router<S> {
         .route("/rtc/v1", get(rtc_single_connection))
         .route("/rtc/validate", get(validate))
         .route("/rtc/v1/validate", get(validate))
+        .route(
+            "/twirp/livekit.RoomService/{method}",
+            post(twirp::room_service).layer(axum::extract::DefaultBodyLimit::max(twirp::MAX_BODY)),
+        )
         .with_state(state)
 }
 

@@ -107,6 +107,11 @@ pub(crate) struct Room {
     pub(crate) created_unix_ms: i64,
     pub(crate) members: Vec<ConnId>,
     pub(crate) empty_since: Option<Instant>,
+    /// Set by the room service (`CreateRoom`); otherwise the configured default.
+    pub(crate) empty_timeout: Option<Duration>,
+    pub(crate) metadata: String,
+    /// 0 = unlimited.
+    pub(crate) max_participants: u32,
 }
 
 /// A point-in-time view of one participant, for tests and diagnostics.
@@ -247,10 +252,11 @@ impl Core {
     /// The next time [`Core::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let peers = self.participants.values().filter_map(|p| p.next_timeout());
+        let default = self.config.empty_room_timeout;
         let rooms = self
             .rooms
             .values()
-            .filter_map(|r| r.empty_since.map(|t| t + self.config.empty_room_timeout));
+            .filter_map(|r| r.empty_since.map(|t| t + r.empty_timeout.unwrap_or(default)));
         peers.chain(rooms).chain(self.housekeeping_at).min()
     }
 
@@ -316,8 +322,9 @@ impl Core {
             tracing::info!(conn, ?reason, "sfu participant timed out");
             self.remove_participant(now, conn, reason, true);
         }
-        let timeout = self.config.empty_room_timeout;
+        let default = self.config.empty_room_timeout;
         self.rooms.retain(|_, room| {
+            let timeout = room.empty_timeout.unwrap_or(default);
             let keep = room.empty_since.is_none_or(|since| now < since + timeout);
             if !keep {
                 tracing::info!(room_sid = %room.sid, "sfu room closed");
@@ -338,6 +345,9 @@ impl Core {
                 created_unix_ms: unix_ms,
                 members: Vec::new(),
                 empty_since: None,
+                empty_timeout: None,
+                metadata: String::new(),
+                max_participants: 0,
             };
             tracing::info!(room_sid = %room.sid, "sfu room opened");
             room

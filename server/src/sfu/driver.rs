@@ -11,9 +11,10 @@ use anyhow::Context;
 use livekit_protocol as proto;
 use proto::{DisconnectReason, signal_request, signal_response};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
+use super::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
 use crate::rtc::grants::JoinGrant;
 
 /// Signal messages queued per connection before it counts as stuck and is dropped.
@@ -49,6 +50,11 @@ enum Command {
         sender: mpsc::Sender<SignalEvent>,
     },
     Input(CoreInput),
+    RoomService {
+        call: RoomServiceCall,
+        unix_ms: i64,
+        reply: oneshot::Sender<Result<RoomServiceReply, RoomServiceError>>,
+    },
 }
 
 /// A cheap, cloneable handle to the running SFU.
@@ -128,6 +134,22 @@ impl SfuHandle {
         let _ = self.commands.send(Command::Input(input)).await;
     }
 
+    /// Runs a room service call; `None` if the SFU task is gone.
+    pub async fn room_service(
+        &self,
+        call: RoomServiceCall,
+        unix_ms: i64,
+    ) -> Option<Result<RoomServiceReply, RoomServiceError>> {
+        let (reply, answer) = oneshot::channel();
+        let command = Command::RoomService {
+            call,
+            unix_ms,
+            reply,
+        };
+        self.commands.send(command).await.ok()?;
+        answer.await.ok()
+    }
+
     /// The session is gone.
     pub async fn disconnect(&self, conn: ConnId) {
         let _ = self
@@ -152,6 +174,9 @@ async fn run(socket: UdpSocket, mut core: Core, mut commands: mpsc::Receiver<Com
                     sessions.insert(conn, sender);
                 }
                 Some(Command::Input(input)) => core.handle_input(Instant::now(), input),
+                Some(Command::RoomService { call, unix_ms, reply }) => {
+                    let _ = reply.send(core.room_service(Instant::now(), unix_ms, call));
+                }
             },
             received = socket.recv_from(&mut buf) => match received {
                 Ok((len, source)) => {

@@ -360,10 +360,23 @@ impl Core {
             destinations.extend(user.destination_identities.iter().cloned());
         }
         let lossy = label == LOSSY;
+        let others = self.room_peers(conn);
+        self.deliver_data(&others, &packet, lossy, &destinations);
+    }
+
+    /// Writes a data packet to each of `recipients` addressed by `destinations` (all when
+    /// empty), on their channel of the packet's kind.
+    pub(crate) fn deliver_data(
+        &mut self,
+        recipients: &[ConnId],
+        packet: &proto::DataPacket,
+        lossy: bool,
+        destinations: &[String],
+    ) {
         let bytes = packet.encode_to_vec();
         let mut written = HashMap::new();
-        for other in self.room_peers(conn) {
-            let Some(q) = self.participants.get_mut(&other) else {
+        for other in recipients {
+            let Some(q) = self.participants.get_mut(other) else {
                 continue;
             };
             if !destinations.is_empty() && !destinations.contains(&q.grant.identity) {
@@ -386,7 +399,7 @@ impl Core {
             {
                 tracing::debug!(%error, "sfu data write failed");
             }
-            written.insert(other, side);
+            written.insert(*other, side);
         }
         self.dirty.extend(written);
     }

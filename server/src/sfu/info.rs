@@ -44,8 +44,20 @@ impl Participant {
                 ..Default::default()
             }),
             is_publisher: !self.published.is_empty(),
+            attributes: self.attributes.clone(),
             ..Default::default()
         }
+    }
+}
+
+/// The token name of a source (`TrackSource::Camera` → `camera`).
+pub(crate) fn source_name(source: proto::TrackSource) -> Option<&'static str> {
+    match source {
+        proto::TrackSource::Camera => Some("camera"),
+        proto::TrackSource::Microphone => Some("microphone"),
+        proto::TrackSource::ScreenShare => Some("screen_share"),
+        proto::TrackSource::ScreenShareAudio => Some("screen_share_audio"),
+        _ => None,
     }
 }
 
@@ -68,6 +80,9 @@ impl Room {
             creation_time: self.created_unix_ms / 1000,
             creation_time_ms: self.created_unix_ms,
             num_participants: participants,
+            metadata: self.metadata.clone(),
+            max_participants: self.max_participants,
+            empty_timeout: self.empty_timeout.map(|t| t.as_secs() as u32).unwrap_or_default(),
             ..Default::default()
         }
     }

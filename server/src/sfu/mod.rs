@@ -20,6 +20,7 @@ mod ids;
 mod info;
 mod negotiate;
 mod participant;
+pub mod room_service;
 pub mod sdp_text;
 mod signaling;
 
@@ -29,3 +30,4 @@ mod sim_test;
 
 pub use self::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 pub use self::driver::{SfuHandle, SfuSettings};
+pub use self::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};

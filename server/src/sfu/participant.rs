@@ -124,6 +124,8 @@ pub(crate) struct Participant {
     /// Incremented on every change others are told about.
     pub(crate) version: u32,
     pub(crate) auto_subscribe: bool,
+    /// Participant attributes (set by the room service).
+    pub(crate) attributes: HashMap<String, String>,
     pub(crate) publisher: Peer,
     pub(crate) subscriber: Option<Peer>,
     pub(crate) published: Vec<UpTrack>,

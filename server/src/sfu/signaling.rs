@@ -34,6 +34,24 @@ impl Core {
         if let Some(old) = duplicate {
             self.remove_participant(now, old, DisconnectReason::DuplicateIdentity, true);
         }
+        let full = self.rooms.get(&grant.room).is_some_and(|room| {
+            room.max_participants > 0 && room.members.len() as u32 >= room.max_participants
+        });
+        if full {
+            tracing::info!(conn, "sfu refuses a join: room is full");
+            let leave = proto::LeaveRequest {
+                can_reconnect: false,
+                reason: DisconnectReason::JoinFailure as i32,
+                action: proto::leave_request::Action::Disconnect as i32,
+                regions: None,
+            };
+            self.send(conn, signal_response::Message::Leave(leave));
+            self.outputs.push_back(CoreOutput::Close {
+                conn,
+                reason: DisconnectReason::JoinFailure,
+            });
+            return;
+        }
         let auto_subscribe = request
             .connection_settings
             .as_ref()
@@ -47,6 +65,7 @@ impl Core {
             joined_at: now,
             version: 1,
             auto_subscribe,
+            attributes: Default::default(),
             publisher: Peer::new(self.new_rtc(now)),
             subscriber: (mode == PeerMode::Dual).then(|| Peer::new(self.new_rtc(now))),
             published: Vec::new(),
@@ -297,7 +316,7 @@ impl Core {
         self.needs_negotiation.insert(conn);
     }
 
-    fn subscribe_to_existing(&mut self, conn: ConnId) {
+    pub(crate) fn subscribe_to_existing(&mut self, conn: ConnId) {
         for other in self.room_peers(conn) {
             let sids: Vec<String> = self
                 .participants

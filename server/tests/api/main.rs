@@ -7,5 +7,6 @@ mod helpers;
 mod logs;
 mod patients;
 mod rls;
+mod room_service;
 mod rtc;
 mod users;
