@@ -44,7 +44,7 @@ fn padding_is_optional_and_garbage_is_refused() {
         sample()
     );
     assert_eq!(from_wrapped("%%%"), Err(JoinRequestError::Encoding));
-    assert_eq!(from_wrapped("AAAA////"), Err(JoinRequestError::Malformed));
+    assert_eq!(from_wrapped("AAAA____"), Err(JoinRequestError::Malformed));
 }
 
 #[test]
