@@ -289,6 +289,24 @@ impl Core {
             .collect()
     }
 
+    /// Internal state of every participant, for failing simulation tests.
+    #[cfg(test)]
+    pub(crate) fn debug_state(&self) -> String {
+        let mut out = String::new();
+        for p in self.participants.values() {
+            out.push_str(&format!(
+                "{} pending_offer={} pub_connected={} sub_connected={:?}\n  up: {:?}\n  down: {:?}\n",
+                p.grant.identity,
+                p.pending_offer.is_some(),
+                p.publisher.connected,
+                p.subscriber.as_ref().map(|s| s.connected),
+                p.published.iter().map(|t| (&t.info.sid, t.mid, &t.rids)).collect::<Vec<_>>(),
+                p.down.iter().map(|d| (&d.track_sid, d.state, &d.layer, d.needs_keyframe)).collect::<Vec<_>>(),
+            ));
+        }
+        out
+    }
+
     /// Polls every dirty peer until it has nothing more to say, handling the events it
     /// raises (which may dirty other peers) until everything is quiet.
     pub(crate) fn drive(&mut self, now: Instant) {

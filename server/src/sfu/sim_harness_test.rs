@@ -498,7 +498,11 @@ impl Sim {
                         c.frames(MediaKind::Audio).len(),
                     );
                 }
-                eprintln!("core: {:?}", self.core.snapshot("visit"));
+                eprintln!(
+                    "core: {:?}\n{}",
+                    self.core.snapshot("visit"),
+                    self.core.debug_state()
+                );
                 panic!("timed out waiting for: {what}");
             }
             self.now += STEP;
