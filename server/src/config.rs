@@ -68,12 +68,26 @@ pub struct RtcSettings {
     /// Seconds media may take to connect, or stay disconnected, before the participant
     /// is dropped.
     pub ice_timeout_secs: u64,
+    /// LiveKit-format webhook receivers (`BEDSIDE_WEBHOOK_URLS`, comma-separated).
+    #[serde(default)]
+    pub webhook_urls: Vec<String>,
 }
 
 impl RtcSettings {
-    /// The SFU driver's settings.
-    pub fn sfu(&self) -> crate::sfu::SfuSettings {
+    /// The SFU driver's settings; webhooks are signed with the LiveKit credentials.
+    pub fn sfu(&self, livekit: &LiveKitSettings) -> crate::sfu::SfuSettings {
+        let webhooks = match (&livekit.api_key, &livekit.api_secret) {
+            (Some(key), Some(secret)) if !self.webhook_urls.is_empty() => {
+                Some(crate::sfu::WebhookSettings {
+                    urls: self.webhook_urls.clone(),
+                    api_key: key.clone(),
+                    api_secret: secret.clone(),
+                })
+            }
+            _ => None,
+        };
         crate::sfu::SfuSettings {
+            webhooks,
             udp_bind: SocketAddr::new(self.bind_ip, self.udp_port),
             public_ip: self.public_ip,
             empty_room_timeout: std::time::Duration::from_secs(self.empty_room_timeout_secs),
@@ -200,6 +214,14 @@ impl Settings {
         }
         if let Some(v) = var("BEDSIDE_RTC_BIND_IP") {
             self.rtc.bind_ip = v.parse().context("BEDSIDE_RTC_BIND_IP must be an IP")?;
+        }
+        if let Some(v) = var("BEDSIDE_WEBHOOK_URLS") {
+            self.rtc.webhook_urls = v
+                .split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_string)
+                .collect();
         }
         if let Some(v) = var("BEDSIDE_RTC_PUBLIC_IP") {
             self.rtc.public_ip = v.parse().context("BEDSIDE_RTC_PUBLIC_IP must be an IP")?;

@@ -49,7 +49,7 @@ impl Application {
             .context("reading Leptos site options")?
             .leptos_options;
         leptos_options.site_addr = listener.local_addr()?;
-        let sfu = SfuHandle::start(&settings.rtc.sfu()).await?;
+        let sfu = SfuHandle::start(&settings.rtc.sfu(&settings.livekit)).await?;
         let rtc = RtcState {
             keys: services.livekit.clone(),
             sfu,
@@ -88,7 +88,7 @@ pub async fn run_sfu_only(settings: Settings) -> anyhow::Result<()> {
     };
     let rtc = RtcState {
         keys: Arc::new(LiveKitKeys::new(key, secret)),
-        sfu: SfuHandle::start(&settings.rtc.sfu()).await?,
+        sfu: SfuHandle::start(&settings.rtc.sfu(&settings.livekit)).await?,
     };
     let router: Router = rtc::router(rtc)
         .route("/health", get(|| async { "ok" }))

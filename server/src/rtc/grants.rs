@@ -68,7 +68,10 @@ impl LiveKitKeys {
     }
 
     /// Verifies a server API token (room service): the video grants it carries.
-    pub fn verify_api(&self, token: &str) -> Result<livekit_api::access_token::VideoGrants, GrantError> {
+    pub fn verify_api(
+        &self,
+        token: &str,
+    ) -> Result<livekit_api::access_token::VideoGrants, GrantError> {
         self.verifier
             .verify(token)
             .map(|claims| claims.video)

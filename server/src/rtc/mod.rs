@@ -7,6 +7,8 @@
 pub mod grants;
 pub mod join;
 mod socket;
+
+pub(crate) use socket::unix_ms;
 mod twirp;
 
 use std::collections::HashMap;

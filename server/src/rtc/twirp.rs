@@ -24,7 +24,12 @@ pub(crate) const MAX_BODY: usize = 1 << 20;
 /// A Twirp error: its code and the HTTP status it travels with.
 fn twirp_error(status: StatusCode, code: &str, msg: &str) -> Response {
     let body = serde_json::json!({ "code": code, "msg": msg });
-    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// `POST /twirp/livekit.RoomService/{method}`.
@@ -43,7 +48,11 @@ pub(crate) async fn room_service(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let Some(token) = token else {
-        return twirp_error(StatusCode::UNAUTHORIZED, "unauthenticated", "missing authorization");
+        return twirp_error(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "missing authorization",
+        );
     };
     let Ok(grants) = state.keys.verify_api(token) else {
         return twirp_error(StatusCode::UNAUTHORIZED, "unauthenticated", "invalid token");
@@ -56,13 +65,19 @@ pub(crate) async fn room_service(
         return twirp_error(StatusCode::FORBIDDEN, "permission_denied", why);
     }
     match state.sfu.room_service(call, unix_ms()).await {
-        None => twirp_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "sfu stopped"),
+        None => twirp_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "sfu stopped",
+        ),
         Some(Err(error @ RoomServiceError::NotFound(_))) => {
             twirp_error(StatusCode::NOT_FOUND, "not_found", &error.to_string())
         }
-        Some(Err(error @ RoomServiceError::InvalidArgument(_))) => {
-            twirp_error(StatusCode::BAD_REQUEST, "invalid_argument", &error.to_string())
-        }
+        Some(Err(error @ RoomServiceError::InvalidArgument(_))) => twirp_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            &error.to_string(),
+        ),
         Some(Ok(reply)) => encode_reply(reply, json),
     }
 }
@@ -73,7 +88,13 @@ fn decode<T: Message + Default + DeserializeOwned>(body: &[u8], json: bool) -> R
     } else {
         T::decode(body).ok()
     };
-    decoded.ok_or_else(|| twirp_error(StatusCode::BAD_REQUEST, "malformed", "the request body does not decode"))
+    decoded.ok_or_else(|| {
+        twirp_error(
+            StatusCode::BAD_REQUEST,
+            "malformed",
+            "the request body does not decode",
+        )
+    })
 }
 
 fn decode_call(method: &str, body: &[u8], json: bool) -> Result<RoomServiceCall, Response> {
@@ -90,7 +111,11 @@ fn decode_call(method: &str, body: &[u8], json: bool) -> Result<RoomServiceCall,
         "UpdateSubscriptions" => C::UpdateSubscriptions(decode(body, json)?),
         "SendData" => C::SendData(decode(body, json)?),
         _ => {
-            return Err(twirp_error(StatusCode::NOT_FOUND, "bad_route", "no such RoomService method"));
+            return Err(twirp_error(
+                StatusCode::NOT_FOUND,
+                "bad_route",
+                "no such RoomService method",
+            ));
         }
     })
 }
@@ -101,9 +126,17 @@ fn authorize(grants: &VideoGrants, call: &RoomServiceCall) -> Result<(), &'stati
     use RoomServiceCall as C;
     let room = match call {
         C::CreateRoom(_) | C::DeleteRoom(_) => {
-            return grants.room_create.then_some(()).ok_or("roomCreate grant required");
+            return grants
+                .room_create
+                .then_some(())
+                .ok_or("roomCreate grant required");
         }
-        C::ListRooms(_) => return grants.room_list.then_some(()).ok_or("roomList grant required"),
+        C::ListRooms(_) => {
+            return grants
+                .room_list
+                .then_some(())
+                .ok_or("roomList grant required");
+        }
         C::ListParticipants(r) => &r.room,
         C::GetParticipant(r) | C::RemoveParticipant(r) => &r.room,
         C::UpdateParticipant(r) => &r.room,
@@ -122,10 +155,18 @@ fn encode<T: Message + Serialize>(message: &T, json: bool) -> Response {
     if json {
         match serde_json::to_vec(message) {
             Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-            Err(_) => twirp_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "encoding failed"),
+            Err(_) => twirp_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "encoding failed",
+            ),
         }
     } else {
-        ([(header::CONTENT_TYPE, "application/protobuf")], message.encode_to_vec()).into_response()
+        (
+            [(header::CONTENT_TYPE, "application/protobuf")],
+            message.encode_to_vec(),
+        )
+            .into_response()
     }
 }
 

@@ -90,6 +90,8 @@ pub enum CoreOutput {
         /// The message (boxed: responses are large, datagrams are many).
         message: Box<signal_response::Message>,
     },
+    /// Notify the webhook receivers (the driver stamps `id` and `created_at`).
+    Webhook(Box<proto::WebhookEvent>),
     /// Close one connection (after any signal messages queued before this).
     Close {
         /// The connection.
@@ -112,6 +114,21 @@ pub(crate) struct Room {
     pub(crate) metadata: String,
     /// 0 = unlimited.
     pub(crate) max_participants: u32,
+}
+
+impl Room {
+    fn new(name: &str, unix_ms: i64) -> Self {
+        Self {
+            sid: ids::room_sid(),
+            name: name.to_string(),
+            created_unix_ms: unix_ms,
+            members: Vec::new(),
+            empty_since: None,
+            empty_timeout: None,
+            metadata: String::new(),
+            max_participants: 0,
+        }
+    }
 }
 
 /// A point-in-time view of one participant, for tests and diagnostics.
@@ -253,10 +270,10 @@ impl Core {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let peers = self.participants.values().filter_map(|p| p.next_timeout());
         let default = self.config.empty_room_timeout;
-        let rooms = self
-            .rooms
-            .values()
-            .filter_map(|r| r.empty_since.map(|t| t + r.empty_timeout.unwrap_or(default)));
+        let rooms = self.rooms.values().filter_map(|r| {
+            r.empty_since
+                .map(|t| t + r.empty_timeout.unwrap_or(default))
+        });
         peers.chain(rooms).chain(self.housekeeping_at).min()
     }
 
@@ -341,14 +358,19 @@ impl Core {
             self.remove_participant(now, conn, reason, true);
         }
         let default = self.config.empty_room_timeout;
+        let mut finished = Vec::new();
         self.rooms.retain(|_, room| {
             let timeout = room.empty_timeout.unwrap_or(default);
             let keep = room.empty_since.is_none_or(|since| now < since + timeout);
             if !keep {
                 tracing::info!(room_sid = %room.sid, "sfu room closed");
+                finished.push(room.info(0));
             }
             keep
         });
+        for room in finished {
+            self.webhook("room_finished", Some(room), None, None);
+        }
     }
 
     /// The room, created on first join.
@@ -356,20 +378,38 @@ impl Core {
         if self.housekeeping_at.is_none() {
             self.housekeeping_at = Some(now + HOUSEKEEPING_INTERVAL);
         }
-        self.rooms.entry(name.to_string()).or_insert_with(|| {
-            let room = Room {
-                sid: ids::room_sid(),
-                name: name.to_string(),
-                created_unix_ms: unix_ms,
-                members: Vec::new(),
-                empty_since: None,
-                empty_timeout: None,
-                metadata: String::new(),
-                max_participants: 0,
-            };
+        if !self.rooms.contains_key(name) {
+            let room = Room::new(name, unix_ms);
             tracing::info!(room_sid = %room.sid, "sfu room opened");
-            room
-        })
+            self.webhook("room_started", Some(room.info(0)), None, None);
+            self.rooms.insert(name.to_string(), room);
+        }
+        self.rooms
+            .entry(name.to_string())
+            .or_insert_with(|| Room::new(name, unix_ms))
+    }
+
+    /// Queues a webhook event.
+    pub(crate) fn webhook(
+        &mut self,
+        event: &str,
+        room: Option<proto::Room>,
+        participant: Option<proto::ParticipantInfo>,
+        track: Option<proto::TrackInfo>,
+    ) {
+        let event = proto::WebhookEvent {
+            event: event.to_string(),
+            room,
+            participant,
+            track,
+            ..Default::default()
+        };
+        self.outputs.push_back(CoreOutput::Webhook(Box::new(event)));
+    }
+
+    /// The room's wire description, for webhooks.
+    pub(crate) fn room_info(&self, name: &str) -> Option<proto::Room> {
+        self.rooms.get(name).map(|r| r.info(r.members.len() as u32))
     }
 
     /// Other members of `conn`'s room.

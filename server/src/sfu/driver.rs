@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 use super::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
+use super::webhooks::{WebhookSender, WebhookSettings};
 use crate::rtc::grants::JoinGrant;
 
 /// Signal messages queued per connection before it counts as stuck and is dropped.
@@ -33,6 +34,8 @@ pub struct SfuSettings {
     pub empty_room_timeout: Duration,
     /// How long media may take to connect, or stay disconnected.
     pub ice_timeout: Duration,
+    /// Webhook receivers, if any.
+    pub webhooks: Option<WebhookSettings>,
 }
 
 /// What a signaling session receives from the SFU.
@@ -86,7 +89,8 @@ impl SfuHandle {
             ice_timeout: settings.ice_timeout,
         });
         let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
-        tokio::spawn(run(socket, core, receiver));
+        let webhooks = settings.webhooks.clone().and_then(WebhookSender::start);
+        tokio::spawn(run(socket, core, receiver, webhooks));
         tracing::info!(port = local_addr.port(), "sfu media port bound");
         Ok(Self {
             commands,
@@ -159,7 +163,12 @@ impl SfuHandle {
     }
 }
 
-async fn run(socket: UdpSocket, mut core: Core, mut commands: mpsc::Receiver<Command>) {
+async fn run(
+    socket: UdpSocket,
+    mut core: Core,
+    mut commands: mpsc::Receiver<Command>,
+    webhooks: Option<WebhookSender>,
+) {
     let mut sessions: HashMap<ConnId, mpsc::Sender<SignalEvent>> = HashMap::new();
     let mut buf = vec![0u8; 2000];
     loop {
@@ -186,7 +195,7 @@ async fn run(socket: UdpSocket, mut core: Core, mut commands: mpsc::Receiver<Com
             },
             _ = tokio::time::sleep_until(deadline) => core.handle_timeout(Instant::now()),
         }
-        drain(&mut core, &socket, &mut sessions);
+        drain(&mut core, &socket, &mut sessions, webhooks.as_ref());
     }
 }
 
@@ -210,6 +219,13 @@ fn drain(
                         .is_some_and(|s| s.try_send(SignalEvent::Message(message)).is_ok());
                     if !delivered && sessions.remove(&conn).is_some() {
                         stuck.push(conn);
+                    }
+                }
+                CoreOutput::Webhook(mut event) => {
+                    if let Some(webhooks) = webhooks {
+                        event.id = super::ids::new_sid("EV_");
+                        event.created_at = crate::rtc::unix_ms() / 1000;
+                        webhooks.send(*event);
                     }
                 }
                 CoreOutput::Close { conn, reason } => {

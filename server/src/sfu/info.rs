@@ -82,7 +82,10 @@ impl Room {
             num_participants: participants,
             metadata: self.metadata.clone(),
             max_participants: self.max_participants,
-            empty_timeout: self.empty_timeout.map(|t| t.as_secs() as u32).unwrap_or_default(),
+            empty_timeout: self
+                .empty_timeout
+                .map(|t| t.as_secs() as u32)
+                .unwrap_or_default(),
             ..Default::default()
         }
     }

@@ -23,6 +23,7 @@ mod participant;
 pub mod room_service;
 pub mod sdp_text;
 mod signaling;
+pub mod webhooks;
 
 #[cfg(test)]
 #[path = "sim_test.rs"]
@@ -31,3 +32,4 @@ mod sim_test;
 pub use self::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 pub use self::driver::{SfuHandle, SfuSettings};
 pub use self::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
+pub use self::webhooks::WebhookSettings;

@@ -82,9 +82,9 @@ impl Core {
                     .filter_map(|c| self.participants.get(c))
                     .map(|p| p.info(State::Active))
                     .collect();
-                Ok(RoomServiceReply::Participants(proto::ListParticipantsResponse {
-                    participants,
-                }))
+                Ok(RoomServiceReply::Participants(
+                    proto::ListParticipantsResponse { participants },
+                ))
             }
             C::GetParticipant(r) => {
                 let conn = self.find(&r.room, &r.identity)?;
@@ -106,7 +106,11 @@ impl Core {
                     subscribe: r.subscribe,
                     participant_tracks: r.participant_tracks,
                 };
-                self.signal(now, conn, proto::signal_request::Message::Subscription(update));
+                self.signal(
+                    now,
+                    conn,
+                    proto::signal_request::Message::Subscription(update),
+                );
                 Ok(RoomServiceReply::Empty)
             }
             C::SendData(r) => self.send_data(r),
@@ -133,7 +137,12 @@ impl Core {
             .ok_or(RoomServiceError::NotFound("participant"))
     }
 
-    fn create_room(&mut self, now: Instant, unix_ms: i64, request: proto::CreateRoomRequest) -> Outcome {
+    fn create_room(
+        &mut self,
+        now: Instant,
+        unix_ms: i64,
+        request: proto::CreateRoomRequest,
+    ) -> Outcome {
         if request.name.is_empty() {
             return Err(RoomServiceError::InvalidArgument("room name is required"));
         }
@@ -167,12 +176,18 @@ impl Core {
         for conn in self.members(name)? {
             self.remove_participant(now, conn, DisconnectReason::RoomDeleted, true);
         }
-        self.rooms.remove(name);
+        if let Some(room) = self.rooms.remove(name) {
+            self.webhook("room_finished", Some(room.info(0)), None, None);
+        }
         tracing::info!("sfu room deleted by the room service");
         Ok(RoomServiceReply::Empty)
     }
 
-    fn update_participant(&mut self, now: Instant, request: proto::UpdateParticipantRequest) -> Outcome {
+    fn update_participant(
+        &mut self,
+        now: Instant,
+        request: proto::UpdateParticipantRequest,
+    ) -> Outcome {
         let conn = self.find(&request.room, &request.identity)?;
         let Some(p) = self.participants.get_mut(&conn) else {
             return Err(RoomServiceError::NotFound("participant"));
@@ -238,12 +253,21 @@ impl Core {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
-        let sids: Vec<String> = p.published.drain(..).map(|t| t.info.sid).collect();
+        let tracks: Vec<proto::TrackInfo> = p.published.drain(..).map(|t| t.info).collect();
+        let (room, info) = (p.room.clone(), p.info(State::Active));
+        let sids: Vec<String> = tracks.iter().map(|t| t.sid.clone()).collect();
+        for track in tracks {
+            let room = self.room_info(&room);
+            self.webhook("track_unpublished", room, Some(info.clone()), Some(track));
+        }
         for sid in &sids {
             let unpublished = proto::TrackUnpublishedResponse {
                 track_sid: sid.clone(),
             };
-            self.send(conn, signal_response::Message::TrackUnpublished(unpublished));
+            self.send(
+                conn,
+                signal_response::Message::TrackUnpublished(unpublished),
+            );
         }
         for other in self.room_peers(conn) {
             self.unsubscribe(now, other, |d| sids.contains(&d.track_sid));
@@ -255,7 +279,11 @@ impl Core {
         let Some(p) = self.participants.get_mut(&conn) else {
             return Err(RoomServiceError::NotFound("participant"));
         };
-        let Some(track) = p.published.iter_mut().find(|t| t.info.sid == request.track_sid) else {
+        let Some(track) = p
+            .published
+            .iter_mut()
+            .find(|t| t.info.sid == request.track_sid)
+        else {
             return Err(RoomServiceError::NotFound("track"));
         };
         track.info.muted = request.muted;
@@ -270,7 +298,9 @@ impl Core {
         if !hidden {
             self.broadcast_update(conn, State::Active);
         }
-        Ok(RoomServiceReply::Track(proto::MuteRoomTrackResponse { track: Some(info) }))
+        Ok(RoomServiceReply::Track(proto::MuteRoomTrackResponse {
+            track: Some(info),
+        }))
     }
 
     #[allow(deprecated)] // `kind` is deprecated upstream, yet clients still read it.

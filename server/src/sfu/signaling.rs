@@ -90,7 +90,9 @@ impl Core {
         room.empty_since = None;
 
         if let Some(join) = self.join_response(conn) {
+            let (room, me) = (join.room.clone(), join.participant.clone());
             self.send(conn, signal_response::Message::Join(join));
+            self.webhook("participant_joined", room, me, None);
         }
         if !hidden {
             self.broadcast_update(conn, State::Active);
@@ -201,6 +203,11 @@ impl Core {
             track: Some(info.clone()),
         };
         self.send(conn, signal_response::Message::TrackPublished(published));
+        let (room, me) = match self.participants.get(&conn) {
+            Some(p) => (self.room_info(&p.room), Some(p.info(State::Active))),
+            None => (None, None),
+        };
+        self.webhook("track_published", room, me, Some(info.clone()));
         if !hidden {
             self.broadcast_update(conn, State::Active);
         }
@@ -400,6 +407,17 @@ impl Core {
         for other in &others {
             self.unsubscribe(now, *other, |d| d.publisher == conn);
         }
+        let room_info = self.room_info(&p.room);
+        let left = p.info(State::Disconnected);
+        for track in &p.published {
+            let event = (
+                room_info.clone(),
+                Some(left.clone()),
+                Some(track.info.clone()),
+            );
+            self.webhook("track_unpublished", event.0, event.1, event.2);
+        }
+        self.webhook("participant_left", room_info, Some(left), None);
         if !p.grant.hidden {
             p.version += 1;
             let info = p.info(State::Disconnected);

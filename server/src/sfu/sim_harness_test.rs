@@ -172,6 +172,18 @@ impl Sim {
 
     /// A client joins `room`; if `publish`, it then publishes microphone and camera.
     pub fn join(&mut self, identity: &str, room: &str, mode: PeerMode, publish: bool) -> usize {
+        self.join_as(identity, room, mode, publish, true)
+    }
+
+    /// Like [`Sim::join`], with the token's `canPublish` chosen.
+    pub fn join_as(
+        &mut self,
+        identity: &str,
+        room: &str,
+        mode: PeerMode,
+        publish: bool,
+        can_publish: bool,
+    ) -> usize {
         let index = self.clients.len();
         let conn = self.next_conn;
         self.next_conn += 1;
@@ -201,7 +213,7 @@ impl Sim {
             identity: identity.into(),
             name: identity.into(),
             room: room.into(),
-            can_publish: true,
+            can_publish,
             can_publish_sources: vec![],
             can_subscribe: true,
             can_publish_data: true,

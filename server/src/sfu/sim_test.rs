@@ -359,3 +359,56 @@ fn an_empty_room_closes_after_its_grace_period() {
     sim.run(15 * SECOND);
     assert!(sim.core.room_names().is_empty(), "closed after it");
 }
+
+#[test]
+fn a_publish_permission_granted_live_lets_the_participant_publish_and_revoking_it_unpublishes() {
+    use crate::sfu::room_service::{RoomServiceCall, RoomServiceReply};
+    for mode in MODES {
+        let mut sim = Sim::new(10);
+        let a = sim.join("alice", "visit", mode, false);
+        let b = sim.join_as("bob", "visit", mode, true, false);
+        sim.run(SECOND);
+        assert!(
+            sim.core.snapshot("visit")[1].published.is_empty(),
+            "{mode:?}: bob may not publish"
+        );
+
+        let permission = |can_publish: bool| proto::ParticipantPermission {
+            can_publish,
+            can_subscribe: true,
+            can_publish_data: true,
+            ..Default::default()
+        };
+        let update = |can_publish| {
+            RoomServiceCall::UpdateParticipant(proto::UpdateParticipantRequest {
+                room: "visit".into(),
+                identity: "bob".into(),
+                permission: Some(permission(can_publish)),
+                ..Default::default()
+            })
+        };
+        let reply = sim.core.room_service(sim.now, 0, update(true));
+        assert!(matches!(reply, Ok(RoomServiceReply::Participant(_))));
+        sim.publish(b);
+        wait_for_media(&mut sim, a, "alice receives bob after the grant");
+
+        let reply = sim.core.room_service(sim.now, 0, update(false));
+        assert!(reply.is_ok());
+        sim.run(SECOND);
+        let snapshot = sim.core.snapshot("visit");
+        assert!(
+            snapshot[1].published.is_empty(),
+            "{mode:?}: bob's tracks are unpublished"
+        );
+        assert!(
+            snapshot[0].subscribed.is_empty(),
+            "{mode:?}: alice's down tracks are gone"
+        );
+        let unpublished = sim.clients[b]
+            .signals
+            .iter()
+            .filter(|s| matches!(s, proto::signal_response::Message::TrackUnpublished(_)))
+            .count();
+        assert_eq!(unpublished, 2, "{mode:?}: bob is told of both tracks");
+    }
+}

@@ -10,3 +10,4 @@ mod rls;
 mod room_service;
 mod rtc;
 mod users;
+mod webhooks;

@@ -12,28 +12,43 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TestApp, spawn_app};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-fn keys(app: &TestApp) -> (String, String) {
+pub(crate) fn keys(app: &TestApp) -> (String, String) {
     let key = app.settings.livekit.api_key.clone().unwrap();
-    let secret = app.settings.livekit.api_secret.as_ref().unwrap().expose_secret().to_owned();
+    let secret = app
+        .settings
+        .livekit
+        .api_secret
+        .as_ref()
+        .unwrap()
+        .expose_secret()
+        .to_owned();
     (key, secret)
 }
 
-fn room_client(app: &TestApp) -> RoomClient {
+pub(crate) fn room_client(app: &TestApp) -> RoomClient {
     let (key, secret) = keys(app);
     RoomClient::with_api_key(&app.address, &key, &secret)
 }
 
 /// Joins `room` as `identity` over `/rtc` and returns the open signaling socket.
-async fn join(app: &TestApp, room: &str, identity: &str) -> Socket {
+pub(crate) async fn join(app: &TestApp, room: &str, identity: &str) -> Socket {
     let (key, secret) = keys(app);
     let token = AccessToken::with_api_key(&key, &secret)
         .with_identity(identity)
-        .with_grants(VideoGrants { room_join: true, room: room.into(), ..Default::default() })
+        .with_grants(VideoGrants {
+            room_join: true,
+            room: room.into(),
+            ..Default::default()
+        })
         .to_jwt()
         .unwrap();
-    let url = format!("{}/rtc?access_token={token}", app.address.replace("http", "ws"));
+    let url = format!(
+        "{}/rtc?access_token={token}",
+        app.address.replace("http", "ws")
+    );
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let first = next_response(&mut socket).await.expect("a join response");
     assert!(matches!(first, proto::signal_response::Message::Join(_)));
@@ -41,7 +56,7 @@ async fn join(app: &TestApp, room: &str, identity: &str) -> Socket {
 }
 
 /// The next signal response on the socket (`None` once it closes).
-async fn next_response(socket: &mut Socket) -> Option<proto::signal_response::Message> {
+pub(crate) async fn next_response(socket: &mut Socket) -> Option<proto::signal_response::Message> {
     loop {
         let frame = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
             .await
@@ -57,7 +72,10 @@ async fn next_response(socket: &mut Socket) -> Option<proto::signal_response::Me
 }
 
 /// Reads signal responses until one matches.
-async fn wait_for<T>(socket: &mut Socket, pick: impl Fn(proto::signal_response::Message) -> Option<T>) -> T {
+async fn wait_for<T>(
+    socket: &mut Socket,
+    pick: impl Fn(proto::signal_response::Message) -> Option<T>,
+) -> T {
     loop {
         let message = next_response(socket).await.expect("the session stays open");
         if let Some(found) = pick(message) {
@@ -70,19 +88,38 @@ async fn wait_for<T>(socket: &mut Socket, pick: impl Fn(proto::signal_response::
 async fn room_client_creates_lists_and_deletes_rooms() {
     let app = spawn_app().await;
     let client = room_client(&app);
-    let options = CreateRoomOptions { empty_timeout: 120, metadata: "visit 42".into(), ..Default::default() };
+    let options = CreateRoomOptions {
+        empty_timeout: 120,
+        metadata: "visit 42".into(),
+        ..Default::default()
+    };
     let room = client.create_room("visit-42", options).await.unwrap();
     assert_eq!(room.name, "visit-42");
     assert!(room.sid.starts_with("RM_"));
-    assert_eq!((room.metadata.as_str(), room.empty_timeout), ("visit 42", 120));
+    assert_eq!(
+        (room.metadata.as_str(), room.empty_timeout),
+        ("visit 42", 120)
+    );
 
     let rooms = client.list_rooms(vec![]).await.unwrap();
-    assert_eq!(rooms.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), ["visit-42"]);
-    assert!(client.list_rooms(vec!["other".into()]).await.unwrap().is_empty());
+    assert_eq!(
+        rooms.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+        ["visit-42"]
+    );
+    assert!(
+        client
+            .list_rooms(vec!["other".into()])
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     client.delete_room("visit-42").await.unwrap();
     assert!(client.list_rooms(vec![]).await.unwrap().is_empty());
-    assert!(client.delete_room("visit-42").await.is_err(), "deleting twice is not found");
+    assert!(
+        client.delete_room("visit-42").await.is_err(),
+        "deleting twice is not found"
+    );
 }
 
 #[tokio::test]
@@ -94,7 +131,10 @@ async fn room_client_sees_updates_and_removes_a_live_participant() {
     let participants = client.list_participants("visit-7").await.unwrap();
     assert_eq!(participants.len(), 1);
     assert!(participants[0].sid.starts_with("PA_"));
-    let fetched = client.get_participant("visit-7", "patient-7").await.unwrap();
+    let fetched = client
+        .get_participant("visit-7", "patient-7")
+        .await
+        .unwrap();
     assert_eq!(fetched.identity, "patient-7");
     assert!(fetched.permission.as_ref().unwrap().can_publish);
 
@@ -109,28 +149,57 @@ async fn room_client_sees_updates_and_removes_a_live_participant() {
         }),
         ..Default::default()
     };
-    let updated = client.update_participant("visit-7", "patient-7", options).await.unwrap();
+    let updated = client
+        .update_participant("visit-7", "patient-7", options)
+        .await
+        .unwrap();
     assert_eq!(updated.metadata, "admitted");
     let own = wait_for(&mut patient, |m| match m {
-        proto::signal_response::Message::Update(u) => u.participants.into_iter().find(|p| p.identity == "patient-7"),
+        proto::signal_response::Message::Update(u) => u
+            .participants
+            .into_iter()
+            .find(|p| p.identity == "patient-7"),
         _ => None,
     })
     .await;
     assert!(!own.permission.unwrap().can_publish);
     assert_eq!(own.metadata, "admitted");
 
-    assert!(client.mute_published_track("visit-7", "patient-7", "TR_none", true).await.is_err());
-    client.send_data("visit-7", b"hello".to_vec(), Default::default()).await.unwrap();
+    assert!(
+        client
+            .mute_published_track("visit-7", "patient-7", "TR_none", true)
+            .await
+            .is_err()
+    );
+    client
+        .send_data("visit-7", b"hello".to_vec(), Default::default())
+        .await
+        .unwrap();
 
-    client.remove_participant("visit-7", "patient-7").await.unwrap();
+    client
+        .remove_participant("visit-7", "patient-7")
+        .await
+        .unwrap();
     let leave = wait_for(&mut patient, |m| match m {
         proto::signal_response::Message::Leave(l) => Some(l),
         _ => None,
     })
     .await;
-    assert_eq!(leave.reason, proto::DisconnectReason::ParticipantRemoved as i32);
-    assert!(next_response(&mut patient).await.is_none(), "the socket closes");
-    assert!(client.list_participants("visit-7").await.unwrap().is_empty());
+    assert_eq!(
+        leave.reason,
+        proto::DisconnectReason::ParticipantRemoved as i32
+    );
+    assert!(
+        next_response(&mut patient).await.is_none(),
+        "the socket closes"
+    );
+    assert!(
+        client
+            .list_participants("visit-7")
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let _ = patient.close(None).await;
 }
 
@@ -140,7 +209,10 @@ async fn room_service_refuses_missing_forged_and_under_granted_tokens() {
     let (key, secret) = keys(&app);
     let url = format!("{}/twirp/livekit.RoomService/ListRooms", app.address);
     let token = |grants: VideoGrants, secret: &str| {
-        AccessToken::with_api_key(&key, secret).with_grants(grants).to_jwt().unwrap()
+        AccessToken::with_api_key(&key, secret)
+            .with_grants(grants)
+            .to_jwt()
+            .unwrap()
     };
     let post = |auth: Option<String>, method: &str| {
         let mut request = reqwest::Client::new()
@@ -152,13 +224,48 @@ async fn room_service_refuses_missing_forged_and_under_granted_tokens() {
         }
         request.send()
     };
-    let lister = VideoGrants { room_list: true, ..Default::default() };
+    let lister = VideoGrants {
+        room_list: true,
+        ..Default::default()
+    };
     let cases = [
-        (None, "ListRooms", StatusCode::UNAUTHORIZED, "unauthenticated"),
-        (Some(token(lister.clone(), "not-the-secret-0123456789012345")), "ListRooms", StatusCode::UNAUTHORIZED, "unauthenticated"),
-        (Some(token(lister.clone(), &secret)), "DeleteRoom", StatusCode::FORBIDDEN, "permission_denied"),
-        (Some(token(VideoGrants { room_admin: true, room: "visit-2".into(), ..Default::default() }, &secret)), "ListParticipants", StatusCode::FORBIDDEN, "permission_denied"),
-        (Some(token(lister.clone(), &secret)), "NoSuchMethod", StatusCode::NOT_FOUND, "bad_route"),
+        (
+            None,
+            "ListRooms",
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            Some(token(lister.clone(), "not-the-secret-0123456789012345")),
+            "ListRooms",
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            Some(token(lister.clone(), &secret)),
+            "DeleteRoom",
+            StatusCode::FORBIDDEN,
+            "permission_denied",
+        ),
+        (
+            Some(token(
+                VideoGrants {
+                    room_admin: true,
+                    room: "visit-2".into(),
+                    ..Default::default()
+                },
+                &secret,
+            )),
+            "ListParticipants",
+            StatusCode::FORBIDDEN,
+            "permission_denied",
+        ),
+        (
+            Some(token(lister.clone(), &secret)),
+            "NoSuchMethod",
+            StatusCode::NOT_FOUND,
+            "bad_route",
+        ),
     ];
     for (auth, method, status, code) in cases {
         let response = post(auth, method).await.unwrap();
@@ -170,7 +277,10 @@ async fn room_service_refuses_missing_forged_and_under_granted_tokens() {
     let response = reqwest::Client::new()
         .post(url.clone())
         .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", token(lister, &secret)))
+        .header(
+            "authorization",
+            format!("Bearer {}", token(lister, &secret)),
+        )
         .body("[1,2")
         .send()
         .await
