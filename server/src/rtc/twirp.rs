@@ -32,6 +32,15 @@ fn twirp_error(status: StatusCode, code: &str, msg: &str) -> Response {
         .into_response()
 }
 
+/// A request that cannot be decoded: `malformed` (the body) or `bad_route` (the method).
+struct Undecodable(StatusCode, &'static str, &'static str);
+
+impl IntoResponse for Undecodable {
+    fn into_response(self) -> Response {
+        twirp_error(self.0, self.1, self.2)
+    }
+}
+
 /// `POST /twirp/livekit.RoomService/{method}`.
 pub(crate) async fn room_service(
     State(state): State<RtcState>,
@@ -59,7 +68,7 @@ pub(crate) async fn room_service(
     };
     let call = match decode_call(&method, &body, json) {
         Ok(call) => call,
-        Err(response) => return response,
+        Err(undecodable) => return undecodable.into_response(),
     };
     if let Err(why) = authorize(&grants, &call) {
         return twirp_error(StatusCode::FORBIDDEN, "permission_denied", why);
@@ -82,25 +91,26 @@ pub(crate) async fn room_service(
     }
 }
 
-fn decode<T: Message + Default + DeserializeOwned>(body: &[u8], json: bool) -> Result<T, Response> {
+fn decode<T: Message + Default + DeserializeOwned>(
+    body: &[u8],
+    json: bool,
+) -> Result<T, Undecodable> {
     let decoded = if json {
         serde_json::from_slice(body).ok()
     } else {
         T::decode(body).ok()
     };
-    decoded.ok_or_else(|| {
-        twirp_error(
-            StatusCode::BAD_REQUEST,
-            "malformed",
-            "the request body does not decode",
-        )
-    })
+    decoded.ok_or(Undecodable(
+        StatusCode::BAD_REQUEST,
+        "malformed",
+        "the request body does not decode",
+    ))
 }
 
-fn decode_call(method: &str, body: &[u8], json: bool) -> Result<RoomServiceCall, Response> {
+fn decode_call(method: &str, body: &[u8], json: bool) -> Result<RoomServiceCall, Undecodable> {
     use RoomServiceCall as C;
     Ok(match method {
-        "CreateRoom" => C::CreateRoom(decode(body, json)?),
+        "CreateRoom" => C::CreateRoom(Box::new(decode(body, json)?)),
         "ListRooms" => C::ListRooms(decode(body, json)?),
         "DeleteRoom" => C::DeleteRoom(decode(body, json)?),
         "ListParticipants" => C::ListParticipants(decode(body, json)?),
@@ -111,7 +121,7 @@ fn decode_call(method: &str, body: &[u8], json: bool) -> Result<RoomServiceCall,
         "UpdateSubscriptions" => C::UpdateSubscriptions(decode(body, json)?),
         "SendData" => C::SendData(decode(body, json)?),
         _ => {
-            return Err(twirp_error(
+            return Err(Undecodable(
                 StatusCode::NOT_FOUND,
                 "bad_route",
                 "no such RoomService method",

@@ -54,7 +54,7 @@ enum Command {
     },
     Input(CoreInput),
     RoomService {
-        call: RoomServiceCall,
+        call: Box<RoomServiceCall>,
         unix_ms: i64,
         reply: oneshot::Sender<Result<RoomServiceReply, RoomServiceError>>,
     },
@@ -146,7 +146,7 @@ impl SfuHandle {
     ) -> Option<Result<RoomServiceReply, RoomServiceError>> {
         let (reply, answer) = oneshot::channel();
         let command = Command::RoomService {
-            call,
+            call: Box::new(call),
             unix_ms,
             reply,
         };
@@ -184,7 +184,7 @@ async fn run(
                 }
                 Some(Command::Input(input)) => core.handle_input(Instant::now(), input),
                 Some(Command::RoomService { call, unix_ms, reply }) => {
-                    let _ = reply.send(core.room_service(Instant::now(), unix_ms, call));
+                    let _ = reply.send(core.room_service(Instant::now(), unix_ms, *call));
                 }
             },
             received = socket.recv_from(&mut buf) => match received {
@@ -204,6 +204,7 @@ fn drain(
     core: &mut Core,
     socket: &UdpSocket,
     sessions: &mut HashMap<ConnId, mpsc::Sender<SignalEvent>>,
+    webhooks: Option<&WebhookSender>,
 ) {
     loop {
         let mut stuck = Vec::new();

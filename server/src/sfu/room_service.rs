@@ -14,7 +14,7 @@ use super::core::{ConnId, Core};
 #[derive(Debug)]
 pub enum RoomServiceCall {
     /// `CreateRoom`.
-    CreateRoom(proto::CreateRoomRequest),
+    CreateRoom(Box<proto::CreateRoomRequest>),
     /// `ListRooms`.
     ListRooms(proto::ListRoomsRequest),
     /// `DeleteRoom`: everyone is disconnected.
@@ -70,7 +70,7 @@ impl Core {
     pub fn room_service(&mut self, now: Instant, unix_ms: i64, call: RoomServiceCall) -> Outcome {
         use RoomServiceCall as C;
         let outcome = match call {
-            C::CreateRoom(r) => self.create_room(now, unix_ms, r),
+            C::CreateRoom(r) => self.create_room(now, unix_ms, *r),
             C::ListRooms(r) => Ok(RoomServiceReply::Rooms(proto::ListRoomsResponse {
                 rooms: self.list_rooms(&r.names),
             })),

@@ -397,6 +397,7 @@ impl Sim {
                         follow_ups.push((index, *message));
                     }
                 }
+                CoreOutput::Webhook(_) => {}
                 CoreOutput::Close { conn, .. } => {
                     if let Some(client) = self.clients.iter_mut().find(|c| c.conn == conn) {
                         client.closed = true;

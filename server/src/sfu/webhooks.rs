@@ -6,8 +6,8 @@
 //! (HS256 with the secret, valid 5 minutes) whose `sha256` claim is the base64 SHA-256 of
 //! the body, so `livekit-api`'s `WebhookReceiver` (or any LiveKit server SDK) verifies
 //! them. A bounded queue keeps a slow receiver from holding the SFU up: when it is full,
-//! events are dropped and the next delivered event says how many (`num_dropped`). Each
-//! delivery is tried 3 times with back-off.
+//! events are dropped and counted in the log. Each delivery is tried 3 times with
+//! back-off.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -58,15 +58,10 @@ impl WebhookSender {
     }
 
     /// Queues one event (dropping it, and counting it, if the queue is full).
-    pub fn send(&self, mut event: proto::WebhookEvent) {
-        event.num_dropped = self.dropped.swap(0, Ordering::Relaxed);
-        if let Err(error) = self.queue.try_send(event) {
-            let lost = match error {
-                mpsc::error::TrySendError::Full(e) | mpsc::error::TrySendError::Closed(e) => e,
-            };
-            self.dropped
-                .fetch_add(1 + lost.num_dropped, Ordering::Relaxed);
-            tracing::warn!("webhook queue full: event dropped");
+    pub fn send(&self, event: proto::WebhookEvent) {
+        if self.queue.try_send(event).is_err() {
+            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::warn!(dropped, "webhook queue full: event dropped");
         }
     }
 }

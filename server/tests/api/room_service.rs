@@ -1,7 +1,7 @@
 //! LiveKit's `RoomService` (Twirp) on the embedded SFU, driven by `livekit-api`'s own
 //! `RoomClient`, with a participant session held open over a real `/rtc` WebSocket.
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use livekit_api::access_token::{AccessToken, VideoGrants};
 use livekit_api::services::room::{CreateRoomOptions, RoomClient, UpdateParticipantOptions};
 use livekit_protocol as proto;
