@@ -312,13 +312,14 @@ impl Core {
         let mut out = String::new();
         for p in self.participants.values() {
             out.push_str(&format!(
-                "{} pending_offer={} pub_connected={} sub_connected={:?}\n  up: {:?}\n  down: {:?}\n",
+                "{} downlink={:?} pending_offer={} pub_connected={} sub_connected={:?}\n  up: {:?}\n  down: {:?}\n",
                 p.grant.identity,
+                p.downlink_bps,
                 p.pending_offer.is_some(),
                 p.publisher.connected,
                 p.subscriber.as_ref().map(|s| s.connected),
                 p.published.iter().map(|t| (&t.info.sid, t.mid, &t.rids)).collect::<Vec<_>>(),
-                p.down.iter().map(|d| (&d.track_sid, d.state, &d.layer, d.needs_keyframe)).collect::<Vec<_>>(),
+                p.down.iter().map(|d| (&d.track_sid, d.state, &d.layer, d.target, d.needs_keyframe)).collect::<Vec<_>>(),
             ));
         }
         out

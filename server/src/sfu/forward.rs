@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use livekit_protocol as proto;
 use prost::Message as _;
 use str0m::channel::ChannelData;
-use str0m::media::{KeyframeRequestKind, MediaData, Rid};
+use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, MediaTime, Rid};
 use str0m::{Event, IceConnectionState};
 
 use super::core::{ConnId, Core};
+use super::layers::select_layer;
 use super::negotiate::{LOSSY, RELIABLE};
 use super::participant::{DownState, Side};
 
@@ -18,8 +19,8 @@ use super::participant::{DownState, Side};
 const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 /// A layer silent this long is considered stopped (the encoder paused it).
 const LAYER_STALE_AFTER: Duration = Duration::from_millis(1500);
-/// Best layer forwarded for now: `h` (part 2 adapts per subscriber and bandwidth).
-const TARGET_RANK: u8 = 1;
+/// Audio reserved out of a subscriber's downlink before video is shared out.
+const AUDIO_ALLOWANCE_BPS: u64 = 64_000;
 
 /// Quality rank of a simulcast layer: `q` 0, `h` 1, `f` 2; no simulcast 0.
 pub(crate) fn layer_rank(rid: Option<&Rid>) -> u8 {
@@ -42,8 +43,9 @@ pub(crate) enum LayerDecision {
 }
 
 /// Chooses for one frame of layer `frame` (`keyframe` or not) given the subscriber's
-/// `current` layer (`None`: nothing forwarded yet), whether `current` went stale, and
-/// whether some layer at or below the target is active.
+/// `current` layer (`None`: nothing forwarded yet), whether `current` went stale, whether
+/// some layer at or below `target` is active, and the selector's `target` rank. Switches
+/// happen only on a keyframe of the new layer; until then the current layer flows on.
 pub(crate) fn choose_layer(
     current: Option<&Option<Rid>>,
     frame: &Option<Rid>,
@@ -51,6 +53,7 @@ pub(crate) fn choose_layer(
     current_stale: bool,
     target_layer_active: bool,
     needs_keyframe: bool,
+    target: u8,
 ) -> LayerDecision {
     let rank = layer_rank(frame.as_ref());
     if current == Some(frame) {
@@ -59,16 +62,24 @@ pub(crate) fn choose_layer(
             _ => LayerDecision::Forward,
         };
     }
-    let acceptable = rank <= TARGET_RANK || !target_layer_active;
+    let acceptable = rank <= target || !target_layer_active;
     let better = match current {
         None => true,
-        Some(cur) => current_stale || (rank > layer_rank(cur.as_ref()) && rank <= TARGET_RANK),
+        Some(cur) => {
+            let cur_rank = layer_rank(cur.as_ref());
+            current_stale || (rank <= target && (cur_rank > target || rank > cur_rank))
+        }
     };
     match (acceptable && better, keyframe) {
         (true, true) => LayerDecision::Forward,
         (true, false) => LayerDecision::DropWantKeyframe,
         (false, _) => LayerDecision::Drop,
     }
+}
+
+/// The rid of a rank among a track's layers (`None` without simulcast).
+fn rid_of_rank(rids: &[Rid], rank: u8) -> Option<Rid> {
+    rids.iter().copied().find(|r| layer_rank(Some(r)) == rank)
 }
 
 /// A VP8/H.264/VP9/AV1 keyframe (audio frames count as keyframes).
@@ -81,6 +92,25 @@ fn is_keyframe(data: &MediaData) -> bool {
         CodecExtra::Av1(e) => e.is_keyframe,
         _ => true,
     }
+}
+
+/// The offset that makes a frame of a newly switched-to layer continue the previous
+/// layer's timeline: the last output time plus the wall time elapsed since.
+fn continuous_offset(last_out: Option<(MediaTime, Instant)>, data: &MediaData) -> i64 {
+    let Some((last_time, last_wall)) = last_out else {
+        return 0;
+    };
+    let hz = u64::from(data.time.frequency().get());
+    let elapsed = data.network_time.saturating_duration_since(last_wall);
+    let elapsed_units = (elapsed.as_micros() as u64).saturating_mul(hz) / 1_000_000;
+    let expected = last_time.rebase(data.time.frequency()).numer() + elapsed_units.max(1);
+    expected as i64 - data.time.numer() as i64
+}
+
+/// `time` moved by `offset` units of its own clock.
+fn shifted(time: MediaTime, offset: i64) -> MediaTime {
+    let numer = (time.numer() as i64).saturating_add(offset).max(0) as u64;
+    MediaTime::new(numer, time.frequency())
 }
 
 impl Core {
@@ -119,6 +149,15 @@ impl Core {
                 }
             }
             Event::ChannelData(data) if side == Side::Publisher => self.forward_data(conn, data),
+            Event::EgressBitrateEstimate(str0m::bwe::BweKind::Twcc { estimate, .. }) => {
+                let Some(p) = self.participants.get_mut(&conn) else {
+                    return;
+                };
+                if p.down_side() == side {
+                    p.downlink_bps = Some(estimate.as_u64());
+                    self.reselect_layers(now, conn);
+                }
+            }
             _ => {}
         }
     }
@@ -195,9 +234,11 @@ impl Core {
                 .get(rid)
                 .is_some_and(|t| now.saturating_duration_since(*t) < LAYER_STALE_AFTER)
         };
-        let target_layer_active = layer_seen
+        let active_ranks: Vec<u8> = layer_seen
             .keys()
-            .any(|rid| layer_rank(rid.as_ref()) <= TARGET_RANK && fresh(rid));
+            .filter(|rid| fresh(rid))
+            .map(|rid| layer_rank(rid.as_ref()))
+            .collect();
         let mut want_keyframe = false;
         for subscriber in self.room_peers(conn) {
             let Some(q) = self.participants.get_mut(&subscriber) else {
@@ -214,6 +255,7 @@ impl Core {
                 continue;
             }
             let current_stale = d.layer.as_ref().is_some_and(|cur| !fresh(cur));
+            let target_layer_active = active_ranks.iter().any(|r| *r <= d.target);
             let decision = choose_layer(
                 d.layer.as_ref(),
                 &data.rid,
@@ -221,6 +263,7 @@ impl Core {
                 current_stale,
                 target_layer_active,
                 d.needs_keyframe,
+                d.target,
             );
             match decision {
                 LayerDecision::Drop => continue,
@@ -229,10 +272,15 @@ impl Core {
                     continue;
                 }
                 LayerDecision::Forward => {
+                    if d.layer.is_some() && d.layer != Some(data.rid) {
+                        d.time_offset = continuous_offset(d.last_out, &data);
+                    }
                     d.layer = Some(data.rid);
                     d.needs_keyframe = false;
                 }
             }
+            let time = shifted(data.time, d.time_offset);
+            d.last_out = Some((time, data.network_time));
             let Some(peer) = q.peer_mut(side) else {
                 continue;
             };
@@ -242,7 +290,7 @@ impl Core {
             let Some(pt) = writer.match_params(data.params) else {
                 continue;
             };
-            if let Err(error) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+            if let Err(error) = writer.write(pt, data.network_time, time, data.data.clone()) {
                 tracing::debug!(%error, "sfu write failed");
             }
             self.dirty.insert((subscriber, side));
@@ -250,6 +298,136 @@ impl Core {
         if want_keyframe {
             self.request_keyframe(now, conn, &sid, data.rid);
         }
+    }
+
+    /// Re-runs the layer selector for `conn`'s video down tracks: its downlink estimate
+    /// (less an audio allowance) is shared equally. A changed target asks the publisher
+    /// for a keyframe on the new layer (the switch happens on it) and updates dynacast.
+    pub(crate) fn reselect_layers(&mut self, now: Instant, conn: ConnId) {
+        let Some(p) = self.participants.get(&conn) else {
+            return;
+        };
+        let videos = p.down.iter().filter(|d| d.kind == MediaKind::Video).count() as u64;
+        let audios = p.down.iter().filter(|d| d.kind == MediaKind::Audio).count() as u64;
+        let budget = p
+            .downlink_bps
+            .map(|bps| bps.saturating_sub(audios * AUDIO_ALLOWANCE_BPS) / videos.max(1));
+        let mut changed = Vec::new();
+        // `desired`: what the preferred layers need (str0m probes towards it);
+        // `minimum`: what the next layer up needs, which str0m pads up to so the
+        // estimate can grow into it (an SFU's way to climb back after congestion).
+        let mut desired: u64 = audios * AUDIO_ALLOWANCE_BPS;
+        let mut minimum: u64 = audios * AUDIO_ALLOWANCE_BPS;
+        let plans: Vec<(usize, Option<u8>, Vec<Rid>, u64, u64)> = p
+            .down
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.kind == MediaKind::Video)
+            .filter_map(|(i, d)| {
+                let publisher = self.participants.get(&d.publisher)?;
+                let track = publisher
+                    .published
+                    .iter()
+                    .find(|t| t.info.sid == d.track_sid)?;
+                let specs = track.layer_specs();
+                let current = d.layer.as_ref().map(|r| layer_rank(r.as_ref()));
+                let target = select_layer(&specs, d.wanted, budget, current);
+                let ceiling = select_layer(&specs, d.wanted, None, None);
+                let rate = |rank: Option<u8>| {
+                    specs
+                        .iter()
+                        .filter(|l| Some(l.rank) == rank)
+                        .map(|l| l.bitrate_bps * 13 / 10)
+                        .sum::<u64>()
+                };
+                let next = match (target, ceiling) {
+                    (Some(t), Some(c)) if t < c => Some(t + 1),
+                    _ => target,
+                };
+                Some((i, target, track.rids.clone(), rate(ceiling), rate(next)))
+            })
+            .collect();
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        for (i, target, rids, want, next) in plans {
+            desired += want;
+            minimum += next;
+            let d = &mut p.down[i];
+            let rank = target.unwrap_or(0);
+            d.disabled = target.is_none();
+            if d.target != rank {
+                d.target = rank;
+                changed.push((d.publisher, d.track_sid.clone(), rid_of_rank(&rids, rank)));
+            }
+        }
+        let side = p.down_side();
+        if let Some(peer) = p.peer_mut(side) {
+            let desired = str0m::bwe::Bitrate::bps(desired.max(300_000));
+            peer.rtc
+                .bwe()
+                .set_bitrate(str0m::bwe::Bitrate::bps(minimum), desired);
+        }
+        for (publisher, sid, rid) in changed {
+            self.request_keyframe(now, publisher, &sid, rid);
+            self.update_dynacast(publisher, &sid);
+        }
+    }
+
+    /// Tells a publisher which layers of a track anyone needs (`SubscribedQualityUpdate`),
+    /// when that changed, so it can stop encoding the rest (clients with dynacast on).
+    pub(crate) fn update_dynacast(&mut self, publisher: ConnId, sid: &str) {
+        let mut needed = [false; 3];
+        for other in self.room_peers(publisher) {
+            let Some(q) = self.participants.get(&other) else {
+                continue;
+            };
+            for d in q.down.iter().filter(|d| d.track_sid == sid && !d.disabled) {
+                needed[usize::from(d.target.min(2))] = true;
+                if let Some(layer) = &d.layer {
+                    needed[usize::from(layer_rank(layer.as_ref()))] = true;
+                }
+            }
+        }
+        let Some(p) = self.participants.get_mut(&publisher) else {
+            return;
+        };
+        let Some(track) = p.published.iter_mut().find(|t| t.info.sid == sid) else {
+            return;
+        };
+        if track.kind != MediaKind::Video || track.dynacast == Some(needed) {
+            return;
+        }
+        track.dynacast = Some(needed);
+        let qualities: Vec<proto::SubscribedQuality> = [
+            proto::VideoQuality::Low,
+            proto::VideoQuality::Medium,
+            proto::VideoQuality::High,
+        ]
+        .into_iter()
+        .zip(needed)
+        .map(|(quality, enabled)| proto::SubscribedQuality {
+            quality: quality as i32,
+            enabled,
+        })
+        .collect();
+        let codec = track
+            .info
+            .mime_type
+            .split('/')
+            .nth(1)
+            .unwrap_or("vp8")
+            .to_string();
+        #[allow(deprecated)] // protocol-16 clients read `subscribed_qualities`.
+        let update = proto::SubscribedQualityUpdate {
+            track_sid: sid.to_string(),
+            subscribed_qualities: qualities.clone(),
+            subscribed_codecs: vec![proto::SubscribedCodec { codec, qualities }],
+        };
+        self.send(
+            publisher,
+            proto::signal_response::Message::SubscribedQualityUpdate(update),
+        );
     }
 
     /// A subscriber's decoder asked for a keyframe: ask the track's publisher only.
@@ -281,12 +459,7 @@ impl Core {
             .and_then(|p| p.published.iter().find(|t| t.info.sid == sid))
         {
             Some(track) if track.rids.is_empty() => vec![None],
-            Some(track) => track
-                .rids
-                .iter()
-                .filter(|r| layer_rank(Some(r)) <= TARGET_RANK)
-                .map(|r| Some(*r))
-                .collect(),
+            Some(track) => track.rids.iter().map(|r| Some(*r)).collect(),
             None => return,
         };
         for rid in rids {

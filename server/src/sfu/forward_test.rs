@@ -16,7 +16,8 @@ fn layers_rank_q_below_h_below_f() {
 fn layer_choice_table() {
     use LayerDecision::*;
     let (q, h, f) = (rid("q"), rid("h"), rid("f"));
-    // (current, frame, keyframe, current stale, target active, needs keyframe) -> decision
+    // (current, frame, keyframe, current stale, target active, needs keyframe) -> decision,
+    // with the target at h
     let cases = [
         (None, &h, true, false, true, true, Forward),
         (None, &h, false, false, true, true, DropWantKeyframe),
@@ -30,11 +31,15 @@ fn layer_choice_table() {
         (Some(&h), &q, true, true, true, false, Forward),
         (Some(&h), &f, true, false, true, false, Drop),
         (Some(&None), &None, false, false, true, false, Forward),
+        // Above the target (it was lowered): move down on a keyframe, keep flowing until.
+        (Some(&f), &h, true, false, true, false, Forward),
+        (Some(&f), &h, false, false, true, false, DropWantKeyframe),
+        (Some(&f), &f, false, false, true, false, Forward),
     ];
     for (i, (current, frame, key, stale, active, needs, expected)) in cases.into_iter().enumerate()
     {
         assert_eq!(
-            choose_layer(current, frame, key, stale, active, needs),
+            choose_layer(current, frame, key, stale, active, needs, 1),
             expected,
             "case {i}"
         );

@@ -18,6 +18,7 @@ pub mod driver;
 mod forward;
 mod ids;
 mod info;
+pub mod layers;
 mod negotiate;
 mod participant;
 pub mod room_service;

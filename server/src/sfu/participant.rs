@@ -58,6 +58,41 @@ pub(crate) struct UpTrack {
     pub(crate) layer_seen: HashMap<Option<Rid>, Instant>,
     /// Last keyframe request sent to the publisher, per layer.
     pub(crate) last_keyframe_request: HashMap<Option<Rid>, Instant>,
+    /// Layers last announced to the publisher as needed (dynacast), by rank.
+    pub(crate) dynacast: Option<[bool; 3]>,
+}
+
+impl UpTrack {
+    /// The layers as the layer selector sees them (announced in `AddTrack`).
+    #[allow(deprecated)] // `layers` is still what protocol-16 clients send.
+    pub(crate) fn layer_specs(&self) -> Vec<super::layers::LayerSpec> {
+        let defaults = [150_000, 500_000, 1_500_000];
+        let mut specs: Vec<super::layers::LayerSpec> = self
+            .info
+            .layers
+            .iter()
+            .map(|l| {
+                let rank = (l.quality.clamp(0, 2)) as u8;
+                let bitrate = match l.bitrate {
+                    0 => defaults[usize::from(rank)],
+                    b => u64::from(b),
+                };
+                super::layers::LayerSpec {
+                    rank,
+                    width: l.width,
+                    bitrate_bps: bitrate,
+                }
+            })
+            .collect();
+        if specs.is_empty() || self.rids.is_empty() {
+            specs = vec![super::layers::LayerSpec {
+                rank: 0,
+                width: self.info.width,
+                bitrate_bps: 0,
+            }];
+        }
+        specs
+    }
 }
 
 /// State of a track this participant receives.
@@ -86,6 +121,15 @@ pub(crate) struct DownTrack {
     pub(crate) needs_keyframe: bool,
     /// The subscriber disabled it (`UpdateTrackSettings.disabled`).
     pub(crate) disabled: bool,
+    /// What the subscriber asked for (`UpdateTrackSettings`).
+    pub(crate) wanted: super::layers::Wanted,
+    /// The rank the layer selector chose (video; audio always forwards).
+    pub(crate) target: u8,
+    /// Last forwarded frame: its output time and arrival, to keep timestamps continuous
+    /// across layer switches.
+    pub(crate) last_out: Option<(str0m::media::MediaTime, Instant)>,
+    /// Added to a frame's time on output (in the frame's clock units).
+    pub(crate) time_offset: i64,
 }
 
 impl DownTrack {
@@ -124,6 +168,8 @@ pub(crate) struct Participant {
     /// Incremented on every change others are told about.
     pub(crate) version: u32,
     pub(crate) auto_subscribe: bool,
+    /// Estimated downlink (str0m's TWCC estimate of what the SFU can send it).
+    pub(crate) downlink_bps: Option<u64>,
     /// Participant attributes (set by the room service).
     pub(crate) attributes: HashMap<String, String>,
     pub(crate) publisher: Peer,

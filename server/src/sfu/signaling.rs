@@ -13,6 +13,9 @@ use super::ids;
 use super::participant::{DownState, DownTrack, Participant, Peer, Side, UpTrack};
 use crate::rtc::grants::JoinGrant;
 
+/// Starting estimate of a subscriber's downlink, before TWCC feedback refines it.
+const INITIAL_DOWNLINK_KBPS: u64 = 1_000;
+
 impl Core {
     /// A new participant session (replacing one with the same identity in the room).
     pub(crate) fn join(
@@ -66,6 +69,7 @@ impl Core {
             version: 1,
             auto_subscribe,
             attributes: Default::default(),
+            downlink_bps: None,
             publisher: Peer::new(self.new_rtc(now)),
             subscriber: (mode == PeerMode::Dual).then(|| Peer::new(self.new_rtc(now))),
             published: Vec::new(),
@@ -110,6 +114,7 @@ impl Core {
             .enable_opus(true, false)
             .enable_vp8(true)
             .enable_h264(true)
+            .enable_bwe(Some(str0m::bwe::Bitrate::kbps(INITIAL_DOWNLINK_KBPS)))
             .build(now);
         match Candidate::host(self.config.public_addr, "udp") {
             Ok(candidate) => {
@@ -195,6 +200,7 @@ impl Core {
             rids: Vec::new(),
             layer_seen: Default::default(),
             last_keyframe_request: Default::default(),
+            dynacast: None,
         });
         p.version += 1;
         let hidden = p.grant.hidden;
@@ -269,6 +275,13 @@ impl Core {
     }
 
     fn track_settings(&mut self, now: Instant, conn: ConnId, settings: proto::UpdateTrackSettings) {
+        // As LiveKit does: a visible size, when given, decides; `quality` only otherwise.
+        let by_quality = settings.width == 0 && settings.height == 0;
+        let max_rank = match proto::VideoQuality::try_from(settings.quality) {
+            Ok(proto::VideoQuality::Low) if by_quality => Some(0),
+            Ok(proto::VideoQuality::Medium) if by_quality => Some(1),
+            _ => None,
+        };
         let mut resumed = Vec::new();
         if let Some(p) = self.participants.get_mut(&conn) {
             for d in p.down.iter_mut() {
@@ -278,9 +291,15 @@ impl Core {
                         resumed.push((d.publisher, d.track_sid.clone()));
                     }
                     d.disabled = settings.disabled;
+                    d.wanted = super::layers::Wanted {
+                        disabled: settings.disabled,
+                        width: settings.width,
+                        max_rank,
+                    };
                 }
             }
         }
+        self.reselect_layers(now, conn);
         for (publisher, sid) in resumed {
             self.request_track_keyframes(now, publisher, &sid);
         }
@@ -319,6 +338,10 @@ impl Core {
             layer: None,
             needs_keyframe: true,
             disabled: false,
+            wanted: Default::default(),
+            target: 2,
+            last_out: None,
+            time_offset: 0,
         });
         self.needs_negotiation.insert(conn);
     }

@@ -1,7 +1,7 @@
 //! A virtual network, a virtual clock and str0m peers standing in for browsers, around a
 //! real [`Core`]. Deterministic: a seeded generator decides losses; nothing sleeps.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -22,15 +22,18 @@ use crate::sfu::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode
 /// One-way latency of every link.
 const LATENCY: Duration = Duration::from_millis(5);
 /// Step of the virtual clock.
-pub const STEP: Duration = Duration::from_millis(5);
-/// Simulcast layers and the frame size each sends (so a receiver can tell them apart).
-pub const LAYERS: [(&str, usize); 3] = [("q", 300), ("h", 900), ("f", 2400)];
+pub const STEP: Duration = Duration::from_millis(1);
+/// Simulcast layers and the frame size each sends every 35 ms (so a receiver can tell
+/// them apart): about 150 kbit/s, 650 kbit/s and 1 Mbit/s.
+pub const LAYERS: [(&str, usize); 3] = [("q", 650), ("h", 2850), ("f", 4400)];
 /// Audio frame size.
 pub const AUDIO_BYTES: usize = 90;
 
 /// A frame a simulated browser received.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// str0m saw no sequence gap before this frame.
+    pub contiguous: bool,
     pub kind: MediaKind,
     pub keyframe: bool,
     pub len: usize,
@@ -130,7 +133,9 @@ pub struct Sim {
     pub core: Core,
     pub clients: Vec<Client>,
     server: SocketAddr,
-    flight: VecDeque<Datagram>,
+    flight: Vec<Datagram>,
+    /// Per receiving address: link rate (bit/s) and when the link is next free.
+    limits: HashMap<SocketAddr, (u64, Instant)>,
     rng: Rng,
     /// Probability that any datagram is lost.
     pub loss: f64,
@@ -152,7 +157,8 @@ impl Sim {
             core,
             clients: Vec::new(),
             server,
-            flight: VecDeque::new(),
+            flight: Vec::new(),
+            limits: HashMap::new(),
             rng: Rng(seed.max(1)),
             loss: 0.0,
             next_conn: 1,
@@ -289,9 +295,13 @@ impl Sim {
                 LAYERS
                     .iter()
                     .enumerate()
-                    .map(|(q, (rid, _))| proto::VideoLayer {
+                    .map(|(q, (rid, size))| proto::VideoLayer {
                         quality: q as i32,
                         rid: rid.to_string(),
+                        // What the frames of the layer amount to at one per 35 ms.
+                        bitrate: (size * 8 * 1000 / 35) as u32,
+                        width: 320 << q,
+                        height: 180 << q,
                         ..Default::default()
                     })
                     .collect()
@@ -471,12 +481,38 @@ impl Sim {
         if self.loss > 0.0 && self.rng.chance(self.loss) {
             return;
         }
-        self.flight.push_back(Datagram {
-            at: self.now + LATENCY,
+        let mut at = self.now + LATENCY;
+        if let Some((bps, free_at)) = self.limits.get_mut(&to) {
+            // A bottleneck: packets queue behind each other; a queue over 250 ms drops.
+            let departure = (*free_at).max(self.now);
+            if departure - self.now > Duration::from_millis(250) {
+                return;
+            }
+            let serialize = Duration::from_micros(bytes.len() as u64 * 8 * 1_000_000 / *bps);
+            *free_at = departure + serialize;
+            at = departure + serialize + LATENCY;
+        }
+        self.flight.push(Datagram {
+            at,
             from,
             to,
             bytes,
         });
+    }
+
+    /// Limits what client `index` can receive to `bps` (`None` lifts the limit).
+    pub fn limit_downlink(&mut self, index: usize, bps: Option<u64>) {
+        let client = &self.clients[index];
+        for addr in [client.addr, client.sub_addr] {
+            match bps {
+                Some(bps) => {
+                    self.limits.insert(addr, (bps, self.now));
+                }
+                None => {
+                    self.limits.remove(&addr);
+                }
+            }
+        }
     }
 
     /// Runs the world for `duration` in steps of [`STEP`].
@@ -526,12 +562,11 @@ impl Sim {
     fn tick(&mut self) {
         let now = self.now;
         // Deliver due datagrams.
-        let mut due = Vec::new();
-        while self.flight.front().is_some_and(|d| d.at <= now) {
-            if let Some(d) = self.flight.pop_front() {
-                due.push(d);
-            }
-        }
+        let (mut due, later): (Vec<Datagram>, Vec<Datagram>) = std::mem::take(&mut self.flight)
+            .into_iter()
+            .partition(|d| d.at <= now);
+        due.sort_by_key(|d| d.at);
+        self.flight = later;
         for d in due {
             if d.to == self.server {
                 self.core.handle_datagram(now, d.from, &d.bytes);
@@ -649,6 +684,7 @@ impl Sim {
                                 MediaKind::Audio
                             };
                             received.push(Received {
+                                contiguous: d.contiguous,
                                 kind,
                                 keyframe,
                                 len: d.data.len(),

@@ -30,6 +30,15 @@ fn a_two_party_call_forwards_audio_and_video_both_ways() {
         let mut sim = Sim::new(1);
         let a = sim.join("alice", "visit", mode, true);
         let b = sim.join("bob", "visit", mode, true);
+        // Bob shows Alice in a 640-pixel-wide element: the h layer is enough.
+        let alice = sim.core.snapshot("visit").remove(0);
+        let medium = proto::UpdateTrackSettings {
+            track_sids: vec![alice.published[1].clone()],
+            width: 640,
+            height: 360,
+            ..Default::default()
+        };
+        sim.signal(b, signal_request::Message::TrackSetting(medium));
         wait_for_media(&mut sim, b, "bob receives alice");
         wait_for_media(&mut sim, a, "alice receives bob");
         sim.run(2 * SECOND);
@@ -111,6 +120,22 @@ fn keyframe_requests_reach_only_the_tracks_publisher() {
         let b = sim.join("bob", "visit", mode, false);
         let c = sim.join("carol", "visit", mode, true);
         wait_for_media(&mut sim, b, "bob receives");
+        // Nobody watches carol's camera, so nothing else (layer switches) asks her for
+        // keyframes while we look.
+        let carol = sim
+            .core
+            .snapshot("visit")
+            .into_iter()
+            .find(|p| p.identity == "carol");
+        let carol_video = carol.expect("carol in the room").published[1].clone();
+        for viewer in [a, b] {
+            let off = proto::UpdateTrackSettings {
+                track_sids: vec![carol_video.clone()],
+                disabled: true,
+                ..Default::default()
+            };
+            sim.signal(viewer, signal_request::Message::TrackSetting(off));
+        }
         sim.run(2 * SECOND);
         sim.clients[a].keyframe_requests = 0;
         sim.clients[c].keyframe_requests = 0;
@@ -411,4 +436,92 @@ fn a_publish_permission_granted_live_lets_the_participant_publish_and_revoking_i
             .count();
         assert_eq!(unpublished, 2, "{mode:?}: bob is told of both tracks");
     }
+}
+
+/// Sizes of the last `n` video frames `index` received.
+fn last_sizes(sim: &Sim, index: usize, n: usize) -> Vec<usize> {
+    let frames = sim.clients[index].frames(MediaKind::Video);
+    frames.iter().rev().take(n).map(|f| f.len).collect()
+}
+
+#[test]
+fn a_constrained_subscriber_settles_low_and_climbs_back_while_an_unconstrained_one_stays_high() {
+    let (q, h, f) = (LAYERS[0].1, LAYERS[1].1, LAYERS[2].1);
+    for mode in MODES {
+        let mut sim = Sim::new(11);
+        let alice = sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, false);
+        let carol = sim.join("carol", "visit", mode, false);
+        wait_for_media(&mut sim, carol, "carol receives");
+        sim.run(10 * SECOND);
+        assert!(
+            last_sizes(&sim, carol, 20).iter().all(|s| *s == f),
+            "{mode:?}: an unconstrained subscriber ramps up to the high layer: {:?}",
+            last_sizes(&sim, carol, 20)
+        );
+
+        // Bob's downlink drops to 600 kbit/s: within 5 s he is on the low layer.
+        sim.limit_downlink(bob, Some(600_000));
+        let before = sim.clients[bob].frames(MediaKind::Video).len();
+        let sent_before = sim.clients[alice].sent_video_frames;
+        sim.run(5 * SECOND);
+        assert!(
+            last_sizes(&sim, bob, 20).iter().all(|s| *s == q),
+            "{mode:?}: the constrained subscriber settles on the low layer: {:?}",
+            last_sizes(&sim, bob, 20)
+        );
+        let got = (sim.clients[bob].frames(MediaKind::Video).len() - before) as u64;
+        let sent = sim.clients[alice].sent_video_frames - sent_before;
+        assert!(
+            got * 100 >= sent * 60,
+            "{mode:?}: no freeze while adapting ({got} of {sent})"
+        );
+        assert!(
+            last_sizes(&sim, carol, 20).iter().all(|s| *s == f),
+            "{mode:?}: the unconstrained subscriber stays high"
+        );
+
+        // The limit lifts: bob climbs back.
+        sim.limit_downlink(bob, None);
+        sim.run(20 * SECOND);
+        let recovered = last_sizes(&sim, bob, 20);
+        assert!(
+            recovered.iter().all(|s| *s == h || *s == f),
+            "{mode:?}: the subscriber climbs back up: {recovered:?}"
+        );
+        let frames = sim.clients[carol].frames(MediaKind::Video);
+        let gaps = frames.iter().filter(|f| !f.contiguous).count();
+        assert!(
+            gaps <= 1,
+            "{mode:?}: sequence numbers stay continuous across switches ({gaps} gaps)"
+        );
+    }
+}
+
+#[test]
+fn a_disabled_subscription_receives_no_video() {
+    let mut sim = Sim::new(12);
+    let _alice = sim.join("alice", "visit", PeerMode::Single, true);
+    let bob = sim.join("bob", "visit", PeerMode::Single, false);
+    wait_for_media(&mut sim, bob, "bob receives");
+    let alice = sim.core.snapshot("visit").remove(0);
+    let off = proto::UpdateTrackSettings {
+        track_sids: vec![alice.published[1].clone()],
+        disabled: true,
+        ..Default::default()
+    };
+    sim.signal(bob, signal_request::Message::TrackSetting(off));
+    sim.run(SECOND);
+    let video = sim.clients[bob].frames(MediaKind::Video).len();
+    let audio = sim.clients[bob].frames(MediaKind::Audio).len();
+    sim.run(3 * SECOND);
+    assert_eq!(
+        sim.clients[bob].frames(MediaKind::Video).len(),
+        video,
+        "no video while paused"
+    );
+    assert!(
+        sim.clients[bob].frames(MediaKind::Audio).len() > audio + 100,
+        "audio flows on"
+    );
 }
