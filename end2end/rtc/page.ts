@@ -3,7 +3,9 @@
 import { Room, RoomEvent, Track } from 'livekit-client';
 import type { RemoteTrack, RemoteParticipant } from 'livekit-client';
 
-type Options = { singlePeerConnection: boolean; publish: boolean };
+type Options = { singlePeerConnection: boolean; publish: boolean; adaptiveStream?: boolean; videoWidth?: number };
+
+let renderWidth = 640;
 
 const state = {
   events: [] as string[],
@@ -27,8 +29,8 @@ function onSubscribed(track: RemoteTrack, participant: RemoteParticipant) {
   if (track.kind === Track.Kind.Video) {
     const video = element as HTMLVideoElement;
     video.muted = true;
-    video.width = 640;
-    video.height = 360;
+    video.style.width = `${renderWidth}px`;
+    video.style.height = `${Math.round((renderWidth * 9) / 16)}px`;
     video.requestVideoFrameCallback(() => {
       if (!state.firstFrameAt) state.firstFrameAt = performance.now();
     });
@@ -37,7 +39,11 @@ function onSubscribed(track: RemoteTrack, participant: RemoteParticipant) {
 }
 
 async function join(url: string, token: string, options: Options) {
-  room = new Room({ singlePeerConnection: options.singlePeerConnection });
+  renderWidth = options.videoWidth ?? 640;
+  room = new Room({
+    singlePeerConnection: options.singlePeerConnection,
+    adaptiveStream: options.adaptiveStream ?? false,
+  });
   room.on(RoomEvent.TrackSubscribed, (track, _pub, participant) => onSubscribed(track, participant));
   room.on(RoomEvent.ParticipantConnected, (p) => state.events.push(`joined:${p.identity}`));
   room.on(RoomEvent.ParticipantDisconnected, (p) => state.events.push(`left:${p.identity}`));
@@ -90,6 +96,10 @@ async function publish() {
   await room?.localParticipant.enableCameraAndMicrophone();
 }
 
+function canPublish() {
+  return room?.localParticipant.permissions?.canPublish ?? false;
+}
+
 function remoteIdentities() {
   return Array.from(room?.remoteParticipants.values() ?? []).map((p) => p.identity);
 }
@@ -110,6 +120,7 @@ function usesSinglePeerConnection() {
   join,
   leave,
   publish,
+  canPublish,
   remoteIdentities,
   inbound,
   videoWidth,

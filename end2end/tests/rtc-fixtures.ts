@@ -23,7 +23,16 @@ const bundle = buildSync({
 
 const html = `<!doctype html><meta charset="utf-8"><title>rtc test</title><body><script>${bundle}</script></body>`;
 
-type Grant = { room: string; canPublish?: boolean; canSubscribe?: boolean; canPublishData?: boolean };
+type Grant = {
+  room?: string;
+  roomJoin?: boolean;
+  canPublish?: boolean;
+  canSubscribe?: boolean;
+  canPublishData?: boolean;
+  roomAdmin?: boolean;
+  roomCreate?: boolean;
+  roomList?: boolean;
+};
 
 function b64url(data: string | Buffer) {
   return Buffer.from(data).toString('base64url');
@@ -67,14 +76,29 @@ export async function participantPage(browser: Browser): Promise<Page> {
   return page;
 }
 
+type JoinOptions = { single: boolean; publish: boolean; canPublish?: boolean; adaptiveStream?: boolean; videoWidth?: number };
+
 /** Joins `room` as `identity` from `page`. */
-export async function join(page: Page, identity: string, room: string, opts: { single: boolean; publish: boolean }) {
-  const t = token(identity, { room });
-  await page.evaluate(
-    ([url, t, single, publish]) =>
-      (window as any).bedside.join(url, t, { singlePeerConnection: single, publish }),
-    [wsURL, t, opts.single, opts.publish] as const,
-  );
+export async function join(page: Page, identity: string, room: string, opts: JoinOptions) {
+  const t = token(identity, { room, canPublish: opts.canPublish ?? true });
+  const options = {
+    singlePeerConnection: opts.single,
+    publish: opts.publish,
+    adaptiveStream: opts.adaptiveStream ?? false,
+    videoWidth: opts.videoWidth ?? 640,
+  };
+  await page.evaluate(([url, t, o]) => (window as any).bedside.join(url, t, o), [wsURL, t, options] as const);
+}
+
+/** Calls LiveKit's RoomService (Twirp, JSON) with a server token granting `grant`. */
+export async function roomService(method: string, body: object, grant: Grant) {
+  const auth = token('', { roomJoin: false, ...grant });
+  const response = await fetch(`${baseURL}/twirp/livekit.RoomService/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${auth}` },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
 }
 
 export async function inbound(page: Page, identity: string, kind: 'audio' | 'video') {
