@@ -7,11 +7,10 @@ use std::time::{Duration, Instant};
 use livekit_protocol as proto;
 use prost::Message as _;
 use str0m::channel::ChannelData;
-use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, MediaTime, Rid};
+use str0m::media::{KeyframeRequestKind, MediaData, MediaTime, Rid};
 use str0m::{Event, IceConnectionState};
 
 use super::core::{ConnId, Core};
-use super::layers::select_layer;
 use super::negotiate::{LOSSY, RELIABLE};
 use super::participant::{DownState, Side};
 
@@ -20,7 +19,7 @@ const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 /// A layer silent this long is considered stopped (the encoder paused it).
 const LAYER_STALE_AFTER: Duration = Duration::from_millis(1500);
 /// Audio reserved out of a subscriber's downlink before video is shared out.
-const AUDIO_ALLOWANCE_BPS: u64 = 64_000;
+pub(crate) const AUDIO_ALLOWANCE_BPS: u64 = 64_000;
 
 /// Quality rank of a simulcast layer: `q` 0, `h` 1, `f` 2; no simulcast 0.
 pub(crate) fn layer_rank(rid: Option<&Rid>) -> u8 {
@@ -78,7 +77,7 @@ pub(crate) fn choose_layer(
 }
 
 /// The rid of a rank among a track's layers (`None` without simulcast).
-fn rid_of_rank(rids: &[Rid], rank: u8) -> Option<Rid> {
+pub(crate) fn rid_of_rank(rids: &[Rid], rank: u8) -> Option<Rid> {
     rids.iter().copied().find(|r| layer_rank(Some(r)) == rank)
 }
 
@@ -298,136 +297,6 @@ impl Core {
         if want_keyframe {
             self.request_keyframe(now, conn, &sid, data.rid);
         }
-    }
-
-    /// Re-runs the layer selector for `conn`'s video down tracks: its downlink estimate
-    /// (less an audio allowance) is shared equally. A changed target asks the publisher
-    /// for a keyframe on the new layer (the switch happens on it) and updates dynacast.
-    pub(crate) fn reselect_layers(&mut self, now: Instant, conn: ConnId) {
-        let Some(p) = self.participants.get(&conn) else {
-            return;
-        };
-        let videos = p.down.iter().filter(|d| d.kind == MediaKind::Video).count() as u64;
-        let audios = p.down.iter().filter(|d| d.kind == MediaKind::Audio).count() as u64;
-        let budget = p
-            .downlink_bps
-            .map(|bps| bps.saturating_sub(audios * AUDIO_ALLOWANCE_BPS) / videos.max(1));
-        let mut changed = Vec::new();
-        // `desired`: what the preferred layers need (str0m probes towards it);
-        // `minimum`: what the next layer up needs, which str0m pads up to so the
-        // estimate can grow into it (an SFU's way to climb back after congestion).
-        let mut desired: u64 = audios * AUDIO_ALLOWANCE_BPS;
-        let mut minimum: u64 = audios * AUDIO_ALLOWANCE_BPS;
-        let plans: Vec<(usize, Option<u8>, Vec<Rid>, u64, u64)> = p
-            .down
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.kind == MediaKind::Video)
-            .filter_map(|(i, d)| {
-                let publisher = self.participants.get(&d.publisher)?;
-                let track = publisher
-                    .published
-                    .iter()
-                    .find(|t| t.info.sid == d.track_sid)?;
-                let specs = track.layer_specs();
-                let current = d.layer.as_ref().map(|r| layer_rank(r.as_ref()));
-                let target = select_layer(&specs, d.wanted, budget, current);
-                let ceiling = select_layer(&specs, d.wanted, None, None);
-                let rate = |rank: Option<u8>| {
-                    specs
-                        .iter()
-                        .filter(|l| Some(l.rank) == rank)
-                        .map(|l| l.bitrate_bps * 13 / 10)
-                        .sum::<u64>()
-                };
-                let next = match (target, ceiling) {
-                    (Some(t), Some(c)) if t < c => Some(t + 1),
-                    _ => target,
-                };
-                Some((i, target, track.rids.clone(), rate(ceiling), rate(next)))
-            })
-            .collect();
-        let Some(p) = self.participants.get_mut(&conn) else {
-            return;
-        };
-        for (i, target, rids, want, next) in plans {
-            desired += want;
-            minimum += next;
-            let d = &mut p.down[i];
-            let rank = target.unwrap_or(0);
-            d.disabled = target.is_none();
-            if d.target != rank {
-                d.target = rank;
-                changed.push((d.publisher, d.track_sid.clone(), rid_of_rank(&rids, rank)));
-            }
-        }
-        let side = p.down_side();
-        if let Some(peer) = p.peer_mut(side) {
-            let desired = str0m::bwe::Bitrate::bps(desired.max(300_000));
-            peer.rtc
-                .bwe()
-                .set_bitrate(str0m::bwe::Bitrate::bps(minimum), desired);
-        }
-        for (publisher, sid, rid) in changed {
-            self.request_keyframe(now, publisher, &sid, rid);
-            self.update_dynacast(publisher, &sid);
-        }
-    }
-
-    /// Tells a publisher which layers of a track anyone needs (`SubscribedQualityUpdate`),
-    /// when that changed, so it can stop encoding the rest (clients with dynacast on).
-    pub(crate) fn update_dynacast(&mut self, publisher: ConnId, sid: &str) {
-        let mut needed = [false; 3];
-        for other in self.room_peers(publisher) {
-            let Some(q) = self.participants.get(&other) else {
-                continue;
-            };
-            for d in q.down.iter().filter(|d| d.track_sid == sid && !d.disabled) {
-                needed[usize::from(d.target.min(2))] = true;
-                if let Some(layer) = &d.layer {
-                    needed[usize::from(layer_rank(layer.as_ref()))] = true;
-                }
-            }
-        }
-        let Some(p) = self.participants.get_mut(&publisher) else {
-            return;
-        };
-        let Some(track) = p.published.iter_mut().find(|t| t.info.sid == sid) else {
-            return;
-        };
-        if track.kind != MediaKind::Video || track.dynacast == Some(needed) {
-            return;
-        }
-        track.dynacast = Some(needed);
-        let qualities: Vec<proto::SubscribedQuality> = [
-            proto::VideoQuality::Low,
-            proto::VideoQuality::Medium,
-            proto::VideoQuality::High,
-        ]
-        .into_iter()
-        .zip(needed)
-        .map(|(quality, enabled)| proto::SubscribedQuality {
-            quality: quality as i32,
-            enabled,
-        })
-        .collect();
-        let codec = track
-            .info
-            .mime_type
-            .split('/')
-            .nth(1)
-            .unwrap_or("vp8")
-            .to_string();
-        #[allow(deprecated)] // protocol-16 clients read `subscribed_qualities`.
-        let update = proto::SubscribedQualityUpdate {
-            track_sid: sid.to_string(),
-            subscribed_qualities: qualities.clone(),
-            subscribed_codecs: vec![proto::SubscribedCodec { codec, qualities }],
-        };
-        self.send(
-            publisher,
-            proto::signal_response::Message::SubscribedQualityUpdate(update),
-        );
     }
 
     /// A subscriber's decoder asked for a keyframe: ask the track's publisher only.

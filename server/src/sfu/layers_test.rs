@@ -30,7 +30,8 @@ fn want(width: u32, max_rank: Option<u8>) -> Wanted {
 fn layer_selection_table() {
     let k = 1000;
     // (wanted, budget, current) -> chosen
-    let cases: [(Wanted, Option<u64>, Option<u8>, Option<u8>); 14] = [
+    type Case = (Wanted, Option<u64>, Option<u8>, Option<u8>);
+    let cases: [Case; 14] = [
         (want(0, None), None, None, Some(2)),
         (
             Wanted {

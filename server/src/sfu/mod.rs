@@ -13,6 +13,7 @@
 //! The run-loop contract, which protocol messages are supported and what is not yet are
 //! documented in `docs/sfu.md`.
 
+mod adapt;
 pub mod core;
 pub mod driver;
 mod forward;
