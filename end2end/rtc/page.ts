@@ -48,6 +48,8 @@ async function join(url: string, token: string, options: Options) {
   room.on(RoomEvent.ParticipantConnected, (p) => state.events.push(`joined:${p.identity}`));
   room.on(RoomEvent.ParticipantDisconnected, (p) => state.events.push(`left:${p.identity}`));
   room.on(RoomEvent.Disconnected, (reason) => state.events.push(`disconnected:${reason}`));
+  room.on(RoomEvent.Reconnecting, () => state.events.push('reconnecting'));
+  room.on(RoomEvent.Reconnected, () => state.events.push('reconnected'));
   room.on(RoomEvent.DataReceived, (payload, participant) => {
     state.data.push(`${participant?.identity}:${new TextDecoder().decode(payload)}`);
   });
@@ -96,6 +98,11 @@ async function publish() {
   await room?.localParticipant.enableCameraAndMicrophone();
 }
 
+/** Drops the signaling socket, as a network blip would; the client resumes. */
+async function dropSignal() {
+  await room?.simulateScenario('signal-reconnect');
+}
+
 function canPublish() {
   return room?.localParticipant.permissions?.canPublish ?? false;
 }
@@ -121,6 +128,7 @@ function usesSinglePeerConnection() {
   leave,
   publish,
   canPublish,
+  dropSignal,
   remoteIdentities,
   inbound,
   videoWidth,

@@ -89,3 +89,23 @@ test('a signaling socket that sends garbage is closed, and the room carries on',
   await join(bob, 'bob', room, { single: true, publish: false });
   await expect.poll(() => bob.evaluate(() => (window as any).bedside.videoWidth('alice'))).toBeGreaterThan(0);
 });
+
+for (const mode of modes) {
+  test(`a dropped signaling socket resumes over ${mode.name} without anyone seeing a leave`, async ({ browser }) => {
+    const room = `visit-resume-${mode.single ? 'single' : 'dual'}-${Date.now()}`;
+    const alice = await participantPage(browser);
+    const bob = await participantPage(browser);
+    await join(alice, 'alice', room, { single: mode.single, publish: true });
+    await join(bob, 'bob', room, { single: mode.single, publish: false });
+    await expect.poll(() => bob.evaluate(() => (window as any).bedside.videoWidth('alice'))).toBeGreaterThan(0);
+
+    await bob.evaluate(() => (window as any).bedside.dropSignal());
+    await expect.poll(async () => (await pageState(bob)).events).toContain('reconnected');
+
+    const video = await inbound(bob, 'alice', 'video');
+    await expect.poll(async () => (await inbound(bob, 'alice', 'video')).bytes).toBeGreaterThan(video.bytes);
+    expect((await pageState(bob)).events.filter((e) => e.startsWith('disconnected'))).toEqual([]);
+    expect((await pageState(alice)).events).not.toContain('left:bob');
+    expect(await alice.evaluate(() => (window as any).bedside.remoteIdentities())).toContain('bob');
+  });
+}

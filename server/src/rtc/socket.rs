@@ -45,6 +45,8 @@ pub(crate) async fn run(
     let mut last_heard = Instant::now();
     let mut watchdog = tokio::time::interval(Duration::from_secs(1));
     let mut sfu_closed = false;
+    // A dropped socket may come back (resume); one that broke the protocol may not.
+    let mut resumable = true;
     loop {
         tokio::select! {
             frame = socket.recv() => {
@@ -68,6 +70,7 @@ pub(crate) async fn run(
                     tracing::info!(conn, "rtc session sent an undecodable frame");
                     let leave = leave(DisconnectReason::StateMismatch);
                     let _ = send(&mut socket, encoding, leave).await;
+                    resumable = false;
                     break;
                 };
                 match request.message {
@@ -105,7 +108,7 @@ pub(crate) async fn run(
     }
     let _ = socket.send(Message::Close(None)).await;
     if !sfu_closed {
-        sfu.disconnect(conn).await;
+        sfu.disconnect(conn, resumable).await;
     }
 }
 

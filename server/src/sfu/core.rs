@@ -75,6 +75,8 @@ pub enum CoreInput {
     Disconnect {
         /// The connection.
         conn: ConnId,
+        /// It dropped (the client may resume); false after a protocol error.
+        resumable: bool,
     },
 }
 
@@ -195,8 +197,12 @@ impl Core {
                 unix_ms,
             } => self.join(now, conn, grant, *request, mode, unix_ms),
             CoreInput::Signal { conn, message } => self.signal(now, conn, *message),
-            CoreInput::Disconnect { conn } => {
-                self.remove_participant(now, conn, DisconnectReason::ClientInitiated, false)
+            CoreInput::Disconnect {
+                conn,
+                resumable: true,
+            } => self.signal_lost(now, conn),
+            CoreInput::Disconnect { conn, .. } => {
+                self.remove_participant(now, conn, DisconnectReason::StateMismatch, false)
             }
         }
         self.drive(now);
@@ -435,6 +441,15 @@ impl Core {
             conn,
             message: Box::new(message),
         });
+    }
+
+    /// Points routes of `old`'s peers at `new`.
+    pub(crate) fn rebind_routes(&mut self, old: ConnId, new: ConnId) {
+        for (conn, _) in self.routes.values_mut() {
+            if *conn == old {
+                *conn = new;
+            }
+        }
     }
 
     /// Drops routes to a participant's peers.

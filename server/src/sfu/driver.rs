@@ -154,12 +154,10 @@ impl SfuHandle {
         answer.await.ok()
     }
 
-    /// The session is gone.
-    pub async fn disconnect(&self, conn: ConnId) {
-        let _ = self
-            .commands
-            .send(Command::Input(CoreInput::Disconnect { conn }))
-            .await;
+    /// The session is gone: it dropped (`resumable`) or broke the protocol.
+    pub async fn disconnect(&self, conn: ConnId, resumable: bool) {
+        let input = CoreInput::Disconnect { conn, resumable };
+        let _ = self.commands.send(Command::Input(input)).await;
     }
 }
 
@@ -241,7 +239,11 @@ fn drain(
         }
         for conn in stuck {
             tracing::info!(conn, "sfu drops a session that stopped reading");
-            core.handle_input(Instant::now(), CoreInput::Disconnect { conn });
+            let input = CoreInput::Disconnect {
+                conn,
+                resumable: true,
+            };
+            core.handle_input(Instant::now(), input);
         }
     }
 }

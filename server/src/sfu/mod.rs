@@ -22,6 +22,7 @@ mod info;
 pub mod layers;
 mod negotiate;
 mod participant;
+mod resume;
 pub mod room_service;
 pub mod sdp_text;
 mod signaling;

@@ -189,6 +189,9 @@ impl Core {
             return;
         };
         let mut api = sub.rtc.sdp_api();
+        if std::mem::take(&mut p.restart_subscriber_ice) {
+            api.ice_restart(true);
+        }
         if !p.subscriber_channels_added {
             api.add_channel_with_config(ChannelConfig {
                 label: RELIABLE.to_string(),

@@ -192,6 +192,10 @@ pub(crate) struct Participant {
     pub(crate) wants_client_offer: bool,
     /// Single mode: an answer has been sent (the client offers again from here on).
     pub(crate) answered_once: bool,
+    /// When the signaling socket dropped (the session may still resume).
+    pub(crate) signal_lost_at: Option<Instant>,
+    /// Dual mode: the next subscriber offer restarts ICE (after a resume).
+    pub(crate) restart_subscriber_ice: bool,
     /// Candidates were trickled for a side already.
     pub(crate) trickled: HashSet<Side>,
 }
@@ -270,6 +274,11 @@ impl Participant {
 
     /// Why this participant must go, if it must.
     pub(crate) fn expired(&self, now: Instant, ice_timeout: Duration) -> Option<DisconnectReason> {
+        if let Some(lost) = self.signal_lost_at
+            && now >= lost + super::resume::RESUME_GRACE
+        {
+            return Some(DisconnectReason::SignalClose);
+        }
         let peers = std::iter::once(&self.publisher).chain(self.subscriber.as_ref());
         for peer in peers {
             if !peer.rtc.is_alive() {

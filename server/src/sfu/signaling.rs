@@ -27,6 +27,9 @@ impl Core {
         mode: PeerMode,
         unix_ms: i64,
     ) {
+        if self.try_resume(conn, &grant.room, &grant.identity, &request) {
+            return;
+        }
         let duplicate = self.rooms.get(&grant.room).and_then(|room| {
             room.members.iter().copied().find(|c| {
                 self.participants
@@ -84,6 +87,8 @@ impl Core {
             wants_client_offer: false,
             answered_once: false,
             trickled: Default::default(),
+            signal_lost_at: None,
+            restart_subscriber_ice: false,
         };
         tracing::info!(conn, participant_sid = %participant.sid, ?mode, "sfu participant joined");
         let room_name = participant.room.clone();

@@ -328,6 +328,57 @@ impl Sim {
         self.offer(index);
     }
 
+    /// Client `index`'s signaling socket drops (no `leave`).
+    pub fn drop_signal(&mut self, index: usize) {
+        let conn = self.clients[index].conn;
+        let input = CoreInput::Disconnect {
+            conn,
+            resumable: true,
+        };
+        self.core.handle_input(self.now, input);
+        self.pump();
+    }
+
+    /// Client `index` reconnects its signaling with `reconnect=1` and `sid`, as
+    /// livekit-client does to resume.
+    pub fn resume(&mut self, index: usize, room: &str, sid: &str) {
+        let conn = self.next_conn;
+        self.next_conn += 1;
+        let client = &mut self.clients[index];
+        client.conn = conn;
+        client.closed = false;
+        let grant = JoinGrant {
+            identity: client.identity.clone(),
+            name: client.identity.clone(),
+            room: room.into(),
+            can_publish: true,
+            can_publish_sources: vec![],
+            can_subscribe: true,
+            can_publish_data: true,
+            hidden: false,
+            metadata: String::new(),
+        };
+        let request = proto::JoinRequest {
+            reconnect: true,
+            participant_sid: sid.into(),
+            ..Default::default()
+        };
+        let mode = if client.subscriber.is_some() {
+            PeerMode::Dual
+        } else {
+            PeerMode::Single
+        };
+        let input = CoreInput::Join {
+            conn,
+            grant,
+            request: Box::new(request),
+            mode,
+            unix_ms: 1_700_000_000_000,
+        };
+        self.core.handle_input(self.now, input);
+        self.pump();
+    }
+
     /// Sends a signal request from client `index`.
     pub fn signal(&mut self, index: usize, message: signal_request::Message) {
         let conn = self.clients[index].conn;

@@ -525,3 +525,69 @@ fn a_disabled_subscription_receives_no_video() {
         "audio flows on"
     );
 }
+
+#[test]
+fn a_dropped_signaling_socket_resumes_without_anyone_seeing_a_leave() {
+    for mode in MODES {
+        let mut sim = Sim::new(13);
+        let alice = sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, false);
+        wait_for_media(&mut sim, bob, "bob receives");
+        let bob_sid = sim.core.snapshot("visit")[1].sid.clone();
+
+        sim.drop_signal(bob);
+        sim.run(2 * SECOND);
+        let before = sim.clients[bob].frames(MediaKind::Video).len();
+        sim.resume(bob, "visit", &bob_sid);
+        let resumed = sim.clients[bob]
+            .signals
+            .iter()
+            .any(|s| matches!(s, proto::signal_response::Message::Reconnect(_)));
+        assert!(resumed, "{mode:?}: bob gets a ReconnectResponse");
+        sim.run(3 * SECOND);
+
+        assert!(
+            sim.clients[alice]
+                .updates_about("bob")
+                .iter()
+                .all(|p| p.state != participant_info::State::Disconnected as i32)
+        );
+        assert_eq!(
+            sim.core.snapshot("visit")[1].sid,
+            bob_sid,
+            "{mode:?}: the same session"
+        );
+        assert!(
+            sim.clients[bob].frames(MediaKind::Video).len() > before + 50,
+            "{mode:?}: media flows on"
+        );
+    }
+}
+
+#[test]
+fn a_session_not_resumed_in_time_leaves_and_an_unknown_one_is_told_to_rejoin() {
+    let mut sim = Sim::new(14);
+    let alice = sim.join("alice", "visit", PeerMode::Single, true);
+    let bob = sim.join("bob", "visit", PeerMode::Single, false);
+    wait_for_media(&mut sim, bob, "bob receives");
+    let bob_sid = sim.core.snapshot("visit")[1].sid.clone();
+    sim.drop_signal(bob);
+    sim.run(20 * SECOND);
+    let last = sim.clients[alice]
+        .updates_about("bob")
+        .pop()
+        .expect("an update about bob");
+    assert_eq!(last.state, participant_info::State::Disconnected as i32);
+
+    sim.resume(bob, "visit", &bob_sid);
+    let leave = sim.clients[bob].signals.iter().rev().find_map(|s| match s {
+        proto::signal_response::Message::Leave(l) => Some(l.clone()),
+        _ => None,
+    });
+    let leave = leave.expect("a leave");
+    assert_eq!(
+        leave.action,
+        proto::leave_request::Action::Reconnect as i32,
+        "rejoin from scratch"
+    );
+}
