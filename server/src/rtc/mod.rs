@@ -41,6 +41,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: RtcState) -> Router<S> {
         .route("/rtc/v1", get(rtc_single_connection))
         .route("/rtc/validate", get(validate))
         .route("/rtc/v1/validate", get(validate))
+        .route("/metrics", get(metrics))
         .route(
             "/twirp/livekit.RoomService/{method}",
             post(twirp::room_service).layer(axum::extract::DefaultBodyLimit::max(twirp::MAX_BODY)),
@@ -62,6 +63,34 @@ async fn rtc_two_connections(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     connect(state, query, upgrade, PeerMode::Dual)
+}
+
+/// `GET /metrics`: the SFU's counters in Prometheus text format, for operators only: the
+/// bearer token must be a LiveKit API JWT with the `roomList` (or `roomAdmin`) grant.
+/// Scrapers can be given a long-lived one (`lk token create --list --valid-for 8760h`).
+async fn metrics(State(state): State<RtcState>, headers: axum::http::HeaderMap) -> Response {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let grants = token.and_then(|t| state.keys.verify_api(t).ok());
+    match grants {
+        None => (StatusCode::UNAUTHORIZED, "a LiveKit API token is required").into_response(),
+        Some(g) if !g.room_list && !g.room_admin => {
+            (StatusCode::FORBIDDEN, "roomList grant required").into_response()
+        }
+        Some(_) => match state.sfu.metrics().await {
+            Some(text) => (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4",
+                )],
+                text,
+            )
+                .into_response(),
+            None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        },
+    }
 }
 
 /// Verifies the token and the join request before upgrading, so a refused client gets a

@@ -53,6 +53,9 @@ enum Command {
         sender: mpsc::Sender<SignalEvent>,
     },
     Input(CoreInput),
+    Metrics {
+        reply: oneshot::Sender<String>,
+    },
     RoomService {
         call: Box<RoomServiceCall>,
         unix_ms: i64,
@@ -138,6 +141,13 @@ impl SfuHandle {
         let _ = self.commands.send(Command::Input(input)).await;
     }
 
+    /// The SFU's metrics in Prometheus text format; `None` if the SFU task is gone.
+    pub async fn metrics(&self) -> Option<String> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Metrics { reply }).await.ok()?;
+        answer.await.ok()
+    }
+
     /// Runs a room service call; `None` if the SFU task is gone.
     pub async fn room_service(
         &self,
@@ -181,6 +191,9 @@ async fn run(
                     sessions.insert(conn, sender);
                 }
                 Some(Command::Input(input)) => core.handle_input(Instant::now(), input),
+                Some(Command::Metrics { reply }) => {
+                    let _ = reply.send(core.metrics_text());
+                }
                 Some(Command::RoomService { call, unix_ms, reply }) => {
                     let _ = reply.send(core.room_service(Instant::now(), unix_ms, *call));
                 }

@@ -148,6 +148,26 @@ impl Core {
                 }
             }
             Event::ChannelData(data) if side == Side::Publisher => self.forward_data(conn, data),
+            Event::PeerStats(stats) => {
+                if let Some(p) = self.participants.get_mut(&conn) {
+                    p.metrics
+                        .peer_bytes
+                        .insert(side, (stats.peer_bytes_rx, stats.peer_bytes_tx));
+                }
+            }
+            Event::MediaEgressStats(stats) => {
+                if let Some(p) = self.participants.get_mut(&conn) {
+                    let counts = [
+                        stats.packets,
+                        stats.bytes,
+                        stats.nacks,
+                        stats.plis + stats.firs,
+                    ];
+                    p.metrics
+                        .egress
+                        .insert((side, stats.mid, stats.rid), counts);
+                }
+            }
             Event::EgressBitrateEstimate(str0m::bwe::BweKind::Twcc { estimate, .. }) => {
                 let Some(p) = self.participants.get_mut(&conn) else {
                     return;
@@ -273,6 +293,7 @@ impl Core {
                 LayerDecision::Forward => {
                     if d.layer.is_some() && d.layer != Some(data.rid) {
                         d.time_offset = continuous_offset(d.last_out, &data);
+                        q.metrics.layer_switches += 1;
                     }
                     d.layer = Some(data.rid);
                     d.needs_keyframe = false;
@@ -361,6 +382,7 @@ impl Core {
             return;
         }
         track.last_keyframe_request.insert(rid, now);
+        p.metrics.keyframe_requests += 1;
         if let Some(mut writer) = p.publisher.rtc.writer(mid)
             && let Err(error) = writer.request_keyframe(rid, KeyframeRequestKind::Pli)
         {

@@ -20,6 +20,7 @@ mod forward;
 mod ids;
 mod info;
 pub mod layers;
+mod metrics;
 mod negotiate;
 mod participant;
 mod resume;

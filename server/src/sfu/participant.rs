@@ -192,6 +192,8 @@ pub(crate) struct Participant {
     pub(crate) wants_client_offer: bool,
     /// Single mode: an answer has been sent (the client offers again from here on).
     pub(crate) answered_once: bool,
+    /// Traffic and control counters (`/metrics`).
+    pub(crate) metrics: super::metrics::ParticipantMetrics,
     /// When the signaling socket dropped (the session may still resume).
     pub(crate) signal_lost_at: Option<Instant>,
     /// Dual mode: the next subscriber offer restarts ICE (after a resume).

@@ -87,6 +87,7 @@ impl Core {
             wants_client_offer: false,
             answered_once: false,
             trickled: Default::default(),
+            metrics: Default::default(),
             signal_lost_at: None,
             restart_subscriber_ice: false,
         };
@@ -120,6 +121,7 @@ impl Core {
             .enable_vp8(true)
             .enable_h264(true)
             .enable_bwe(Some(str0m::bwe::Bitrate::kbps(INITIAL_DOWNLINK_KBPS)))
+            .set_stats_interval(Some(std::time::Duration::from_secs(2)))
             .build(now);
         match Candidate::host(self.config.public_addr, "udp") {
             Ok(candidate) => {

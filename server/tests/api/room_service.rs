@@ -287,3 +287,53 @@ async fn room_service_refuses_missing_forged_and_under_granted_tokens() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn metrics_are_for_operators_and_name_rooms_and_participants_by_sid_only() {
+    let app = spawn_app().await;
+    let (key, secret) = keys(&app);
+    let _patient = join(&app, "visit-m", "patient-jordan").await;
+    let url = format!("{}/metrics", app.address);
+    let get = |token: Option<String>| {
+        let mut request = reqwest::Client::new().get(url.clone());
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        request.send()
+    };
+    assert_eq!(get(None).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let joiner = AccessToken::with_api_key(&key, &secret)
+        .with_identity("x")
+        .with_grants(VideoGrants {
+            room_join: true,
+            room: "visit-m".into(),
+            ..Default::default()
+        })
+        .to_jwt()
+        .unwrap();
+    assert_eq!(
+        get(Some(joiner)).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let operator = AccessToken::with_api_key(&key, &secret)
+        .with_grants(VideoGrants {
+            room_list: true,
+            ..Default::default()
+        })
+        .to_jwt()
+        .unwrap();
+    let response = get(Some(operator)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("bedside_sfu_rooms 1"), "{text}");
+    assert!(
+        text.contains("bedside_sfu_participant_received_bytes_total{room=\"RM_"),
+        "{text}"
+    );
+    assert!(text.contains("participant=\"PA_"), "{text}");
+    assert!(
+        !text.contains("patient-jordan") && !text.contains("visit-m"),
+        "IDs only: {text}"
+    );
+}
