@@ -47,6 +47,10 @@ ensure_npm_packages() {
 
 ensure_chromium() {
   if [ ! -x /usr/bin/chromium ]; then say "installing Debian's chromium"; apt_install chromium; fi
+  # The ICE-TCP test firewalls UDP inside its own network namespace.
+  if ! command -v iptables >/dev/null && [ ! -x /usr/sbin/iptables ]; then
+    say "installing Debian's iptables"; apt_install iptables
+  fi
 }
 
 # Makes DATABASE_URL answer: the configured server, else the local one on 5432, else a

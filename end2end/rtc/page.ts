@@ -82,6 +82,16 @@ async function inbound(identity: string, kind: string) {
   return result;
 }
 
+/** Protocol (`udp`/`tcp`) of the ICE candidate pair carrying a remote track. */
+async function transportProtocol(identity: string, kind: string) {
+  const stats = await state.tracks.get(key(identity, kind))?.receiver?.getStats();
+  const byId = new Map<string, any>();
+  stats?.forEach((s: any) => byId.set(s.id, s));
+  const transport = [...byId.values()].find((s) => s.type === 'transport');
+  const pair = byId.get(transport?.selectedCandidatePairId);
+  return byId.get(pair?.localCandidateId)?.protocol ?? '';
+}
+
 function videoWidth(identity: string) {
   const video = document.getElementById(`video-${identity}`) as HTMLVideoElement | null;
   return video?.videoWidth ?? 0;
@@ -132,6 +142,7 @@ function usesSinglePeerConnection() {
   remoteIdentities,
   inbound,
   videoWidth,
+  transportProtocol,
   sendData,
   usesSinglePeerConnection,
   state: () => ({

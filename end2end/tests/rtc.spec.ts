@@ -1,6 +1,7 @@
 // LiveKit's own browser SDK (livekit-client from npm, unmodified) against Bedside's
 // embedded SFU, in both of its connection modes. scripts/test runs these in a
 // loopback-only network namespace, so no media packet can leave 127.0.0.1.
+import { execSync } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { inbound, join, pageState, participantPage, token, wsURL } from './rtc-fixtures';
 
@@ -109,3 +110,26 @@ for (const mode of modes) {
     expect(await alice.evaluate(() => (window as any).bedside.remoteIdentities())).toContain('bob');
   });
 }
+
+test('a client whose UDP is blocked still connects, over ICE-TCP', async ({ browser }) => {
+  // A firewall rule in the test's own network namespace drops every UDP packet to the
+  // SFU, as a clinic network that blocks UDP would.
+  const port = process.env.BEDSIDE_RTC_UDP_PORT;
+  expect(port, 'scripts/e2e-run sets the SFU UDP port').toBeTruthy();
+  const rule = `INPUT -p udp --dport ${port} -j DROP`;
+  const iptables = (args: string) =>
+    execSync(`iptables ${args}`, { env: { ...process.env, PATH: `/usr/sbin:/sbin:${process.env.PATH}` } });
+  iptables(`-I ${rule}`);
+  try {
+    const room = `visit-tcp-${Date.now()}`;
+    const alice = await participantPage(browser);
+    const bob = await participantPage(browser);
+    await join(alice, 'alice', room, { single: true, publish: true });
+    await join(bob, 'bob', room, { single: true, publish: false });
+    await expect.poll(() => bob.evaluate(() => (window as any).bedside.videoWidth('alice'))).toBeGreaterThan(0);
+    const protocol = await bob.evaluate(() => (window as any).bedside.transportProtocol('alice', 'video'));
+    expect(protocol).toBe('tcp');
+  } finally {
+    iptables(`-D ${rule}`);
+  }
+});

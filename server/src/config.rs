@@ -58,6 +58,10 @@ pub struct Settings {
 pub struct RtcSettings {
     /// UDP port shared by every peer (`BEDSIDE_RTC_UDP_PORT`; 0 picks a free one).
     pub udp_port: u16,
+    /// ICE-TCP port for clients whose UDP is blocked (`BEDSIDE_RTC_TCP_PORT`; 0 picks a
+    /// free one; `off` disables it).
+    #[serde(default)]
+    pub tcp_port: Option<u16>,
     /// Address the UDP socket binds (`BEDSIDE_RTC_BIND_IP`).
     pub bind_ip: std::net::IpAddr,
     /// Address put in the host ICE candidate, reachable by clients
@@ -88,6 +92,9 @@ impl RtcSettings {
         };
         crate::sfu::SfuSettings {
             webhooks,
+            tcp_bind: self
+                .tcp_port
+                .map(|port| SocketAddr::new(self.bind_ip, port)),
             udp_bind: SocketAddr::new(self.bind_ip, self.udp_port),
             public_ip: self.public_ip,
             empty_room_timeout: std::time::Duration::from_secs(self.empty_room_timeout_secs),
@@ -211,6 +218,15 @@ impl Settings {
         }
         if let Some(v) = var("BEDSIDE_RTC_UDP_PORT") {
             self.rtc.udp_port = v.parse().context("BEDSIDE_RTC_UDP_PORT must be a port")?;
+        }
+        if let Some(v) = var("BEDSIDE_RTC_TCP_PORT") {
+            self.rtc.tcp_port = match v.as_str() {
+                "off" => None,
+                port => Some(
+                    port.parse()
+                        .context("BEDSIDE_RTC_TCP_PORT must be a port or off")?,
+                ),
+            };
         }
         if let Some(v) = var("BEDSIDE_RTC_BIND_IP") {
             self.rtc.bind_ip = v.parse().context("BEDSIDE_RTC_BIND_IP must be an IP")?;

@@ -42,6 +42,9 @@ pub struct CoreConfig {
     pub public_addr: SocketAddr,
     /// The socket's local address (the destination of received datagrams).
     pub local_addr: SocketAddr,
+    /// ICE-TCP: the passive TCP candidate's public address and the listener's local
+    /// address, when TCP is enabled.
+    pub tcp: Option<(SocketAddr, SocketAddr)>,
     /// How long an empty room stays before it closes.
     pub empty_room_timeout: Duration,
     /// How long a participant may take to connect media, or stay disconnected.
@@ -208,14 +211,25 @@ impl Core {
         self.drive(now);
     }
 
-    /// Handles one received datagram. Returns false when no peer accepts it.
+    /// Handles one received datagram (UDP) or RFC 4571 frame (ICE-TCP). Returns false
+    /// when no peer accepts it.
     pub fn handle_datagram(&mut self, now: Instant, source: SocketAddr, data: &[u8]) -> bool {
-        let Ok(receive) = Receive::new(
-            str0m::net::Protocol::Udp,
-            source,
-            self.config.local_addr,
-            data,
-        ) else {
+        self.handle_packet(now, str0m::net::Protocol::Udp, source, data)
+    }
+
+    /// Like [`Core::handle_datagram`], for a packet that came over `proto`.
+    pub fn handle_packet(
+        &mut self,
+        now: Instant,
+        proto: str0m::net::Protocol,
+        source: SocketAddr,
+        data: &[u8],
+    ) -> bool {
+        let destination = match (proto, self.config.tcp) {
+            (str0m::net::Protocol::Tcp, Some((_, local))) => local,
+            _ => self.config.local_addr,
+        };
+        let Ok(receive) = Receive::new(proto, source, destination, data) else {
             return false;
         };
         let input = Input::Receive(now, receive);

@@ -10,13 +10,15 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use livekit_protocol as proto;
 use proto::{DisconnectReason, signal_request, signal_response};
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
 use super::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 use super::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
+use super::tcp::TcpEvent;
 use super::webhooks::{WebhookSender, WebhookSettings};
 use crate::rtc::grants::JoinGrant;
+use str0m::net::Protocol;
 
 /// Signal messages queued per connection before it counts as stuck and is dropped.
 const SIGNAL_QUEUE: usize = 256;
@@ -36,6 +38,8 @@ pub struct SfuSettings {
     pub ice_timeout: Duration,
     /// Webhook receivers, if any.
     pub webhooks: Option<WebhookSettings>,
+    /// ICE-TCP listen address (port 0 picks one); `None` turns ICE-TCP off.
+    pub tcp_bind: Option<SocketAddr>,
 }
 
 /// What a signaling session receives from the SFU.
@@ -85,15 +89,36 @@ impl SfuHandle {
             .with_context(|| format!("binding the media UDP port {}", settings.udp_bind))?;
         let local_addr = socket.local_addr()?;
         let public_addr = SocketAddr::new(settings.public_ip, local_addr.port());
+        let (tcp, tcp_events) = match settings.tcp_bind {
+            Some(bind) => {
+                let listener = TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("binding the ICE-TCP port {bind}"))?;
+                let tcp_local = listener.local_addr()?;
+                let (events, receiver) = mpsc::channel(COMMAND_QUEUE);
+                tokio::spawn(super::tcp::accept(listener, events));
+                tracing::info!(port = tcp_local.port(), "sfu ice-tcp port bound");
+                let tcp_public = SocketAddr::new(settings.public_ip, tcp_local.port());
+                (Some((tcp_public, tcp_local)), Some(receiver))
+            }
+            None => (None, None),
+        };
         let core = Core::new(CoreConfig {
             public_addr,
             local_addr,
+            tcp,
             empty_room_timeout: settings.empty_room_timeout,
             ice_timeout: settings.ice_timeout,
         });
         let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
         let webhooks = settings.webhooks.clone().and_then(WebhookSender::start);
-        tokio::spawn(run(socket, core, receiver, webhooks));
+        let io = Io {
+            socket,
+            sessions: HashMap::new(),
+            tcp_writers: HashMap::new(),
+            webhooks,
+        };
+        tokio::spawn(run(io, core, receiver, tcp_events));
         tracing::info!(port = local_addr.port(), "sfu media port bound");
         Ok(Self {
             commands,
@@ -171,13 +196,28 @@ impl SfuHandle {
     }
 }
 
-async fn run(
+/// Everything the driver does IO with.
+struct Io {
     socket: UdpSocket,
+    sessions: HashMap<ConnId, mpsc::Sender<SignalEvent>>,
+    tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    webhooks: Option<WebhookSender>,
+}
+
+/// The next ICE-TCP event, or never when ICE-TCP is off.
+async fn next_tcp(events: &mut Option<mpsc::Receiver<TcpEvent>>) -> Option<TcpEvent> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn run(
+    mut io: Io,
     mut core: Core,
     mut commands: mpsc::Receiver<Command>,
-    webhooks: Option<WebhookSender>,
+    mut tcp_events: Option<mpsc::Receiver<TcpEvent>>,
 ) {
-    let mut sessions: HashMap<ConnId, mpsc::Sender<SignalEvent>> = HashMap::new();
     let mut buf = vec![0u8; 2000];
     loop {
         let deadline = core
@@ -188,7 +228,7 @@ async fn run(
             command = commands.recv() => match command {
                 None => return,
                 Some(Command::Register { conn, sender }) => {
-                    sessions.insert(conn, sender);
+                    io.sessions.insert(conn, sender);
                 }
                 Some(Command::Input(input)) => core.handle_input(Instant::now(), input),
                 Some(Command::Metrics { reply }) => {
@@ -198,50 +238,65 @@ async fn run(
                     let _ = reply.send(core.room_service(Instant::now(), unix_ms, *call));
                 }
             },
-            received = socket.recv_from(&mut buf) => match received {
+            received = io.socket.recv_from(&mut buf) => match received {
                 Ok((len, source)) => {
                     core.handle_datagram(Instant::now(), source, &buf[..len]);
                 }
                 Err(error) => tracing::debug!(%error, "sfu udp receive failed"),
             },
+            Some(event) = next_tcp(&mut tcp_events) => match event {
+                TcpEvent::Open { remote, writer } => {
+                    io.tcp_writers.insert(remote, writer);
+                }
+                TcpEvent::Frame { remote, data } => {
+                    core.handle_packet(Instant::now(), Protocol::Tcp, remote, &data);
+                }
+                TcpEvent::Closed { remote } => {
+                    io.tcp_writers.remove(&remote);
+                }
+            },
             _ = tokio::time::sleep_until(deadline) => core.handle_timeout(Instant::now()),
         }
-        drain(&mut core, &socket, &mut sessions, webhooks.as_ref());
+        drain(&mut core, &mut io);
     }
 }
 
 /// Carries out everything the core asked for.
-fn drain(
-    core: &mut Core,
-    socket: &UdpSocket,
-    sessions: &mut HashMap<ConnId, mpsc::Sender<SignalEvent>>,
-    webhooks: Option<&WebhookSender>,
-) {
+fn drain(core: &mut Core, io: &mut Io) {
     loop {
         let mut stuck = Vec::new();
         while let Some(output) = core.poll_output() {
             match output {
+                CoreOutput::Transmit(transmit) if transmit.proto == Protocol::Tcp => {
+                    // A full write queue drops the packet, as UDP would.
+                    if let Some(writer) = io.tcp_writers.get(&transmit.destination) {
+                        let _ = writer.try_send(transmit.contents.to_vec());
+                    }
+                }
                 CoreOutput::Transmit(transmit) => {
                     // UDP semantics: a full socket buffer drops the datagram.
-                    let _ = socket.try_send_to(&transmit.contents, transmit.destination);
+                    let _ = io
+                        .socket
+                        .try_send_to(&transmit.contents, transmit.destination);
                 }
                 CoreOutput::Signal { conn, message } => {
-                    let delivered = sessions
+                    let delivered = io
+                        .sessions
                         .get(&conn)
                         .is_some_and(|s| s.try_send(SignalEvent::Message(message)).is_ok());
-                    if !delivered && sessions.remove(&conn).is_some() {
+                    if !delivered && io.sessions.remove(&conn).is_some() {
                         stuck.push(conn);
                     }
                 }
                 CoreOutput::Webhook(mut event) => {
-                    if let Some(webhooks) = webhooks {
+                    if let Some(webhooks) = &io.webhooks {
                         event.id = super::ids::new_sid("EV_");
                         event.created_at = crate::rtc::unix_ms() / 1000;
                         webhooks.send(*event);
                     }
                 }
                 CoreOutput::Close { conn, reason } => {
-                    if let Some(session) = sessions.remove(&conn) {
+                    if let Some(session) = io.sessions.remove(&conn) {
                         let _ = session.try_send(SignalEvent::Close(reason));
                     }
                 }

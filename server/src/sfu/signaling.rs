@@ -129,6 +129,19 @@ impl Core {
             }
             Err(error) => tracing::warn!(%error, "sfu host candidate refused"),
         }
+        if let Some((public, _)) = self.config.tcp {
+            let passive = Candidate::builder()
+                .tcp()
+                .host(public)
+                .tcptype(str0m::net::TcpType::Passive)
+                .build();
+            match passive {
+                Ok(candidate) => {
+                    rtc.add_local_candidate(candidate);
+                }
+                Err(error) => tracing::warn!(%error, "sfu tcp candidate refused"),
+            }
+        }
         rtc
     }
 

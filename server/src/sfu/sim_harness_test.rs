@@ -149,6 +149,7 @@ impl Sim {
         let core = Core::new(CoreConfig {
             public_addr: server,
             local_addr: server,
+            tcp: None,
             empty_room_timeout: Duration::from_secs(20),
             ice_timeout: Duration::from_secs(20),
         });

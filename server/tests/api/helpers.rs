@@ -76,6 +76,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.database_name = Some(format!("bedside_test_{}", Uuid::new_v4().simple()));
     settings.demo.enabled = Some(false);
     settings.rtc.udp_port = 0;
+    settings.rtc.tcp_port = Some(0);
     adjust(&mut settings);
     let application = Application::build(settings.clone())
         .await
