@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
-import type { Browser, Page } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 
 export const baseURL = process.env.BEDSIDE_BASE_URL ?? 'http://127.0.0.1:3000';
 export const wsURL = baseURL.replace(/^http/, 'ws');
@@ -68,9 +68,12 @@ const pageServerReady = new Promise<string>((resolve) => {
 });
 pageServer.unref();
 
-/** A fresh browser context on the test page. */
+const openContexts: BrowserContext[] = [];
+
+/** A fresh browser context on the test page (closed by `closeParticipants`). */
 export async function participantPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext();
+  openContexts.push(context);
   const page = await context.newPage();
   await page.goto(await pageServerReady);
   return page;
@@ -107,4 +110,9 @@ export async function inbound(page: Page, identity: string, kind: 'audio' | 'vid
 
 export async function pageState(page: Page): Promise<{ events: string[]; data: string[]; error: string; firstFrameMs: number }> {
   return page.evaluate(() => (window as any).bedside.state());
+}
+
+/** Closes every participant page a test opened, so no call outlives its test. */
+export async function closeParticipants() {
+  await Promise.all(openContexts.splice(0).map((c) => c.close()));
 }

@@ -2,7 +2,9 @@
 // permissions granted live, removal and room deletion, and adaptive stream choosing a
 // lower simulcast layer for a small video element.
 import { expect, test } from '@playwright/test';
-import { inbound, join, pageState, participantPage, roomService } from './rtc-fixtures';
+import { inbound, join, pageState, participantPage, roomService, closeParticipants } from './rtc-fixtures';
+
+test.afterEach(closeParticipants);
 
 const bedside = (page: import('@playwright/test').Page) => page.evaluate.bind(page);
 

@@ -3,7 +3,9 @@
 // loopback-only network namespace, so no media packet can leave 127.0.0.1.
 import { execSync } from 'node:child_process';
 import { expect, test } from '@playwright/test';
-import { inbound, join, pageState, participantPage, token, wsURL } from './rtc-fixtures';
+import { inbound, join, pageState, participantPage, token, wsURL, closeParticipants } from './rtc-fixtures';
+
+test.afterEach(closeParticipants);
 
 const modes = [
   { name: 'one peer connection (/rtc/v1)', single: true },
