@@ -27,6 +27,7 @@ mod resume;
 pub mod room_service;
 pub mod sdp_text;
 mod signaling;
+mod subscriptions;
 mod tcp;
 pub mod webhooks;
 

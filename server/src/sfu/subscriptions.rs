@@ -1,0 +1,171 @@
+//! Subscriptions: which participant receives which track (auto-subscribe, explicit
+//! `UpdateSubscription`, permissions) and what it asked of each (`UpdateTrackSettings`).
+
+use std::time::Instant;
+
+use livekit_protocol as proto;
+
+use super::core::{ConnId, Core, PeerMode};
+use super::participant::{DownState, DownTrack};
+
+impl Core {
+    pub(crate) fn update_subscription(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        update: proto::UpdateSubscription,
+    ) {
+        let sids: Vec<String> = update
+            .track_sids
+            .into_iter()
+            .chain(
+                update
+                    .participant_tracks
+                    .into_iter()
+                    .flat_map(|pt| pt.track_sids),
+            )
+            .collect();
+        for sid in sids {
+            if update.subscribe {
+                if let Some(p) = self.participants.get_mut(&conn) {
+                    p.unsubscribed.remove(&sid);
+                }
+                let publisher = self.room_peers(conn).into_iter().find(|c| {
+                    self.participants
+                        .get(c)
+                        .is_some_and(|p| p.published.iter().any(|t| t.info.sid == sid))
+                });
+                if let Some(publisher) = publisher {
+                    self.subscribe(conn, publisher, &sid, true);
+                }
+            } else {
+                if let Some(p) = self.participants.get_mut(&conn) {
+                    p.unsubscribed.insert(sid.clone());
+                }
+                self.unsubscribe(now, conn, |d| d.track_sid == sid);
+            }
+        }
+    }
+
+    pub(crate) fn track_settings(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        settings: proto::UpdateTrackSettings,
+    ) {
+        // As LiveKit does: a visible size, when given, decides; `quality` only otherwise.
+        let by_quality = settings.width == 0 && settings.height == 0;
+        let max_rank = match proto::VideoQuality::try_from(settings.quality) {
+            Ok(proto::VideoQuality::Low) if by_quality => Some(0),
+            Ok(proto::VideoQuality::Medium) if by_quality => Some(1),
+            _ => None,
+        };
+        let mut resumed = Vec::new();
+        if let Some(p) = self.participants.get_mut(&conn) {
+            for d in p.down.iter_mut() {
+                if settings.track_sids.contains(&d.track_sid) {
+                    if d.disabled && !settings.disabled {
+                        d.needs_keyframe = true;
+                        resumed.push((d.publisher, d.track_sid.clone()));
+                    }
+                    d.disabled = settings.disabled;
+                    d.wanted = super::layers::Wanted {
+                        disabled: settings.disabled,
+                        width: settings.width,
+                        max_rank,
+                    };
+                }
+            }
+        }
+        self.reselect_layers(now, conn);
+        for (publisher, sid) in resumed {
+            self.request_track_keyframes(now, publisher, &sid);
+        }
+    }
+
+    /// Adds a down track of `publisher`'s `track_sid` for `conn`, when allowed.
+    /// `explicit` subscriptions ignore the participant's auto-subscribe setting.
+    pub(crate) fn subscribe(
+        &mut self,
+        conn: ConnId,
+        publisher: ConnId,
+        track_sid: &str,
+        explicit: bool,
+    ) {
+        let Some((publisher_sid, kind)) = self.participants.get(&publisher).and_then(|p| {
+            let track = p.published.iter().find(|t| t.info.sid == track_sid)?;
+            Some((p.sid.clone(), track.kind))
+        }) else {
+            return;
+        };
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let wanted = p.grant.can_subscribe
+            && (explicit || (p.auto_subscribe && !p.unsubscribed.contains(track_sid)))
+            && !p.down.iter().any(|d| d.track_sid == track_sid);
+        if !wanted {
+            return;
+        }
+        p.down.push(DownTrack {
+            track_sid: track_sid.to_string(),
+            publisher,
+            publisher_sid,
+            kind,
+            state: DownState::Wanted,
+            layer: None,
+            needs_keyframe: true,
+            disabled: false,
+            wanted: Default::default(),
+            target: 2,
+            last_out: None,
+            time_offset: 0,
+        });
+        self.needs_negotiation.insert(conn);
+    }
+
+    pub(crate) fn subscribe_to_existing(&mut self, conn: ConnId) {
+        for other in self.room_peers(conn) {
+            let sids: Vec<String> = self
+                .participants
+                .get(&other)
+                .map(|p| p.published.iter().map(|t| t.info.sid.clone()).collect())
+                .unwrap_or_default();
+            for sid in sids {
+                self.subscribe(conn, other, &sid, false);
+            }
+        }
+    }
+
+    /// Removes `conn`'s down tracks matching `which`; their sections are released.
+    pub(crate) fn unsubscribe(
+        &mut self,
+        _now: Instant,
+        conn: ConnId,
+        which: impl Fn(&DownTrack) -> bool,
+    ) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let (gone, kept): (Vec<DownTrack>, Vec<DownTrack>) =
+            p.down.drain(..).partition(|d| which(d));
+        p.down = kept;
+        if gone.is_empty() {
+            return;
+        }
+        for d in gone {
+            if let Some(mid) = d.mid() {
+                match p.mode {
+                    PeerMode::Dual => p.stopped_mids.push(mid),
+                    PeerMode::Single => {
+                        for section in p.send_sections.iter_mut().filter(|s| s.0 == mid) {
+                            section.2 = None;
+                        }
+                        p.wants_client_offer = true;
+                    }
+                }
+            }
+        }
+        self.needs_negotiation.insert(conn);
+    }
+}
