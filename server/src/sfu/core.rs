@@ -457,6 +457,23 @@ impl Core {
         });
     }
 
+    /// Tells a connection to leave (`action`: disconnect, resume or rejoin) and closes it.
+    pub(crate) fn refuse(
+        &mut self,
+        conn: ConnId,
+        reason: DisconnectReason,
+        action: proto::leave_request::Action,
+    ) {
+        let leave = proto::LeaveRequest {
+            can_reconnect: action != proto::leave_request::Action::Disconnect,
+            reason: reason as i32,
+            action: action as i32,
+            regions: None,
+        };
+        self.send(conn, signal_response::Message::Leave(leave));
+        self.outputs.push_back(CoreOutput::Close { conn, reason });
+    }
+
     /// Points routes of `old`'s peers at `new`.
     pub(crate) fn rebind_routes(&mut self, old: ConnId, new: ConnId) {
         for (conn, _) in self.routes.values_mut() {

@@ -51,17 +51,8 @@ impl Core {
                 conn,
                 "sfu cannot resume an unknown session; client must rejoin"
             );
-            let leave = proto::LeaveRequest {
-                can_reconnect: true,
-                reason: DisconnectReason::StateMismatch as i32,
-                action: proto::leave_request::Action::Reconnect as i32,
-                regions: None,
-            };
-            self.send(conn, signal_response::Message::Leave(leave));
-            self.outputs.push_back(CoreOutput::Close {
-                conn,
-                reason: DisconnectReason::StateMismatch,
-            });
+            let rejoin = proto::leave_request::Action::Reconnect;
+            self.refuse(conn, DisconnectReason::StateMismatch, rejoin);
             return true;
         };
         self.rebind(old, conn);

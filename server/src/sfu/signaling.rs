@@ -45,18 +45,8 @@ impl Core {
         });
         if full {
             tracing::info!(conn, "sfu refuses a join: room is full");
-            let leave = proto::LeaveRequest {
-                can_reconnect: false,
-                reason: DisconnectReason::JoinFailure as i32,
-                action: proto::leave_request::Action::Disconnect as i32,
-                regions: None,
-            };
-            self.send(conn, signal_response::Message::Leave(leave));
-            self.outputs.push_back(CoreOutput::Close {
-                conn,
-                reason: DisconnectReason::JoinFailure,
-            });
-            return;
+            let disconnect = proto::leave_request::Action::Disconnect;
+            return self.refuse(conn, DisconnectReason::JoinFailure, disconnect);
         }
         let auto_subscribe = request
             .connection_settings

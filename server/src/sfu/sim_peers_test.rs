@@ -42,17 +42,7 @@ impl Sim {
         let (offer, pending) = api
             .apply()
             .unwrap_or_else(|| unreachable!("channels are a change"));
-        let grant = JoinGrant {
-            identity: identity.into(),
-            name: identity.into(),
-            room: room.into(),
-            can_publish,
-            can_publish_sources: vec![],
-            can_subscribe: true,
-            can_publish_data: true,
-            hidden: false,
-            metadata: String::new(),
-        };
+        let grant = test_grant(identity, room, can_publish);
         let request = proto::JoinRequest {
             publisher_offer: Some(proto::SessionDescription {
                 r#type: "offer".into(),
@@ -89,15 +79,7 @@ impl Sim {
             sent_video_frames: 0,
             sent_audio_frames: 0,
         });
-        let input = CoreInput::Join {
-            conn,
-            grant,
-            request: Box::new(request),
-            mode,
-            unix_ms: 1_700_000_000_000,
-        };
-        self.core.handle_input(self.now, input);
-        self.pump();
+        self.send_join(conn, grant, request, mode);
         if publish {
             self.publish(index);
         }
@@ -171,17 +153,7 @@ impl Sim {
         let client = &mut self.clients[index];
         client.conn = conn;
         client.closed = false;
-        let grant = JoinGrant {
-            identity: client.identity.clone(),
-            name: client.identity.clone(),
-            room: room.into(),
-            can_publish: true,
-            can_publish_sources: vec![],
-            can_subscribe: true,
-            can_publish_data: true,
-            hidden: false,
-            metadata: String::new(),
-        };
+        let grant = test_grant(&client.identity.clone(), room, true);
         let request = proto::JoinRequest {
             reconnect: true,
             participant_sid: sid.into(),
@@ -192,6 +164,15 @@ impl Sim {
         } else {
             PeerMode::Single
         };
+        self.send_join(conn, grant, request, mode);
+    }
+    fn send_join(
+        &mut self,
+        conn: ConnId,
+        grant: JoinGrant,
+        request: proto::JoinRequest,
+        mode: PeerMode,
+    ) {
         let input = CoreInput::Join {
             conn,
             grant,
@@ -202,6 +183,7 @@ impl Sim {
         self.core.handle_input(self.now, input);
         self.pump();
     }
+
     /// Sends a signal request from client `index`.
     pub fn signal(&mut self, index: usize, message: signal_request::Message) {
         let conn = self.clients[index].conn;
@@ -468,5 +450,20 @@ impl Sim {
         if let Some(mut channel) = client.publisher.channel(id) {
             let _ = channel.write(true, &bytes);
         }
+    }
+}
+
+/// A token's grant for a simulated participant.
+fn test_grant(identity: &str, room: &str, can_publish: bool) -> JoinGrant {
+    JoinGrant {
+        identity: identity.into(),
+        name: identity.into(),
+        room: room.into(),
+        can_publish,
+        can_publish_sources: vec![],
+        can_subscribe: true,
+        can_publish_data: true,
+        hidden: false,
+        metadata: String::new(),
     }
 }
