@@ -1,0 +1,212 @@
+//! `sfu-bench`: how much the embedded SFU forwards per CPU-core second.
+//!
+//! Starts `server sfu` (the SFU alone) as its own process, then runs N concurrent 1:1
+//! visits against it over loopback UDP. Each side is a str0m peer in this process that
+//! publishes Opus-like audio (20 ms frames) and 720p-like three-layer simulcast video
+//! (30 fps; about 150 kbit/s, 500 kbit/s and 1.5 Mbit/s). For each N it measures, over a
+//! window after a warm-up:
+//! - packets and megabits per second the peers receive (what the SFU forwarded), and
+//!   per CPU-core second of the SFU process (from `/proc/<pid>/stat`);
+//! - the p50/p99 send-to-receive delay of frames (the SFU's added latency plus the
+//!   peers' own packetization, all on loopback);
+//! - frame loss.
+//!
+//! It prints one JSON line per N and a summary line with the largest N under 1% loss.
+//! Usage: `sfu-bench <server binary> [visits,...] [window seconds]`.
+
+mod peer;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use livekit_api::access_token::{AccessToken, VideoGrants};
+use serde_json::json;
+
+const API_KEY: &str = "bench-key";
+const WARMUP: Duration = Duration::from_secs(4);
+
+struct Sfu {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Sfu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn start_sfu(server: &str, secret: &str) -> anyhow::Result<Sfu> {
+    let port = free_port()?;
+    let data = std::env::temp_dir().join(format!("bedside-bench-{port}"));
+    let child = Command::new(server)
+        .arg("sfu")
+        .env("BEDSIDE_ADDR", format!("127.0.0.1:{port}"))
+        .env("BEDSIDE_DATA_DIR", data)
+        .env("BEDSIDE_RTC_UDP_PORT", "0")
+        .env("BEDSIDE_RTC_TCP_PORT", "off")
+        .env("LIVEKIT_API_KEY", API_KEY)
+        .env("LIVEKIT_API_SECRET", secret)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {server} sfu"))?;
+    let url = format!("ws://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(Sfu { child, url });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    anyhow::bail!("the SFU did not start listening")
+}
+
+/// User + system CPU seconds of a process so far (Linux, 100 ticks per second).
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat
+        .rsplit_once(") ")
+        .map(|(_, rest)| rest.split(' ').collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Ok((ticks(11) + ticks(12)) / 100.0)
+}
+
+fn token(secret: &str, room: &str, identity: &str) -> anyhow::Result<String> {
+    Ok(AccessToken::with_api_key(API_KEY, secret)
+        .with_identity(identity)
+        .with_grants(VideoGrants {
+            room_join: true,
+            room: room.into(),
+            ..Default::default()
+        })
+        .to_jwt()?)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+async fn step(
+    sfu: &Sfu,
+    secret: &str,
+    visits: usize,
+    window: Duration,
+) -> anyhow::Result<serde_json::Value> {
+    let epoch = Instant::now();
+    let measure_from = epoch + WARMUP;
+    let stop = measure_from + window;
+    let mut peers = Vec::new();
+    for visit in 0..visits {
+        let room = format!("bench-{visits}-{visit}");
+        for side in ["clinician", "patient"] {
+            let t = token(secret, &room, side)?;
+            peers.push(tokio::spawn(peer::run(
+                sfu.url.clone(),
+                t,
+                epoch,
+                measure_from,
+                stop,
+            )));
+        }
+    }
+    tokio::time::sleep_until(tokio::time::Instant::from_std(measure_from)).await;
+    let cpu_start = cpu_seconds(sfu.child.id())?;
+    tokio::time::sleep_until(tokio::time::Instant::from_std(stop)).await;
+    let cpu = cpu_seconds(sfu.child.id())? - cpu_start;
+    let mut reports = Vec::new();
+    for p in peers {
+        match p.await? {
+            Ok(report) => reports.push(report),
+            Err(error) => eprintln!("a peer failed: {error:#}"),
+        }
+    }
+    let secs = window.as_secs_f64();
+    let packets: u64 = reports.iter().map(|r| r.packets_received).sum();
+    let bytes: u64 = reports.iter().map(|r| r.bytes_received).sum();
+    let sent: u64 = reports
+        .iter()
+        .map(|r| r.video_frames_sent + r.audio_frames_sent)
+        .sum();
+    let received: u64 = reports
+        .iter()
+        .map(|r| r.video_frames_received + r.audio_frames_received)
+        .sum();
+    let mut latencies: Vec<u64> = reports
+        .iter()
+        .flat_map(|r| r.latencies_us.iter().copied())
+        .collect();
+    latencies.sort_unstable();
+    let loss = if sent == 0 {
+        1.0
+    } else {
+        1.0 - (received as f64 / sent as f64).min(1.0)
+    };
+    let mbit = bytes as f64 * 8.0 / 1e6;
+    let cores = cpu / secs;
+    Ok(json!({
+        "visits": visits,
+        "peers_ok": reports.len(),
+        "window_s": secs,
+        "forwarded_packets_per_s": (packets as f64 / secs).round(),
+        "forwarded_mbit_per_s": (mbit / secs * 100.0).round() / 100.0,
+        "sfu_cpu_cores": (cores * 1000.0).round() / 1000.0,
+        "packets_per_cpu_core_s": if cpu > 0.0 { (packets as f64 / cpu).round() } else { 0.0 },
+        "mbit_per_cpu_core_s": if cpu > 0.0 { (mbit / cpu * 100.0).round() / 100.0 } else { 0.0 },
+        "latency_ms_p50": percentile(&latencies, 0.5),
+        "latency_ms_p99": percentile(&latencies, 0.99),
+        "frame_loss_pct": (loss * 10000.0).round() / 100.0,
+    }))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let server = args
+        .next()
+        .context("usage: sfu-bench <server binary> [visits,...] [window seconds]")?;
+    let visits: Vec<usize> = args
+        .next()
+        .unwrap_or_else(|| "1,2,4,8,16".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let window = Duration::from_secs(args.next().and_then(|s| s.parse().ok()).unwrap_or(10));
+    let secret = format!("bench-secret-{}", std::process::id()).repeat(2);
+    let sfu = start_sfu(&server, &secret)?;
+    let mut best = None;
+    let mut last = serde_json::Value::Null;
+    for n in visits {
+        let result = step(&sfu, &secret, n, window).await?;
+        println!("{result}");
+        let loss = result["frame_loss_pct"].as_f64().unwrap_or(100.0);
+        if loss < 1.0 {
+            best = Some(n);
+            last = result;
+        } else {
+            break;
+        }
+    }
+    println!(
+        "{}",
+        json!({ "largest_visits_under_1pct_loss": best, "at_that_load": last })
+    );
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! One benchmark peer: a str0m `Rtc` that joins the SFU over `/rtc/v1` like
+//! livekit-client, publishes Opus-like audio and three-layer 720p-like simulcast video,
+//! and counts what it receives.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use livekit_protocol as proto;
+use prost::Message as _;
+use proto::{signal_request, signal_response};
+use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::media::{
+    Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
+};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Simulcast layers: rid, width, bytes per frame at 30 fps (about 150 kbit/s,
+/// 500 kbit/s and 1.5 Mbit/s, LiveKit's 720p presets).
+pub const LAYERS: [(&str, u32, usize); 3] =
+    [("q", 320, 625), ("h", 640, 2_000), ("f", 1280, 6_200)];
+const VIDEO_INTERVAL: Duration = Duration::from_micros(33_333);
+const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
+const AUDIO_BYTES: usize = 100;
+/// Where the send timestamp sits in every frame (after the largest VP8 header).
+const STAMP_AT: usize = 10;
+
+/// What one peer measured inside the measurement window.
+#[derive(Debug, Default, Clone)]
+pub struct PeerReport {
+    /// Video frames it produced (one per layer-set).
+    pub video_frames_sent: u64,
+    /// Video frames it received from its partner.
+    pub video_frames_received: u64,
+    /// Audio frames produced and received.
+    pub audio_frames_sent: u64,
+    /// Audio frames received.
+    pub audio_frames_received: u64,
+    /// RTP packets and bytes received (str0m ingress stats).
+    pub packets_received: u64,
+    /// See `packets_received`.
+    pub bytes_received: u64,
+    /// Send-to-receive delay of each received frame, microseconds.
+    pub latencies_us: Vec<u64>,
+}
+
+/// Runs a peer until `stop`; counts between `measure_from` and `stop`.
+pub async fn run(
+    url: String,
+    token: String,
+    epoch: Instant,
+    measure_from: Instant,
+    stop: Instant,
+) -> anyhow::Result<PeerReport> {
+    let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    let local = socket.local_addr()?;
+    let mut rtc = Rtc::builder()
+        .clear_codecs()
+        .enable_opus(true, false)
+        .enable_vp8(true)
+        .set_stats_interval(Some(Duration::from_millis(500)))
+        .build(Instant::now());
+    rtc.add_local_candidate(Candidate::host(local, "udp")?);
+
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("{url}/rtc/v1?access_token={token}"))
+            .await
+            .context("signaling connect")?;
+    let send = |m: signal_request::Message| {
+        let frame = proto::SignalRequest { message: Some(m) }.encode_to_vec();
+        Message::Binary(frame.into())
+    };
+    for (cid, kind, source) in [
+        ("a", proto::TrackType::Audio, proto::TrackSource::Microphone),
+        ("v", proto::TrackType::Video, proto::TrackSource::Camera),
+    ] {
+        let layers = if kind == proto::TrackType::Video {
+            LAYERS
+                .iter()
+                .enumerate()
+                .map(|(q, (rid, width, size))| proto::VideoLayer {
+                    quality: q as i32,
+                    rid: rid.to_string(),
+                    width: *width,
+                    height: width * 9 / 16,
+                    bitrate: (*size * 8 * 30) as u32,
+                    ..Default::default()
+                })
+                .collect()
+        } else {
+            vec![]
+        };
+        let request = proto::AddTrackRequest {
+            cid: cid.into(),
+            r#type: kind as i32,
+            source: source as i32,
+            layers,
+            ..Default::default()
+        };
+        ws.send(send(signal_request::Message::AddTrack(request)))
+            .await?;
+    }
+    // The join response and both track confirmations come before the first offer.
+    let mut published = 0;
+    while published < 2 {
+        match next(&mut ws).await? {
+            Some(signal_response::Message::TrackPublished(_)) => published += 1,
+            Some(signal_response::Message::Leave(_)) | None => bail!("refused by the SFU"),
+            _ => {}
+        }
+    }
+    let mut api = rtc.sdp_api();
+    let mut simulcast = Simulcast::new();
+    for (rid, _, _) in LAYERS {
+        simulcast.add_send_layer(SimulcastLayer::new(rid));
+    }
+    let audio_mid = api.add_media(
+        MediaKind::Audio,
+        Direction::SendOnly,
+        Some("s".into()),
+        Some("a".into()),
+        None,
+    );
+    let video_mid = api.add_media(
+        MediaKind::Video,
+        Direction::SendOnly,
+        Some("s".into()),
+        Some("v".into()),
+        Some(simulcast),
+    );
+    let mut recv_mids = vec![
+        api.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None),
+        api.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None),
+    ];
+    let (offer, pending) = api.apply().context("an offer")?;
+    let mut pending: Option<SdpPendingOffer> = Some(pending);
+    let mut offer_id = 1;
+    let description = proto::SessionDescription {
+        r#type: "offer".into(),
+        sdp: offer.to_sdp_string(),
+        id: offer_id,
+        ..Default::default()
+    };
+    ws.send(send(signal_request::Message::Offer(description)))
+        .await?;
+
+    let mut report = PeerReport::default();
+    let mut ingress: HashMap<(Mid, Option<Rid>), (u64, u64)> = HashMap::new();
+    let mut ingress_at_start: Option<(u64, u64)> = None;
+    let mut buf = vec![0u8; 2000];
+    let mut next_video = Instant::now();
+    let mut next_audio = Instant::now();
+    let mut next_ping = Instant::now();
+    let mut keyframe = true;
+    let mut frame_no: u64 = 0;
+    let mut want_offer = false;
+    loop {
+        let now = Instant::now();
+        if now >= stop {
+            let _ = ws
+                .send(send(signal_request::Message::Leave(
+                    proto::LeaveRequest::default(),
+                )))
+                .await;
+            break;
+        }
+        if ingress_at_start.is_none() && now >= measure_from {
+            ingress_at_start = Some(sum(&ingress));
+        }
+        let measuring = ingress_at_start.is_some();
+        // Media: audio every 20 ms, video every 33 ms on all layers.
+        if rtc.is_connected() && now >= next_audio {
+            next_audio += AUDIO_INTERVAL;
+            if let Some(pt) = rtc
+                .writer(audio_mid)
+                .and_then(|w| w.payload_params().next().map(|p| p.pt()))
+                && let Some(writer) = rtc.writer(audio_mid)
+            {
+                let time = MediaTime::from_micros(now.duration_since(epoch).as_micros() as u64)
+                    .rebase(Frequency::FORTY_EIGHT_KHZ);
+                let _ = writer.write(pt, now, time, stamped(vec![0; AUDIO_BYTES], epoch, now));
+                report.audio_frames_sent += u64::from(measuring);
+            }
+        }
+        if rtc.is_connected() && now >= next_video {
+            next_video += VIDEO_INTERVAL;
+            frame_no += 1;
+            let key = std::mem::take(&mut keyframe) || frame_no.is_multiple_of(300);
+            let time = MediaTime::from_micros(now.duration_since(epoch).as_micros() as u64)
+                .rebase(Frequency::NINETY_KHZ);
+            for (rid, _, size) in LAYERS {
+                let Some(pt) = rtc
+                    .writer(video_mid)
+                    .and_then(|w| w.payload_params().next().map(|p| p.pt()))
+                else {
+                    continue;
+                };
+                if let Some(writer) = rtc.writer(video_mid) {
+                    let _ = writer.rid(Rid::from(rid)).write(
+                        pt,
+                        now,
+                        time,
+                        stamped(vp8(key, size), epoch, now),
+                    );
+                }
+            }
+            report.video_frames_sent += u64::from(measuring);
+        }
+        // Drain the peer.
+        let timeout = loop {
+            match rtc.poll_output() {
+                Ok(Output::Transmit(t)) => {
+                    let _ = socket.try_send_to(&t.contents, t.destination);
+                }
+                Ok(Output::Timeout(t)) => break t,
+                Ok(Output::Event(event)) => match event {
+                    Event::MediaData(d) if measuring => {
+                        let sent = d
+                            .data
+                            .get(STAMP_AT..STAMP_AT + 8)
+                            .and_then(|b| b.try_into().ok())
+                            .map(u64::from_be_bytes);
+                        let now_us = Instant::now().duration_since(epoch).as_micros() as u64;
+                        if let Some(sent) = sent {
+                            report.latencies_us.push(now_us.saturating_sub(sent));
+                        }
+                        if d.params.spec().clock_rate == Frequency::NINETY_KHZ {
+                            report.video_frames_received += 1;
+                        } else {
+                            report.audio_frames_received += 1;
+                        }
+                    }
+                    Event::MediaIngressStats(s) => {
+                        ingress.insert((s.mid, s.rid), (s.packets, s.bytes));
+                    }
+                    Event::KeyframeRequest(_) => keyframe = true,
+                    _ => {}
+                },
+                Err(error) => bail!("peer failed: {error}"),
+            }
+        };
+        if want_offer && pending.is_none() {
+            want_offer = false;
+            let mut api = rtc.sdp_api();
+            for mid in &recv_mids {
+                api.set_direction(*mid, Direction::RecvOnly);
+            }
+            if !api.has_changes() {
+                recv_mids.push(api.add_media(
+                    MediaKind::Audio,
+                    Direction::RecvOnly,
+                    None,
+                    None,
+                    None,
+                ));
+            }
+            if let Some((offer, p)) = api.apply() {
+                pending = Some(p);
+                offer_id += 1;
+                let description = proto::SessionDescription {
+                    r#type: "offer".into(),
+                    sdp: offer.to_sdp_string(),
+                    id: offer_id,
+                    ..Default::default()
+                };
+                ws.send(send(signal_request::Message::Offer(description)))
+                    .await?;
+            }
+        }
+        if now >= next_ping {
+            next_ping = now + Duration::from_secs(5);
+            ws.send(send(signal_request::Message::Ping(0))).await?;
+        }
+        let wake = timeout.min(next_audio).min(next_video).min(stop);
+        let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(wake));
+        tokio::select! {
+            received = socket.recv_from(&mut buf) => {
+                let (len, source) = received?;
+                if let Ok(receive) = Receive::new(Protocol::Udp, source, local, &buf[..len]) {
+                    rtc.handle_input(Input::Receive(Instant::now(), receive))?;
+                }
+            }
+            message = next(&mut ws) => match message? {
+                Some(signal_response::Message::Answer(answer)) => {
+                    if let Some(p) = pending.take() {
+                        rtc.sdp_api().accept_answer(p, SdpAnswer::from_sdp_string(&answer.sdp)?)?;
+                    }
+                }
+                Some(signal_response::Message::MediaSectionsRequirement(need)) => {
+                    let mut api = rtc.sdp_api();
+                    for _ in 0..need.num_audios {
+                        recv_mids.push(api.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None));
+                    }
+                    for _ in 0..need.num_videos {
+                        recv_mids.push(api.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None));
+                    }
+                    // Kept in the next offer (str0m drops an unapplied change set).
+                    if let Some((offer, p)) = (pending.is_none()).then(|| api.apply()).flatten() {
+                        pending = Some(p);
+                        offer_id += 1;
+                        let description = proto::SessionDescription { r#type: "offer".into(), sdp: offer.to_sdp_string(), id: offer_id, ..Default::default() };
+                        ws.send(send(signal_request::Message::Offer(description))).await?;
+                    } else {
+                        want_offer = true;
+                    }
+                }
+                Some(signal_response::Message::Leave(_)) | None => bail!("the SFU closed the session"),
+                _ => {}
+            },
+            _ = sleep => {
+                rtc.handle_input(Input::Timeout(Instant::now()))?;
+            }
+        }
+    }
+    let (start_packets, start_bytes) = ingress_at_start.unwrap_or_default();
+    let (packets, bytes) = sum(&ingress);
+    report.packets_received = packets.saturating_sub(start_packets);
+    report.bytes_received = bytes.saturating_sub(start_bytes);
+    Ok(report)
+}
+
+fn sum(ingress: &HashMap<(Mid, Option<Rid>), (u64, u64)>) -> (u64, u64) {
+    ingress
+        .values()
+        .fold((0, 0), |(p, b), (ip, ib)| (p + ip, b + ib))
+}
+
+async fn next(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> anyhow::Result<Option<signal_response::Message>> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Binary(bytes))) => {
+                return Ok(proto::SignalResponse::decode(bytes)?.message);
+            }
+            Some(Ok(Message::Close(_))) | None => return Ok(None),
+            Some(Ok(_)) => continue,
+            Some(Err(error)) => return Err(error.into()),
+        }
+    }
+}
+
+/// A VP8 frame (the frame tag's low bit is 0 for a keyframe).
+fn vp8(keyframe: bool, len: usize) -> Vec<u8> {
+    let mut frame = if keyframe {
+        vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02]
+    } else {
+        vec![0x11, 0x02, 0x00]
+    };
+    frame.resize(len.max(STAMP_AT + 8), 0x55);
+    frame
+}
+
+/// Writes the send time (microseconds since `epoch`) into the frame.
+fn stamped(mut frame: Vec<u8>, epoch: Instant, now: Instant) -> Vec<u8> {
+    frame.resize(frame.len().max(STAMP_AT + 8), 0);
+    let micros = now.duration_since(epoch).as_micros() as u64;
+    frame[STAMP_AT..STAMP_AT + 8].copy_from_slice(&micros.to_be_bytes());
+    frame
+}
