@@ -259,6 +259,7 @@ impl Core {
             .map(|rid| layer_rank(rid.as_ref()))
             .collect();
         let mut want_keyframe = false;
+        let mut switched = false;
         for subscriber in self.room_peers(conn) {
             let Some(q) = self.participants.get_mut(&subscriber) else {
                 continue;
@@ -294,6 +295,7 @@ impl Core {
                     if d.layer.is_some() && d.layer != Some(data.rid) {
                         d.time_offset = continuous_offset(d.last_out, &data);
                         q.metrics.layer_switches += 1;
+                        switched = true;
                     }
                     d.layer = Some(data.rid);
                     d.needs_keyframe = false;
@@ -317,6 +319,10 @@ impl Core {
         }
         if want_keyframe {
             self.request_keyframe(now, conn, &sid, data.rid);
+        }
+        if switched {
+            // The layers actually in use changed: dynacast may stop or resume some.
+            self.update_dynacast(conn, &sid);
         }
     }
 

@@ -98,6 +98,26 @@ fn a_constrained_subscriber_settles_low_and_climbs_back_while_an_unconstrained_o
             last_sizes(&sim, carol, 20).iter().all(|s| *s == f),
             "{mode:?}: the unconstrained subscriber stays high"
         );
+        // Dynacast: alice is told that only the low and high layers are watched now.
+        let qualities = sim.clients[alice]
+            .signals
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                proto::signal_response::Message::SubscribedQualityUpdate(u) => Some(
+                    u.subscribed_codecs[0]
+                        .qualities
+                        .iter()
+                        .map(|q| q.enabled)
+                        .collect::<Vec<_>>(),
+                ),
+                _ => None,
+            });
+        assert_eq!(
+            qualities,
+            Some(vec![true, false, true]),
+            "{mode:?}: dynacast"
+        );
 
         // The limit lifts: bob climbs back.
         sim.limit_downlink(bob, None);
@@ -106,6 +126,29 @@ fn a_constrained_subscriber_settles_low_and_climbs_back_while_an_unconstrained_o
         assert!(
             recovered.iter().all(|s| *s == h || *s == f),
             "{mode:?}: the subscriber climbs back up: {recovered:?}"
+        );
+        // Bob went down and came back up; every switch of the loss-free subscriber (carol
+        // ramping up) continues the sequence numbers without a gap.
+        let switches = |index: usize| -> Vec<bool> {
+            let frames = sim.clients[index].frames(MediaKind::Video);
+            frames
+                .windows(2)
+                .filter(|w| w[0].len != w[1].len)
+                .map(|w| w[1].contiguous)
+                .collect()
+        };
+        assert!(
+            switches(bob).len() >= 2,
+            "{mode:?}: bob switched down and up"
+        );
+        let carol_switches = switches(carol);
+        assert!(
+            !carol_switches.is_empty(),
+            "{mode:?}: carol ramped up through layers"
+        );
+        assert!(
+            carol_switches.iter().all(|c| *c),
+            "{mode:?}: continuous at each switch: {carol_switches:?}"
         );
         let frames = sim.clients[carol].frames(MediaKind::Video);
         let gaps = frames.iter().filter(|f| !f.contiguous).count();
