@@ -139,13 +139,7 @@ pub async fn run(
     let (offer, pending) = api.apply().context("an offer")?;
     let mut pending: Option<SdpPendingOffer> = Some(pending);
     let mut offer_id = 1;
-    let description = proto::SessionDescription {
-        r#type: "offer".into(),
-        sdp: offer.to_sdp_string(),
-        id: offer_id,
-        ..Default::default()
-    };
-    ws.send(send(signal_request::Message::Offer(description)))
+    ws.send(send(offer_request(&offer.to_sdp_string(), offer_id)))
         .await?;
 
     let mut report = PeerReport::default();
@@ -261,13 +255,7 @@ pub async fn run(
             if let Some((offer, p)) = api.apply() {
                 pending = Some(p);
                 offer_id += 1;
-                let description = proto::SessionDescription {
-                    r#type: "offer".into(),
-                    sdp: offer.to_sdp_string(),
-                    id: offer_id,
-                    ..Default::default()
-                };
-                ws.send(send(signal_request::Message::Offer(description)))
+                ws.send(send(offer_request(&offer.to_sdp_string(), offer_id)))
                     .await?;
             }
         }
@@ -302,8 +290,7 @@ pub async fn run(
                     if let Some((offer, p)) = (pending.is_none()).then(|| api.apply()).flatten() {
                         pending = Some(p);
                         offer_id += 1;
-                        let description = proto::SessionDescription { r#type: "offer".into(), sdp: offer.to_sdp_string(), id: offer_id, ..Default::default() };
-                        ws.send(send(signal_request::Message::Offer(description))).await?;
+                        ws.send(send(offer_request(&offer.to_sdp_string(), offer_id))).await?;
                     } else {
                         want_offer = true;
                     }
@@ -321,6 +308,16 @@ pub async fn run(
     report.packets_received = packets.saturating_sub(start_packets);
     report.bytes_received = bytes.saturating_sub(start_bytes);
     Ok(report)
+}
+
+/// The `offer` signal request for an SDP offer with `id`.
+fn offer_request(offer: &str, id: u32) -> signal_request::Message {
+    signal_request::Message::Offer(proto::SessionDescription {
+        r#type: "offer".into(),
+        sdp: offer.to_string(),
+        id,
+        ..Default::default()
+    })
 }
 
 fn sum(ingress: &HashMap<(Mid, Option<Rid>), (u64, u64)>) -> (u64, u64) {

@@ -257,3 +257,12 @@ pub async fn error_code(response: Response) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+impl TestApp {
+    /// The LiveKit API key and secret the app was configured with.
+    pub fn livekit_keys(&self) -> (String, String) {
+        let key = self.settings.livekit.api_key.clone().unwrap();
+        let secret = self.settings.livekit.api_secret.as_ref().unwrap();
+        (key, secrecy::ExposeSecret::expose_secret(secret).to_owned())
+    }
+}

@@ -7,7 +7,6 @@ use livekit_api::services::room::{CreateRoomOptions, RoomClient, UpdateParticipa
 use livekit_protocol as proto;
 use prost::Message as _;
 use reqwest::StatusCode;
-use secrecy::ExposeSecret;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TestApp, spawn_app};
@@ -16,16 +15,7 @@ type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub(crate) fn keys(app: &TestApp) -> (String, String) {
-    let key = app.settings.livekit.api_key.clone().unwrap();
-    let secret = app
-        .settings
-        .livekit
-        .api_secret
-        .as_ref()
-        .unwrap()
-        .expose_secret()
-        .to_owned();
-    (key, secret)
+    app.livekit_keys()
 }
 
 pub(crate) fn room_client(app: &TestApp) -> RoomClient {

@@ -1,6 +1,5 @@
 use livekit_api::access_token::{AccessToken, VideoGrants};
 use reqwest::StatusCode;
-use secrecy::ExposeSecret;
 
 use crate::helpers::{TestApp, spawn_app};
 
@@ -19,14 +18,7 @@ fn join_token(app: &TestApp, secret: &str) -> String {
 #[tokio::test]
 async fn rtc_validate_accepts_a_token_minted_by_livekits_sdk_with_the_configured_keys() {
     let app = spawn_app().await;
-    let secret = app
-        .settings
-        .livekit
-        .api_secret
-        .as_ref()
-        .unwrap()
-        .expose_secret()
-        .to_owned();
+    let (_, secret) = app.livekit_keys();
     let token = join_token(&app, &secret);
     for path in ["/rtc/validate", "/rtc/v1/validate"] {
         let response = reqwest::get(format!("{}{path}?access_token={token}", app.address))
@@ -69,14 +61,7 @@ async fn upgrade(app: &TestApp, path_and_query: &str) -> reqwest::Response {
 #[tokio::test]
 async fn rtc_signaling_upgrades_for_a_valid_token_and_refuses_forged_ones_before_upgrading() {
     let app = spawn_app().await;
-    let secret = app
-        .settings
-        .livekit
-        .api_secret
-        .as_ref()
-        .unwrap()
-        .expose_secret()
-        .to_owned();
+    let (_, secret) = app.livekit_keys();
     let valid = join_token(&app, &secret);
     let forged = join_token(&app, "not-the-configured-secret-0123456789");
     for path in ["/rtc", "/rtc/v1"] {
@@ -93,14 +78,7 @@ async fn rtc_signaling_upgrades_for_a_valid_token_and_refuses_forged_ones_before
 #[tokio::test]
 async fn rtc_v1_refuses_a_malformed_join_request_with_400() {
     let app = spawn_app().await;
-    let secret = app
-        .settings
-        .livekit
-        .api_secret
-        .as_ref()
-        .unwrap()
-        .expose_secret()
-        .to_owned();
+    let (_, secret) = app.livekit_keys();
     let token = join_token(&app, &secret);
     for (join_request, reason) in [
         ("%25%25%25", "join_request is not base64url"),
