@@ -26,6 +26,7 @@ use crate::{appointments, auth, patients, rtc, seed, telemetry, users};
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    sfu: SfuHandle,
 }
 
 impl Application {
@@ -52,7 +53,7 @@ impl Application {
         let sfu = SfuHandle::start(&settings.rtc.sfu(&settings.livekit)).await?;
         let rtc = RtcState {
             keys: services.livekit.clone(),
-            sfu,
+            sfu: sfu.clone(),
         };
         let router = router(AppState {
             leptos_options,
@@ -62,7 +63,11 @@ impl Application {
         if settings.demo_enabled() || settings.livekit.generated {
             print_dev_banner(&settings, listener.local_addr()?);
         }
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            sfu,
+        })
     }
 
     /// The bound port.
@@ -74,7 +79,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port(), "listening");
         axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(shutdown_and_release(self.sfu.clone()))
             .await
     }
 }
@@ -86,9 +91,10 @@ pub async fn run_sfu_only(settings: Settings) -> anyhow::Result<()> {
     else {
         anyhow::bail!("no LiveKit API key/secret configured");
     };
+    let sfu = SfuHandle::start(&settings.rtc.sfu(&settings.livekit)).await?;
     let rtc = RtcState {
         keys: Arc::new(LiveKitKeys::new(key, secret)),
-        sfu: SfuHandle::start(&settings.rtc.sfu(&settings.livekit)).await?,
+        sfu: sfu.clone(),
     };
     let router: Router = rtc::router(rtc)
         .route("/health", get(|| async { "ok" }))
@@ -104,7 +110,7 @@ pub async fn run_sfu_only(settings: Settings) -> anyhow::Result<()> {
         "sfu signaling listening"
     );
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown_and_release(sfu))
         .await?;
     Ok(())
 }
@@ -164,6 +170,14 @@ fn print_dev_banner(settings: &Settings, addr: std::net::SocketAddr) {
         );
     }
     println!();
+}
+
+/// Waits for the stop signal, then sends the SFU's participants away (`leave` with
+/// `RECONNECT`) so their clients rejoin instead of waiting on a dead socket.
+async fn shutdown_and_release(sfu: SfuHandle) {
+    shutdown_signal().await;
+    tracing::info!("stopping: releasing media sessions");
+    sfu.shutdown().await;
 }
 
 async fn shutdown_signal() {

@@ -74,6 +74,9 @@ pub enum CoreInput {
         /// The message (boxed, it is large).
         message: Box<signal_request::Message>,
     },
+    /// The server is stopping: every participant is told to rejoin (to another node,
+    /// or to this one once it is back).
+    Shutdown,
     /// The signaling connection is gone.
     Disconnect {
         /// The connection.
@@ -200,6 +203,14 @@ impl Core {
                 unix_ms,
             } => self.join(now, conn, grant, *request, mode, unix_ms),
             CoreInput::Signal { conn, message } => self.signal(now, conn, *message),
+            CoreInput::Shutdown => {
+                let conns: Vec<ConnId> = self.participants.keys().copied().collect();
+                for conn in conns {
+                    let rejoin = proto::leave_request::Action::Reconnect;
+                    self.refuse(conn, DisconnectReason::ServerShutdown, rejoin);
+                    self.remove_participant(now, conn, DisconnectReason::ServerShutdown, false);
+                }
+            }
             CoreInput::Disconnect {
                 conn,
                 resumable: true,

@@ -166,6 +166,15 @@ impl SfuHandle {
         let _ = self.commands.send(Command::Input(input)).await;
     }
 
+    /// Tells every participant to rejoin elsewhere and closes their sessions (on
+    /// SIGTERM, before the server stops).
+    pub async fn shutdown(&self) {
+        let _ = self
+            .commands
+            .send(Command::Input(CoreInput::Shutdown))
+            .await;
+    }
+
     /// The SFU's metrics in Prometheus text format; `None` if the SFU task is gone.
     pub async fn metrics(&self) -> Option<String> {
         let (reply, answer) = oneshot::channel();

@@ -252,3 +252,29 @@ fn a_session_not_resumed_in_time_leaves_and_an_unknown_one_is_told_to_rejoin() {
         "rejoin from scratch"
     );
 }
+
+#[test]
+fn a_stopping_server_tells_everyone_to_rejoin_and_empties_its_rooms() {
+    let mut sim = Sim::new(15);
+    let alice = sim.join("alice", "visit", PeerMode::Single, true);
+    let bob = sim.join("bob", "visit", PeerMode::Dual, false);
+    wait_for_media(&mut sim, bob, "bob receives");
+    sim.core
+        .handle_input(sim.now, crate::sfu::core::CoreInput::Shutdown);
+    sim.run(SECOND);
+    for client in [alice, bob] {
+        let leave = sim.clients[client]
+            .signals
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                proto::signal_response::Message::Leave(l) => Some(l.clone()),
+                _ => None,
+            });
+        let leave = leave.expect("a leave");
+        assert_eq!(leave.action, proto::leave_request::Action::Reconnect as i32);
+        assert_eq!(leave.reason, proto::DisconnectReason::ServerShutdown as i32);
+        assert!(sim.clients[client].closed);
+    }
+    assert!(sim.core.snapshot("visit").is_empty());
+}
