@@ -512,7 +512,9 @@ pub(crate) fn poll_rtc(
             Ok(Output::Event(e)) => events.push(e),
             Ok(Output::Timeout(t)) => return Some(t),
             Err(error) => {
-                tracing::info!(%error, "sfu peer failed");
+                // str0m errors can quote SDP or addresses: their text stays at debug level.
+                tracing::info!("sfu peer failed");
+                tracing::debug!(%error, "sfu peer failed");
                 rtc.disconnect();
                 return None;
             }

@@ -38,7 +38,9 @@ impl Core {
         let answer = match p.publisher.rtc.sdp_api().accept_offer(sdp) {
             Ok(answer) => answer.to_sdp_string(),
             Err(error) => {
-                tracing::info!(%error, "sfu offer refused");
+                // str0m errors can quote SDP or addresses: their text stays at debug level.
+                tracing::info!("sfu offer refused");
+                tracing::debug!(%error, "sfu offer refused");
                 return self.fail(now, conn, "offer refused");
             }
         };
@@ -145,7 +147,9 @@ impl Core {
             return;
         };
         if let Err(error) = sub.rtc.sdp_api().accept_answer(pending, sdp) {
-            tracing::info!(%error, "sfu answer refused");
+            // str0m errors can quote SDP or addresses: their text stays at debug level.
+            tracing::info!("sfu answer refused");
+            tracing::debug!(%error, "sfu answer refused");
             return self.fail(now, conn, "answer refused");
         }
         p.subscriber_channels_added = true;

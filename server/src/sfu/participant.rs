@@ -233,7 +233,9 @@ impl Participant {
             return;
         }
         if let Err(error) = peer.rtc.handle_input(input) {
-            tracing::info!(%error, "sfu peer input failed");
+            // str0m errors can quote SDP or addresses: their text stays at debug level.
+            tracing::info!("sfu peer input failed");
+            tracing::debug!(%error, "sfu peer input failed");
             peer.rtc.disconnect();
         }
     }

@@ -110,7 +110,10 @@ async fn post(client: &reqwest::Client, url: &str, body: &str, auth: &str, kind:
             Ok(response) => {
                 tracing::info!(kind, status = %response.status(), attempt, "webhook refused")
             }
-            Err(error) => tracing::info!(kind, %error, attempt, "webhook not delivered"),
+            Err(error) => {
+                let error = error.without_url();
+                tracing::info!(kind, %error, attempt, "webhook not delivered")
+            }
         }
         tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
     }
