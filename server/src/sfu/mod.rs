@@ -29,6 +29,7 @@ pub mod sdp_text;
 mod signaling;
 mod subscriptions;
 mod tcp;
+mod views;
 pub mod webhooks;
 
 #[cfg(test)]
@@ -38,4 +39,5 @@ mod sim_test;
 pub use self::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 pub use self::driver::{SfuHandle, SfuSettings};
 pub use self::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
+pub use self::views::ParticipantSnapshot;
 pub use self::webhooks::WebhookSettings;
