@@ -7,8 +7,15 @@ cd "$ROOT"
 
 # One cargo target dir outside the clone, shared by every build and kept between runs.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/bedside/target}"
-export PATH="$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
+# The wasm bundle builds in a sibling dir so it can run in parallel (scripts/build-site).
+export BEDSIDE_WASM_TARGET_DIR="${BEDSIDE_WASM_TARGET_DIR:-$CARGO_TARGET_DIR/wasm}"
+# Build tools the scripts install (wasm-bindgen-cli, cargo-leptos on request) live here,
+# outside the clone, like the target dir; scripts/measure-first-run points both elsewhere.
+export BEDSIDE_TOOLS_DIR="${BEDSIDE_TOOLS_DIR:-$HOME/.cache/bedside/tools}"
+export PATH="$BEDSIDE_TOOLS_DIR/bin:$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
 CARGO_LEPTOS_VERSION=0.3.10
+
+need_jq() { command -v jq >/dev/null || apt_install jq; }
 
 say() { printf '\033[1;36m==>\033[0m %s\n' "$*"; }
 
@@ -22,26 +29,37 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-ensure_rust_tools() {
+ensure_wasm_target() {
   if ! rustup target list --installed | grep -q wasm32-unknown-unknown; then
     say "adding the wasm32 target"; rustup target add wasm32-unknown-unknown
   fi
-  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
-    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (once; ~25 min on 2 cores)"
-    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
-  fi
+}
+
+# wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly. Its install builds
+# in a throwaway dir of its own, so it can run beside a build of ours (cargo would block
+# on a shared target dir's lock).
+ensure_wasm_bindgen() {
   local wb
   wb="$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3}' Cargo.lock)"
   if ! wasm-bindgen --version 2>/dev/null | grep -q "$wb"; then
-    say "installing wasm-bindgen-cli $wb (matches Cargo.lock)"
-    cargo install wasm-bindgen-cli --version "$wb"
+    say "installing wasm-bindgen-cli $wb (matches Cargo.lock; ~2 min, once)"
+    env -u CARGO_TARGET_DIR cargo install -q --root "$BEDSIDE_TOOLS_DIR" wasm-bindgen-cli --version "$wb"
+  fi
+}
+
+# Only for `cargo leptos watch` (the live-reload loop) and the check that the
+# `[[workspace.metadata.leptos]]` settings still build with it; the scripts don't need it.
+ensure_cargo_leptos() {
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (once; 15-40 min on 2 cores)"
+    env -u CARGO_TARGET_DIR cargo install --root "$BEDSIDE_TOOLS_DIR" cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
   fi
 }
 
 ensure_npm_packages() {
   if [ ! -x end2end/node_modules/.bin/playwright ] || [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing npm packages (Playwright, binaryen's wasm-opt)"
-    (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+    (cd end2end && npm ci --no-audit --no-fund --loglevel=error --prefer-offline)
   fi
 }
 
@@ -93,4 +111,13 @@ socket_url() {
     if [ -S "$dir/.s.PGSQL.$port" ]; then printf 'postgres://postgres@localhost/%s?host=%s&port=%s' "$db" "$dir" "$port"; return; fi
   done
   echo "no PostgreSQL socket for port $port" >&2; return 1
+}
+
+# Where the server finds the site scripts/build-site wrote (what cargo-leptos would set).
+export_site_env() {
+  local meta
+  need_jq
+  meta="$(cargo metadata --no-deps --format-version 1 --offline)"
+  export LEPTOS_SITE_ROOT="$ROOT/$(jq -r '.metadata.leptos[0]["site-root"]' <<<"$meta")"
+  export LEPTOS_SITE_PKG_DIR="$(jq -r '.metadata.leptos[0]["site-pkg-dir"]' <<<"$meta")"
 }

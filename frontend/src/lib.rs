@@ -1,5 +1,6 @@
-//! Browser entry point. cargo-leptos builds this crate to wasm; the server-rendered page
-//! loads it and calls [`hydrate`], which attaches reactivity to the existing DOM.
+//! Browser entry point. scripts/build-site (or cargo-leptos) builds this crate to wasm;
+//! the server-rendered page loads it and calls [`hydrate`], which attaches reactivity to
+//! the existing DOM.
 
 /// Hydrates the server-rendered `<body>` with the portal's [`app::App`].
 #[wasm_bindgen::prelude::wasm_bindgen]

@@ -27,3 +27,30 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// Records that `actor` read PHI: one event per record shown (`subject_ids`), in one
+/// statement, in the read's own transaction (HIPAA §164.312(b): who saw which record,
+/// when). A read that shows nothing is recorded once with no subject.
+pub async fn record_read(
+    tx: &mut WorkspaceTx,
+    workspace_id: Uuid,
+    actor_user_id: Uuid,
+    action: &str,
+    subject_type: &str,
+    subject_ids: &[Uuid],
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into audit_event (workspace_id, actor_user_id, action, subject_type, subject_id)
+         select $1, $2, $3, $4, s
+         from unnest(case when cardinality($5::uuid[]) = 0 then array[null::uuid]
+                          else $5::uuid[] end) as s",
+    )
+    .bind(workspace_id)
+    .bind(actor_user_id)
+    .bind(action)
+    .bind(subject_type)
+    .bind(subject_ids)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -41,6 +41,9 @@ pub struct Settings {
     /// Optional Redis (`REDIS_URL`); unused until the waiting room lands.
     #[serde(default)]
     pub redis_url: Option<String>,
+    /// Dev mode may listen on a non-loopback address (`BEDSIDE_DEV_ON_NETWORK=1`).
+    #[serde(default)]
+    pub dev_on_network: bool,
     /// Sign-in, sessions, tokens.
     pub auth: AuthSettings,
     /// Demo workspace seeding.
@@ -145,10 +148,16 @@ pub struct AuthSettings {
     pub access_token_ttl_secs: u64,
     /// Portal session lifetime.
     pub session_ttl_secs: u64,
-    /// Failed sign-ins allowed per account within `lockout_secs`.
+    /// Failed sign-ins admitted freely per account from one source within the window.
     pub max_failed_logins: u32,
-    /// Window (and lock duration) of the failure count.
-    pub lockout_secs: u64,
+    /// Failed sign-ins admitted freely per account from all sources.
+    pub max_failed_logins_per_account: u32,
+    /// Failed sign-ins admitted freely per source over all accounts.
+    pub max_failed_logins_per_source: u32,
+    /// How long a failed sign-in counts.
+    pub failure_window_secs: u64,
+    /// Longest wait between two sign-in attempts once past the free failures.
+    pub max_signin_delay_secs: u64,
 }
 
 /// Demo data settings.
@@ -242,6 +251,9 @@ impl Settings {
         if let Some(v) = var("BEDSIDE_RTC_PUBLIC_IP") {
             self.rtc.public_ip = v.parse().context("BEDSIDE_RTC_PUBLIC_IP must be an IP")?;
         }
+        if let Some(v) = var("BEDSIDE_DEV_ON_NETWORK") {
+            self.dev_on_network = matches!(v.as_str(), "1" | "true" | "yes" | "on");
+        }
         if let Some(v) = var("BEDSIDE_DEMO_PASSWORD") {
             self.demo.password = Some(v.into());
         }
@@ -275,6 +287,16 @@ impl Settings {
                 }
             }
             Environment::Dev => {
+                // Dev serves demo accounts with a published password and generated
+                // secrets: never to the network unless someone says so on purpose.
+                if !self.addr.ip().is_loopback() && !self.dev_on_network {
+                    bail!(
+                        "dev mode listens on loopback only (it has demo accounts and dev \
+                         secrets); BEDSIDE_ADDR={} needs BEDSIDE_ENV=production, or \
+                         BEDSIDE_DEV_ON_NETWORK=1 to expose a dev server on purpose",
+                        self.addr
+                    );
+                }
                 if self.demo.enabled.is_none() {
                     self.demo.enabled = Some(true);
                 }

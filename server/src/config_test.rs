@@ -115,3 +115,31 @@ fn environment_overrides_the_address_and_rejects_garbage() {
             .is_err()
     );
 }
+
+/// Dev settings from `vars`, after `finish()`.
+fn dev(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+    let mut settings = base();
+    let data_dir = std::env::temp_dir().join(format!("bedside-config-test-{}", std::process::id()));
+    settings.data_dir = data_dir;
+    settings.apply_env(|key| {
+        vars.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+    })?;
+    settings.finish()?;
+    Ok(settings)
+}
+
+#[test]
+fn dev_mode_refuses_to_listen_beyond_loopback_unless_told_on_purpose() {
+    assert!(dev(&[("BEDSIDE_ADDR", "127.0.0.1:3000")]).is_ok());
+    let refused = dev(&[("BEDSIDE_ADDR", "0.0.0.0:3000")]).unwrap_err();
+    assert!(refused.to_string().contains("loopback only"), "{refused}");
+    assert!(
+        dev(&[
+            ("BEDSIDE_ADDR", "0.0.0.0:3000"),
+            ("BEDSIDE_DEV_ON_NETWORK", "1")
+        ])
+        .is_ok()
+    );
+}

@@ -21,6 +21,9 @@ pub enum Error {
     /// No or invalid credentials.
     #[error("authentication required")]
     Unauthorized,
+    /// A state-changing request sent by a page of another origin (CSRF).
+    #[error("cross-origin request refused")]
+    CrossOrigin,
     /// Authenticated, but not allowed.
     #[error("forbidden")]
     Forbidden,
@@ -36,6 +39,9 @@ pub enum Error {
         /// Seconds until the lock lifts.
         retry_after_secs: u64,
     },
+    /// Too much work in flight (password checks); try again shortly.
+    #[error("busy")]
+    Busy,
     /// The body is not JSON, or not an object of the right shape.
     #[error("malformed request: {0}")]
     MalformedBody(String),
@@ -60,9 +66,11 @@ impl Error {
         match self {
             Error::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Error::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
             Error::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Error::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
             Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Error::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
             Error::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -74,9 +82,13 @@ impl Error {
         match self {
             Error::Unauthorized => "Authentication required.".into(),
             Error::Forbidden => "You don't have access to this resource.".into(),
+            Error::CrossOrigin => {
+                "This request came from another site and was refused; open Bedside directly.".into()
+            }
             Error::NotFound => "Not found.".into(),
             Error::InvalidCredentials => "The email or password is incorrect.".into(),
             Error::Throttled { .. } => "Too many failed sign-in attempts; try again later.".into(),
+            Error::Busy => "The server is busy; try again in a moment.".into(),
             Error::MalformedBody(reason) => format!("The request body is malformed: {reason}"),
             Error::Validation(_) => "Some fields are invalid.".into(),
             Error::Conflict(field) => field.message.clone(),
@@ -109,8 +121,13 @@ impl IntoResponse for Error {
             _ => {}
         }
         let mut response = (status, Json(body)).into_response();
-        if let Error::Throttled { retry_after_secs } = self
-            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        let retry_after = match self {
+            Error::Throttled { retry_after_secs } => Some(retry_after_secs),
+            Error::Busy => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after
+            && let Ok(value) = HeaderValue::from_str(&secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -123,10 +140,13 @@ impl From<Error> for AppError {
         error.log_internal();
         match error {
             Error::Unauthorized => AppError::Unauthorized,
-            Error::Forbidden => AppError::Forbidden,
+            Error::Forbidden | Error::CrossOrigin => AppError::Forbidden,
             Error::NotFound => AppError::NotFound,
             Error::InvalidCredentials => AppError::InvalidCredentials,
             Error::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
+            Error::Busy => AppError::Throttled {
+                retry_after_secs: 1,
+            },
             Error::Validation(fields) => AppError::Validation(fields),
             Error::Conflict(field) => AppError::Validation(vec![field]),
             Error::MalformedBody(reason) => AppError::Transport(reason),

@@ -11,6 +11,8 @@
 //! - [`users`], [`patients`], [`appointments`]: one vertical slice each (store, service,
 //!   routes).
 //! - [`portal`]: the portal's backend port, implemented with the same services.
+//! - [`headers`]: CSP (nonce for hydration), no-store, HSTS, timeouts (tower-http).
+//! - [`csrf`]: refuses cross-origin state-changing requests on every route.
 //! - [`audit`]: the append-only audit trail; [`telemetry`]: PHI-free request logging.
 //! - [`rtc`]: the LiveKit-compatible signaling surface (`/rtc`, `/rtc/v1`, validate).
 //! - [`sfu`]: the embedded selective forwarding unit (sans-IO core + tokio driver).
@@ -20,8 +22,10 @@ pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod csrf;
 pub mod db;
 pub mod error;
+pub mod headers;
 pub mod json;
 pub mod patients;
 pub mod portal;

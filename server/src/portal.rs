@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::appointments::model::StartInput;
 use crate::appointments::service::{self as appointments, AppointmentInput, ListFilter};
+use crate::auth::extract::ClientAddr;
 use crate::auth::{service as auth, session};
 use crate::error::Error;
 use crate::patients::service::{self as patients, PatientInput};
@@ -36,7 +37,11 @@ fn optional(text: String) -> Option<Option<String>> {
 #[async_trait::async_trait]
 impl PortalBackend for Portal {
     async fn sign_in(&self, email: &str, password: &str) -> Result<String, AppError> {
-        let signed_in = auth::sign_in(&self.services, email, password).await?;
+        let source = leptos_axum::extract::<ClientAddr>()
+            .await
+            .ok()
+            .and_then(|a| a.0);
+        let signed_in = auth::sign_in(&self.services, email, password, source).await?;
         Ok(self.services.cookies.set(&signed_in.session_token))
     }
 

@@ -6,13 +6,15 @@ use anyhow::Context;
 use app::ports::Backend;
 use app::{App, shell};
 use axum::Router;
+use axum::http::{HeaderValue, header};
 use axum::routing::{any, get};
 use leptos::prelude::provide_context;
+use leptos_axum::ResponseOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
-use crate::config::{DEV_DEMO_PASSWORD, Settings};
+use crate::config::{DEV_DEMO_PASSWORD, Environment, Settings};
 use crate::db::Db;
 use crate::error::Error;
 use crate::portal::Portal;
@@ -20,7 +22,7 @@ use crate::rtc::RtcState;
 use crate::rtc::grants::LiveKitKeys;
 use crate::sfu::SfuHandle;
 use crate::state::{AppState, Services};
-use crate::{appointments, auth, patients, rtc, seed, telemetry, users};
+use crate::{appointments, auth, csrf, headers, patients, rtc, seed, telemetry, users};
 
 /// A bound, ready-to-serve application.
 pub struct Application {
@@ -33,6 +35,9 @@ impl Application {
     /// Migrates the database, seeds demo data (dev), binds the listener (port 0 picks one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let owner = Db::prepare(&settings.database).await?;
+        if settings.environment == Environment::Production {
+            refuse_demo_accounts(&owner).await?;
+        }
         if settings.demo_enabled() {
             seed::demo(&owner, &settings.demo_password())
                 .await
@@ -78,7 +83,11 @@ impl Application {
     /// Serves until Ctrl-C / SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tracing::info!(port = self.port(), "listening");
-        axum::serve(self.listener, self.router)
+        // The peer address feeds the per-source sign-in throttle (never a log line).
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown_and_release(self.sfu.clone()))
             .await
     }
@@ -98,7 +107,10 @@ pub async fn run_sfu_only(settings: Settings) -> anyhow::Result<()> {
     };
     let router: Router = rtc::router(rtc)
         .route("/health", get(|| async { "ok" }))
-        .layer(axum::middleware::from_fn(telemetry::request_log));
+        .layer(axum::middleware::from_fn(csrf::refuse_cross_origin));
+    let production = settings.environment == Environment::Production;
+    let router =
+        headers::apply(router, production).layer(axum::middleware::from_fn(telemetry::request_log));
     let listener = TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("binding {}", settings.addr))?;
@@ -122,7 +134,8 @@ pub fn router(state: AppState) -> Router {
     });
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
-    Router::new()
+    let production = state.services.production;
+    let router = Router::new()
         .merge(auth::routes::router())
         .merge(users::routes::router())
         .merge(patients::routes::router())
@@ -133,12 +146,44 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(backend.clone()),
+            move || {
+                provide_context(backend.clone());
+                // The hydration script's nonce, named in this page's policy.
+                if let Some(nonce) = leptos::nonce::use_nonce()
+                    && let Some(options) = leptos::prelude::use_context::<ResponseOptions>()
+                    && let Ok(policy) = HeaderValue::from_str(&headers::page_policy(&nonce))
+                {
+                    options.insert_header(header::CONTENT_SECURITY_POLICY, policy);
+                }
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(csrf::refuse_cross_origin));
+    headers::apply(router, production)
         .layer(axum::middleware::from_fn(telemetry::request_log))
         .with_state(state)
+}
+
+/// Production must not carry the demo accounts (their password is published in the
+/// README): a database that was once run in dev is refused until they are removed.
+async fn refuse_demo_accounts(owner: &sqlx::PgPool) -> anyhow::Result<()> {
+    let demo: bool =
+        sqlx::query_scalar("select exists(select 1 from app_user where email = any($1))")
+            .bind([seed::DEMO_CLINICIAN_EMAIL, seed::DEMO_ADMIN_EMAIL])
+            .fetch_one(owner)
+            .await
+            .context("checking for demo accounts")?;
+    if demo {
+        anyhow::bail!(
+            "production refuses a database holding the demo accounts ({}, {}): delete them \
+             (or the \"{}\" workspace) first",
+            seed::DEMO_CLINICIAN_EMAIL,
+            seed::DEMO_ADMIN_EMAIL,
+            seed::DEMO_WORKSPACE
+        );
+    }
+    Ok(())
 }
 
 fn print_dev_banner(settings: &Settings, addr: std::net::SocketAddr) {

@@ -6,8 +6,9 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
+use crate::auth::password::PasswordChecks;
 use crate::auth::session::CookiePolicy;
-use crate::auth::throttle::LoginThrottle;
+use crate::auth::throttle::{LoginThrottle, ThrottlePolicy};
 use crate::auth::token::TokenKeys;
 use crate::config::{Environment, Settings};
 use crate::db::Db;
@@ -20,12 +21,16 @@ pub struct Services {
     pub db: Db,
     /// API token signing.
     pub tokens: TokenKeys,
-    /// Failed sign-in counter.
-    pub throttle: LoginThrottle,
+    /// Failed sign-in counters.
+    pub throttle: Arc<LoginThrottle>,
+    /// The bound on concurrent password hashing.
+    pub password_checks: PasswordChecks,
     /// Session cookie attributes.
     pub cookies: CookiePolicy,
     /// LiveKit access-token verification (media signaling).
     pub livekit: Arc<LiveKitKeys>,
+    /// Running as `production` (HSTS, secure cookies).
+    pub production: bool,
 }
 
 impl Services {
@@ -45,10 +50,15 @@ impl Services {
             livekit: Arc::new(LiveKitKeys::new(api_key, api_secret)),
             db,
             tokens: TokenKeys::new(secret, settings.auth.access_token_ttl_secs),
-            throttle: LoginThrottle::new(
-                settings.auth.max_failed_logins,
-                Duration::from_secs(settings.auth.lockout_secs),
-            ),
+            throttle: Arc::new(LoginThrottle::new(ThrottlePolicy {
+                free_per_pair: settings.auth.max_failed_logins,
+                free_per_source: settings.auth.max_failed_logins_per_source,
+                free_per_account: settings.auth.max_failed_logins_per_account,
+                window: Duration::from_secs(settings.auth.failure_window_secs),
+                max_delay: Duration::from_secs(settings.auth.max_signin_delay_secs),
+            })),
+            password_checks: PasswordChecks::for_this_machine(),
+            production: settings.environment == Environment::Production,
             cookies: CookiePolicy {
                 secure: settings.environment == Environment::Production,
                 ttl_secs: settings.auth.session_ttl_secs,

@@ -4,8 +4,6 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderValue;
-use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing_subscriber::EnvFilter;
@@ -26,8 +24,8 @@ where
         .try_init();
 }
 
-/// Logs one line per request (method, route template, status, duration) and adds
-/// defensive headers to every response.
+/// Logs one line per request (method, route template, status, duration). Response
+/// headers are [`crate::headers`]' job.
 pub async fn request_log(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
@@ -37,21 +35,7 @@ pub async fn request_log(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "(unmatched)".to_owned());
-    let is_api = request.uri().path().starts_with("/api/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    if is_api {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
+    let response = next.run(request).await;
     tracing::info!(
         method = %method,
         route = %route,

@@ -241,6 +241,15 @@ pub async fn get(services: &Services, user: &CurrentUser, id: Uuid) -> Result<Ap
     let workspace = workspaces::current(&mut tx).await?;
     let row = store::find(&mut tx, id).await?.ok_or(Error::NotFound)?;
     check_owner(user, &row)?;
+    audit::record_read(
+        &mut tx,
+        user.workspace_id,
+        user.id,
+        "appointment.viewed",
+        "appointment",
+        &[id],
+    )
+    .await?;
     tx.commit().await?;
     Ok(model::to_wire(row, workspace.time_zone))
 }
@@ -309,6 +318,16 @@ pub async fn day(
         Role::Admin => filter.clinician_id,
     };
     let rows = store::list_between(&mut tx, from, to, clinician).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.appointment_id).collect();
+    audit::record_read(
+        &mut tx,
+        user.workspace_id,
+        user.id,
+        "schedule.viewed",
+        "appointment",
+        &ids,
+    )
+    .await?;
     tx.commit().await?;
     Ok(DaySchedule {
         date,

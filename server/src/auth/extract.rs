@@ -34,3 +34,24 @@ impl FromRequestParts<AppState> for SignedIn {
             .map(SignedIn)
     }
 }
+
+/// The client's address, for throttling only (never logged). `None` when the server was
+/// not started with connection info (in-process tests of a bare router).
+///
+/// This is the TCP peer: behind a reverse proxy every client shares the proxy's address,
+/// so the per-source limits then act per proxy; size them accordingly (docs/security.md).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip()),
+        ))
+    }
+}

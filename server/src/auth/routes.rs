@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::extract::SignedIn;
+use super::extract::{ClientAddr, SignedIn};
 use super::service;
 use crate::error::Result;
 use crate::json::ApiJson;
@@ -38,10 +38,11 @@ struct LoginResponse {
 
 async fn login(
     State(state): State<AppState>,
+    source: ClientAddr,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<impl IntoResponse> {
     let services = &state.services;
-    let signed_in = service::sign_in(services, &body.email, &body.password).await?;
+    let signed_in = service::sign_in(services, &body.email, &body.password, source.0).await?;
     Ok((
         AppendHeaders([(SET_COOKIE, services.cookies.set(&signed_in.session_token))]),
         Json(LoginResponse {

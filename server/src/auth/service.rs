@@ -1,5 +1,6 @@
 //! Sign-in, sign-out and request authentication, shared by the REST API and the portal.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use app::types::{CurrentUser, FieldError};
@@ -7,8 +8,9 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use uuid::Uuid;
 
-use super::{Principal, password, session};
+use super::{Principal, session};
 use crate::audit;
+use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::state::Services;
 use crate::users;
@@ -24,8 +26,14 @@ pub struct SignedIn {
     pub access_token: String,
 }
 
-/// Checks credentials (throttled per account), opens a session and issues a bearer token.
-pub async fn sign_in(services: &Services, email: &str, password_text: &str) -> Result<SignedIn> {
+/// Checks credentials (throttled per account, source and both; see [`super::throttle`]),
+/// opens a session and issues a bearer token. `source` is the client's address.
+pub async fn sign_in(
+    services: &Services,
+    email: &str,
+    password_text: &str,
+    source: Option<IpAddr>,
+) -> Result<SignedIn> {
     let email = email.trim().to_lowercase();
     let mut missing = Vec::new();
     if email.is_empty() {
@@ -37,9 +45,10 @@ pub async fn sign_in(services: &Services, email: &str, password_text: &str) -> R
     if !missing.is_empty() {
         return Err(Error::Validation(missing));
     }
-    services
+    // Counted before the check, so parallel guesses cannot all slip through.
+    let attempt = services
         .throttle
-        .check(&email, Instant::now())
+        .begin(&email, source, Instant::now())
         .map_err(|retry_after_secs| Error::Throttled { retry_after_secs })?;
 
     let account: Option<(Uuid, Uuid, String)> = sqlx::query_as(
@@ -52,28 +61,28 @@ pub async fn sign_in(services: &Services, email: &str, password_text: &str) -> R
         Some((user_id, workspace_id, hash)) => (Some((user_id, workspace_id)), Some(hash)),
         None => (None, None),
     };
-    let valid = password::verify_password(password_text.to_owned(), stored_hash).await?;
+    let valid = services
+        .password_checks
+        .verify(password_text.to_owned(), stored_hash)
+        .await??;
 
     let Some((user_id, workspace_id)) = ids.filter(|_| valid) else {
-        services.throttle.record_failure(&email, Instant::now());
+        attempt.failed();
         if let Some((user_id, workspace_id)) = ids {
-            let mut tx = services.db.begin_for(workspace_id).await?;
-            audit::record(
-                &mut tx,
-                workspace_id,
-                Some(user_id),
-                "auth.sign_in_failed",
-                "user",
-                Some(user_id),
-            )
-            .await?;
-            tx.commit().await?;
+            // Recorded off the response path: a wrong password must answer exactly like
+            // an unknown email, with no extra round trip that times apart the two.
+            let db = services.db.clone();
+            tokio::spawn(async move {
+                if let Err(error) = record_failed_sign_in(&db, workspace_id, user_id).await {
+                    tracing::error!(error = format!("{error:#}"), "audit of a failed sign-in");
+                }
+            });
         }
         tracing::info!("sign-in refused");
         return Err(Error::InvalidCredentials);
     };
 
-    services.throttle.record_success(&email);
+    attempt.succeeded();
     let principal = Principal {
         user_id,
         workspace_id,
@@ -99,6 +108,21 @@ pub async fn sign_in(services: &Services, email: &str, password_text: &str) -> R
         session_token,
         access_token,
     })
+}
+
+async fn record_failed_sign_in(db: &Db, workspace_id: Uuid, user_id: Uuid) -> Result<()> {
+    let mut tx = db.begin_for(workspace_id).await?;
+    audit::record(
+        &mut tx,
+        workspace_id,
+        Some(user_id),
+        "auth.sign_in_failed",
+        "user",
+        Some(user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Ends the session carried by `headers`, if there is one.

@@ -98,6 +98,16 @@ pub async fn create(
 pub async fn list(services: &Services, user: &CurrentUser) -> Result<Vec<Patient>> {
     let mut tx = services.db.begin_for(user.workspace_id).await?;
     let patients = store::list(&mut tx).await?;
+    let ids: Vec<Uuid> = patients.iter().map(|p| p.id).collect();
+    audit::record_read(
+        &mut tx,
+        user.workspace_id,
+        user.id,
+        "patient.listed",
+        "patient",
+        &ids,
+    )
+    .await?;
     tx.commit().await?;
     Ok(patients)
 }
@@ -106,6 +116,15 @@ pub async fn list(services: &Services, user: &CurrentUser) -> Result<Vec<Patient
 pub async fn get(services: &Services, user: &CurrentUser, id: Uuid) -> Result<Patient> {
     let mut tx = services.db.begin_for(user.workspace_id).await?;
     let patient = store::find(&mut tx, id).await?.ok_or(Error::NotFound)?;
+    audit::record_read(
+        &mut tx,
+        user.workspace_id,
+        user.id,
+        "patient.viewed",
+        "patient",
+        &[id],
+    )
+    .await?;
     tx.commit().await?;
     Ok(patient)
 }

@@ -6,6 +6,7 @@
 
 pub mod grants;
 pub mod join;
+pub(crate) mod limits;
 mod socket;
 
 pub(crate) use socket::unix_ms;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -52,31 +53,51 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: RtcState) -> Router<S> {
 async fn rtc_single_connection(
     State(state): State<RtcState>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    connect(state, query, upgrade, PeerMode::Single)
+    connect(state, query, &headers, upgrade, PeerMode::Single)
 }
 
 async fn rtc_two_connections(
     State(state): State<RtcState>,
     Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    connect(state, query, upgrade, PeerMode::Dual)
+    connect(state, query, &headers, upgrade, PeerMode::Dual)
+}
+
+/// The `Authorization: Bearer` token of a request, if any.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The access token of a signaling request, taken as LiveKit's server takes it: the
+/// `access_token` query parameter (browser SDKs) or an `Authorization: Bearer` header
+/// (the SDKs built on LiveKit's Rust core).
+fn signaling_token<'a>(query: Option<&'a String>, headers: &'a HeaderMap) -> Option<&'a str> {
+    query
+        .map(String::as_str)
+        .filter(|t| !t.is_empty())
+        .or_else(|| bearer_token(headers))
 }
 
 /// `GET /metrics`: the SFU's counters in Prometheus text format, for operators only: the
-/// bearer token must be a LiveKit API JWT with the `roomList` (or `roomAdmin`) grant.
+/// bearer token must be a LiveKit API JWT with the `roomList` grant (an operator's). One
+/// room's `roomAdmin` is not enough: the metrics cover every room.
 /// Scrapers can be given a long-lived one (`lk token create --list --valid-for 8760h`).
-async fn metrics(State(state): State<RtcState>, headers: axum::http::HeaderMap) -> Response {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+async fn metrics(State(state): State<RtcState>, headers: HeaderMap) -> Response {
+    let token = bearer_token(&headers);
     let grants = token.and_then(|t| state.keys.verify_api(t).ok());
     match grants {
         None => (StatusCode::UNAUTHORIZED, "a LiveKit API token is required").into_response(),
-        Some(g) if !g.room_list && !g.room_admin => {
+        Some(g) if !g.room_list => {
             (StatusCode::FORBIDDEN, "roomList grant required").into_response()
         }
         Some(_) => match state.sfu.metrics().await {
@@ -98,10 +119,11 @@ async fn metrics(State(state): State<RtcState>, headers: axum::http::HeaderMap) 
 fn connect(
     state: RtcState,
     query: HashMap<String, String>,
+    headers: &HeaderMap,
     upgrade: WebSocketUpgrade,
     mode: PeerMode,
 ) -> Response {
-    let Some(token) = query.get("access_token").filter(|t| !t.is_empty()) else {
+    let Some(token) = signaling_token(query.get("access_token"), headers) else {
         return (StatusCode::UNAUTHORIZED, "missing access_token").into_response();
     };
     let grant = match state.keys.verify_join(token) {
@@ -117,7 +139,8 @@ fn connect(
     };
     let sfu = state.sfu.clone();
     upgrade
-        .max_message_size(1 << 20)
+        .max_message_size(limits::MAX_FRAME_BYTES)
+        .max_frame_size(limits::MAX_FRAME_BYTES)
         .on_upgrade(move |ws| socket::run(ws, sfu, grant, request, mode))
 }
 
@@ -131,11 +154,12 @@ struct ValidateQuery {
 async fn validate(
     State(state): State<RtcState>,
     Query(query): Query<ValidateQuery>,
+    headers: HeaderMap,
 ) -> impl IntoResponse {
-    let Some(token) = query.access_token.filter(|t| !t.is_empty()) else {
+    let Some(token) = signaling_token(query.access_token.as_ref(), &headers) else {
         return (StatusCode::UNAUTHORIZED, "missing access_token").into_response();
     };
-    match state.keys.verify_join(&token) {
+    match state.keys.verify_join(token) {
         Ok(_) => (StatusCode::OK, "success").into_response(),
         Err(error) => (StatusCode::UNAUTHORIZED, error.to_string()).into_response(),
     }

@@ -3,12 +3,13 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use livekit_protocol as proto;
 use prost::Message as _;
 use proto::{DisconnectReason, signal_request, signal_response};
 
 use crate::rtc::grants::JoinGrant;
+use crate::rtc::limits;
 use crate::sfu::PeerMode;
 use crate::sfu::driver::{SfuHandle, SignalEvent};
 
@@ -42,6 +43,7 @@ pub(crate) async fn run(
         return;
     };
     let mut encoding = Encoding::Protobuf;
+    let mut rate = limits::MessageRate::new(Instant::now());
     let mut last_heard = Instant::now();
     let mut watchdog = tokio::time::interval(Duration::from_secs(1));
     let mut sfu_closed = false;
@@ -66,6 +68,19 @@ pub(crate) async fn run(
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 };
                 last_heard = Instant::now();
+                let checked = rate.take(last_heard).and_then(|()| match &request {
+                    Some(proto::SignalRequest { message: Some(message) }) => limits::check(message),
+                    _ => Ok(()),
+                });
+                if let Err(violation) = checked {
+                    // A clear close for the abuser; the room never saw the message.
+                    tracing::info!(conn, why = violation.0, "rtc session closed for exceeding signal limits");
+                    let _ = send(&mut socket, encoding, leave(DisconnectReason::StateMismatch)).await;
+                    let close = CloseFrame { code: close_code::POLICY, reason: violation.0.into() };
+                    let _ = socket.send(Message::Close(Some(close))).await;
+                    resumable = false;
+                    break;
+                }
                 let Some(request) = request else {
                     tracing::info!(conn, "rtc session sent an undecodable frame");
                     let leave = leave(DisconnectReason::StateMismatch);

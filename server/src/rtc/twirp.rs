@@ -52,11 +52,7 @@ pub(crate) async fn room_service(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(token) = token else {
+    let Some(token) = super::bearer_token(&headers) else {
         return twirp_error(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
@@ -154,7 +150,9 @@ fn authorize(grants: &VideoGrants, call: &RoomServiceCall) -> Result<(), &'stati
         C::UpdateSubscriptions(r) => &r.room,
         C::SendData(r) => &r.room,
     };
-    if grants.room_admin && (grants.room.is_empty() || &grants.room == room) {
+    // As LiveKit: `roomAdmin` is scoped to the token's room. A token without a room is
+    // admin of nothing (it used to be admin of every room).
+    if grants.room_admin && !grants.room.is_empty() && &grants.room == room {
         Ok(())
     } else {
         Err("roomAdmin grant for this room required")

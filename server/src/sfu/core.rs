@@ -40,7 +40,8 @@ pub enum PeerMode {
 pub struct CoreConfig {
     /// The address in the host ICE candidate (the UDP socket's public address).
     pub public_addr: SocketAddr,
-    /// The socket's local address (the destination of received datagrams).
+    /// The address the socket is bound to (may be 0.0.0.0 or a private address behind
+    /// 1:1 NAT); received packets are paired with `public_addr`, the advertised one.
     pub local_addr: SocketAddr,
     /// ICE-TCP: the passive TCP candidate's public address and the listener's local
     /// address, when TCP is enabled.
@@ -223,9 +224,12 @@ impl Core {
         source: SocketAddr,
         data: &[u8],
     ) -> bool {
+        // str0m pairs a packet with the local candidate it was sent to. That is the
+        // advertised address, whatever the socket is bound to (0.0.0.0, a private address
+        // behind 1:1 NAT): the bound address never matches a candidate there.
         let destination = match (proto, self.config.tcp) {
-            (str0m::net::Protocol::Tcp, Some((_, local))) => local,
-            _ => self.config.local_addr,
+            (str0m::net::Protocol::Tcp, Some((public, _))) => public,
+            _ => self.config.public_addr,
         };
         let Ok(receive) = Receive::new(proto, source, destination, data) else {
             return false;

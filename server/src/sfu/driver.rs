@@ -96,7 +96,7 @@ impl SfuHandle {
                     .with_context(|| format!("binding the ICE-TCP port {bind}"))?;
                 let tcp_local = listener.local_addr()?;
                 let (events, receiver) = mpsc::channel(COMMAND_QUEUE);
-                tokio::spawn(super::tcp::accept(listener, events));
+                tokio::spawn(super::tcp::accept(listener, events, Default::default()));
                 tracing::info!(port = tcp_local.port(), "sfu ice-tcp port bound");
                 let tcp_public = SocketAddr::new(settings.public_ip, tcp_local.port());
                 (Some((tcp_public, tcp_local)), Some(receiver))

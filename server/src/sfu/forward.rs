@@ -147,7 +147,9 @@ impl Core {
                     p.channels.by_id.remove(&(side, id));
                 }
             }
-            Event::ChannelData(data) if side == Side::Publisher => self.forward_data(conn, data),
+            Event::ChannelData(data) if side == Side::Publisher => {
+                self.forward_data(now, conn, data)
+            }
             Event::PeerStats(stats) => {
                 if let Some(p) = self.participants.get_mut(&conn) {
                     p.metrics
@@ -402,10 +404,16 @@ impl Core {
     #[allow(deprecated)]
     /// A `DataPacket` from `conn`: stamped with its sender and delivered to the other
     /// participants it is addressed to, on the channel of the same kind.
-    fn forward_data(&mut self, conn: ConnId, data: ChannelData) {
-        let Some(p) = self.participants.get(&conn) else {
+    fn forward_data(&mut self, now: Instant, conn: ConnId, data: ChannelData) {
+        let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
+        // Everyone in the room pays for each packet: a sender gets a budget of packets
+        // and bytes, and what exceeds it is dropped (as a congested lossy channel would).
+        if !p.data_packets.take(1.0, now) || !p.data_bytes.take(data.data.len() as f64, now) {
+            return tracing::debug!(conn, "sfu drops data over the sender's rate");
+        }
+        let p = &*p;
         let label = p
             .channels
             .by_id
@@ -421,12 +429,25 @@ impl Core {
         let Ok(mut packet) = proto::DataPacket::decode(&data.data[..]) else {
             return tracing::debug!(conn, "sfu drops undecodable data packet");
         };
-        packet.participant_identity = p.grant.identity.clone();
-        packet.participant_sid = p.sid.clone();
+        // Transcriptions are the agents' (LiveKit reserves them); nobody here is one.
+        if matches!(
+            packet.value,
+            Some(proto::data_packet::Value::Transcription(_))
+        ) {
+            return tracing::debug!(conn, "sfu drops a transcription from a participant");
+        }
+        // A hidden participant (an observer) stays hidden in what it sends too.
+        let (identity, sid) = if p.grant.hidden {
+            (String::new(), String::new())
+        } else {
+            (p.grant.identity.clone(), p.sid.clone())
+        };
+        packet.participant_identity = identity.clone();
+        packet.participant_sid = sid.clone();
         let mut destinations = packet.destination_identities.clone();
         if let Some(proto::data_packet::Value::User(user)) = packet.value.as_mut() {
-            user.participant_sid = p.sid.clone();
-            user.participant_identity = p.grant.identity.clone();
+            user.participant_sid = sid;
+            user.participant_identity = identity;
             destinations.extend(user.destination_identities.iter().cloned());
         }
         let lossy = label == LOSSY;

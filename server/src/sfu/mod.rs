@@ -23,6 +23,7 @@ pub mod layers;
 mod metrics;
 mod negotiate;
 mod participant;
+pub mod rate;
 mod resume;
 pub mod room_service;
 pub mod sdp_text;

@@ -200,7 +200,17 @@ pub(crate) struct Participant {
     pub(crate) restart_subscriber_ice: bool,
     /// Candidates were trickled for a side already.
     pub(crate) trickled: HashSet<Side>,
+    /// Data packets this participant may still send to the room (packets per second).
+    pub(crate) data_packets: super::rate::TokenBucket,
+    /// Data bytes likewise.
+    pub(crate) data_bytes: super::rate::TokenBucket,
 }
+
+/// What one participant may send over data channels: packets and bytes per second, with
+/// a burst of twice that. Chat, reactions and state sync stay far below it.
+pub(crate) const DATA_PACKETS_PER_SECOND: f64 = 100.0;
+/// See [`DATA_PACKETS_PER_SECOND`].
+pub(crate) const DATA_BYTES_PER_SECOND: f64 = 256.0 * 1024.0;
 
 impl Participant {
     pub(crate) fn rtc(&self, side: Side) -> Option<&Rtc> {

@@ -205,11 +205,9 @@ impl Core {
                 p.attributes.insert(key, value);
             }
         }
-        let mut revoked_publish = false;
         let mut revoked_subscribe = false;
         let mut granted_subscribe = false;
         if let Some(permission) = request.permission {
-            revoked_publish = p.grant.can_publish && !permission.can_publish;
             revoked_subscribe = p.grant.can_subscribe && !permission.can_subscribe;
             granted_subscribe = !p.grant.can_subscribe && permission.can_subscribe;
             p.grant.can_publish = permission.can_publish;
@@ -225,9 +223,9 @@ impl Core {
                 .collect();
         }
         p.version += 1;
-        if revoked_publish {
-            self.unpublish_all(now, conn);
-        }
+        // Revoked `canPublish`, or `canPublishSources` narrowed: what is no longer
+        // allowed stops now, not at the next publish.
+        self.unpublish_forbidden(now, conn);
         if revoked_subscribe {
             self.unsubscribe(now, conn, |_| true);
         }
@@ -248,12 +246,22 @@ impl Core {
         Ok(RoomServiceReply::Participant(info))
     }
 
-    /// Removes every track `conn` publishes (its publish permission was revoked).
-    fn unpublish_all(&mut self, now: Instant, conn: ConnId) {
+    /// Removes the tracks `conn` publishes that its grant no longer allows.
+    fn unpublish_forbidden(&mut self, now: Instant, conn: ConnId) {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
-        let tracks: Vec<proto::TrackInfo> = p.published.drain(..).map(|t| t.info).collect();
+        let grant = p.grant.clone();
+        let allowed = |t: &super::participant::UpTrack| {
+            let source = proto::TrackSource::try_from(t.info.source).unwrap_or_default();
+            super::signaling::may_publish(&grant, source)
+        };
+        let (kept, forbidden): (Vec<_>, Vec<_>) = p.published.drain(..).partition(allowed);
+        p.published = kept;
+        if forbidden.is_empty() {
+            return;
+        }
+        let tracks: Vec<proto::TrackInfo> = forbidden.into_iter().map(|t| t.info).collect();
         let (room, info) = (p.room.clone(), p.info(State::Active));
         let sids: Vec<String> = tracks.iter().map(|t| t.sid.clone()).collect();
         for track in tracks {

@@ -10,8 +10,15 @@ use str0m::{Candidate, Rtc};
 
 use super::core::{ConnId, Core, CoreOutput, PeerMode};
 use super::ids;
-use super::participant::{Participant, Peer, Side, UpTrack};
+use super::participant::{
+    DATA_BYTES_PER_SECOND, DATA_PACKETS_PER_SECOND, Participant, Peer, Side, UpTrack,
+};
+use super::rate::TokenBucket;
 use crate::rtc::grants::JoinGrant;
+
+/// Most tracks one participant may publish at once: camera, microphone, screen and its
+/// audio leave ample room; more is abuse, and closes the participant.
+pub(crate) const MAX_TRACKS_PER_PARTICIPANT: usize = 16;
 
 /// Starting estimate of a subscriber's downlink, before TWCC feedback refines it.
 const INITIAL_DOWNLINK_KBPS: u64 = 1_000;
@@ -80,6 +87,12 @@ impl Core {
             metrics: Default::default(),
             signal_lost_at: None,
             restart_subscriber_ice: false,
+            data_packets: TokenBucket::new(
+                2.0 * DATA_PACKETS_PER_SECOND,
+                DATA_PACKETS_PER_SECOND,
+                now,
+            ),
+            data_bytes: TokenBucket::new(2.0 * DATA_BYTES_PER_SECOND, DATA_BYTES_PER_SECOND, now),
         };
         tracing::info!(conn, participant_sid = %participant.sid, ?mode, "sfu participant joined");
         let room_name = participant.room.clone();
@@ -145,7 +158,7 @@ impl Core {
             M::Offer(offer) => self.publisher_offer(now, conn, offer),
             M::Answer(answer) => self.subscriber_answer(now, conn, answer),
             M::Trickle(trickle) => self.trickle(conn, trickle),
-            M::AddTrack(request) => self.add_track(conn, request),
+            M::AddTrack(request) => self.add_track(now, conn, request),
             M::Mute(mute) => self.mute(conn, mute),
             M::Subscription(update) => self.update_subscription(now, conn, update),
             M::TrackSetting(settings) => self.track_settings(now, conn, settings),
@@ -165,10 +178,14 @@ impl Core {
     // `layers`, `simulcast`, `stereo` and `disable_dtx` are deprecated in favour of
     // per-codec fields, but protocol-16 clients still read them.
     #[allow(deprecated)]
-    fn add_track(&mut self, conn: ConnId, request: proto::AddTrackRequest) {
+    fn add_track(&mut self, now: Instant, conn: ConnId, request: proto::AddTrackRequest) {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
+        let new = !p.published.iter().any(|t| t.cid == request.cid);
+        if new && p.published.len() >= MAX_TRACKS_PER_PARTICIPANT {
+            return self.fail(now, conn, "too many published tracks");
+        }
         let source = proto::TrackSource::try_from(request.source).unwrap_or_default();
         if !may_publish(&p.grant, source) {
             tracing::info!(conn, ?source, "sfu refuses track: not granted");
@@ -340,7 +357,7 @@ impl Core {
 }
 
 /// `canPublish` and `canPublishSources` allow this source.
-fn may_publish(grant: &JoinGrant, source: proto::TrackSource) -> bool {
+pub(crate) fn may_publish(grant: &JoinGrant, source: proto::TrackSource) -> bool {
     if !grant.can_publish {
         return false;
     }

@@ -278,3 +278,35 @@ fn a_stopping_server_tells_everyone_to_rejoin_and_empties_its_rooms() {
     }
     assert!(sim.core.snapshot("visit").is_empty());
 }
+
+#[test]
+fn narrowing_the_publish_sources_live_unpublishes_only_the_tracks_now_forbidden() {
+    use crate::sfu::room_service::RoomServiceCall;
+    let mut sim = Sim::new(12);
+    let a = sim.join("alice", "visit", PeerMode::Single, true);
+    let _b = sim.join("bob", "visit", PeerMode::Single, true);
+    wait_for_media(&mut sim, a, "alice receives bob");
+    let microphone_only = RoomServiceCall::UpdateParticipant(proto::UpdateParticipantRequest {
+        room: "visit".into(),
+        identity: "bob".into(),
+        permission: Some(proto::ParticipantPermission {
+            can_publish: true,
+            can_subscribe: true,
+            can_publish_data: true,
+            can_publish_sources: vec![proto::TrackSource::Microphone as i32],
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert!(sim.core.room_service(sim.now, 0, microphone_only).is_ok());
+    sim.run(SECOND);
+    let bob = &sim.core.snapshot("visit")[1];
+    assert_eq!(
+        bob.published.len(),
+        1,
+        "the camera is gone, the microphone stays"
+    );
+    let heard_before = sim.clients[a].frames(MediaKind::Audio).len();
+    sim.run(SECOND);
+    assert!(sim.clients[a].frames(MediaKind::Audio).len() > heard_before);
+}

@@ -147,11 +147,18 @@ pub struct Sim {
 
 impl Sim {
     pub fn new(seed: u64) -> Self {
-        let now = Instant::now();
         let server: SocketAddr = "10.0.0.1:7882".parse().unwrap_or_else(|_| unreachable!());
+        Self::with_addresses(seed, server, server)
+    }
+
+    /// A simulation whose SFU socket is bound to `local` while clients are told (and
+    /// send to) `public`: a host behind 1:1 NAT, or one bound to 0.0.0.0.
+    pub fn with_addresses(seed: u64, public: SocketAddr, local: SocketAddr) -> Self {
+        let now = Instant::now();
+        let server = public;
         let core = Core::new(CoreConfig {
-            public_addr: server,
-            local_addr: server,
+            public_addr: public,
+            local_addr: local,
             tcp: None,
             empty_room_timeout: Duration::from_secs(20),
             ice_timeout: Duration::from_secs(20),

@@ -387,3 +387,16 @@ fn an_empty_room_closes_after_its_grace_period() {
     sim.run(15 * SECOND);
     assert!(sim.core.room_names().is_empty(), "closed after it");
 }
+
+#[test]
+fn media_flows_when_the_socket_is_bound_to_another_address_than_the_advertised_one() {
+    // bind 0.0.0.0 with a public address advertised, and a private address behind 1:1 NAT.
+    for local in ["0.0.0.0:7882", "192.168.7.10:7882"] {
+        let public = "203.0.113.5:7882".parse().unwrap();
+        let mut sim = Sim::with_addresses(9, public, local.parse().unwrap());
+        let a = sim.join("alice", "visit", PeerMode::Single, true);
+        let b = sim.join("bob", "visit", PeerMode::Single, true);
+        wait_for_media(&mut sim, b, "bob receives alice");
+        wait_for_media(&mut sim, a, "alice receives bob");
+    }
+}

@@ -39,7 +39,13 @@ impl Core {
                     self.subscribe(conn, publisher, &sid, true);
                 }
             } else {
-                if let Some(p) = self.participants.get_mut(&conn) {
+                // Remembered only for tracks that exist, so made-up sids cannot grow it.
+                let published = self.room_peers(conn).into_iter().any(|c| {
+                    self.participants
+                        .get(&c)
+                        .is_some_and(|p| p.published.iter().any(|t| t.info.sid == sid))
+                });
+                if published && let Some(p) = self.participants.get_mut(&conn) {
                     p.unsubscribed.insert(sid.clone());
                 }
                 self.unsubscribe(now, conn, |d| d.track_sid == sid);

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::store;
 use crate::audit;
 use crate::auth::extract::SignedIn;
-use crate::auth::password::{MIN_PASSWORD_LEN, hash_password};
+use crate::auth::password::MIN_PASSWORD_LEN;
 use crate::error::{Error, OnConstraint, Result};
 use crate::json::ApiJson;
 use crate::state::AppState;
@@ -62,7 +62,7 @@ async fn create(
     let (Some(email), Some(name), Some(role), true) = (email, name, role, errors.is_empty()) else {
         return Err(Error::Validation(errors));
     };
-    let hash = hash_password(body.password).await?;
+    let hash = state.services.password_checks.hash(body.password).await??;
     let workspace_id = user.0.workspace_id;
     let mut tx = state.services.db.begin_for(workspace_id).await?;
     let id = store::insert(&mut tx, workspace_id, &email, &name, role, &hash)

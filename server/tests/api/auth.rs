@@ -106,7 +106,7 @@ async fn wrong_password_and_unknown_email_both_get_401_invalid_credentials() {
 }
 
 #[tokio::test]
-async fn repeated_failures_lock_the_account_even_for_the_right_password() {
+async fn repeated_failures_slow_the_source_down_but_never_lock_the_clinician_out() {
     let app = spawn_app().await;
     let user = app.clinic_with_clinician().await;
     for _ in 0..5 {
@@ -117,8 +117,33 @@ async fn repeated_failures_lock_the_account_even_for_the_right_password() {
     }
     let response = app.login(&user.email, &user.password).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(response.headers()["retry-after"], "1");
     assert_eq!(error_code(response).await, "too_many_attempts");
+    // After the (short) delay the right password works: slowed, not locked out.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        app.login(&user.email, &user.password).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_are_counted_before_they_are_checked() {
+    // 40 guesses at once: only the free allowance is evaluated, the rest wait their turn.
+    let app = spawn_app().await;
+    let user = app.clinic_with_clinician().await;
+    let guesses = (0..40).map(|n| app.login(&user.email, if n == 39 { "x" } else { "wrong" }));
+    let responses = futures_util::future::join_all(guesses).await;
+    let evaluated = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(evaluated <= 5, "{evaluated} guesses were checked");
+    assert_eq!(evaluated + throttled, 40);
 }
 
 #[tokio::test]
@@ -261,4 +286,139 @@ async fn an_expired_session_cookie_is_refused() {
         app.client.get(&me).send().await.unwrap().status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// The sign-in form's server-function URL, as the portal's login page renders it.
+async fn sign_in_form_action(app: &crate::helpers::TestApp) -> String {
+    let page = reqwest::get(format!("{}/login", app.address))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page.find("action=\"").expect("the login page has a form") + 8;
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn a_cross_origin_form_post_cannot_sign_anyone_in_or_touch_the_api() {
+    // Login CSRF: a hostile page posts the attacker's credentials to the sign-in server
+    // function so the victim's browser ends up signed into the attacker's clinic.
+    let app = spawn_app().await;
+    let user = app.clinic_with_clinician().await;
+    let action = sign_in_form_action(&app).await;
+    let form = [
+        ("email", user.email.as_str()),
+        ("password", user.password.as_str()),
+    ];
+    let post = |origin: Option<&'static str>, fetch_site: Option<&'static str>| {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}{action}", app.address))
+            .form(&form);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(site) = fetch_site {
+            request = request.header("sec-fetch-site", site);
+        }
+        request.send()
+    };
+    for (origin, site) in [
+        (Some("https://attacker.example"), Some("cross-site")),
+        (Some("null"), None),
+        (None, Some("same-site")),
+    ] {
+        let response = post(origin, site).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{origin:?} {site:?}"
+        );
+        assert!(response.headers().get(SET_COOKIE).is_none(), "{origin:?}");
+    }
+    // The portal's own page signs in.
+    let own_origin = app.address.clone();
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}{action}", app.address))
+        .header("origin", own_origin)
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers().get(SET_COOKIE).is_some(),
+        "{}",
+        response.status()
+    );
+
+    // REST routes are guarded the same way.
+    let token = app.token(&user).await;
+    let response = app
+        .request(reqwest::Method::POST, "/api/v1/patients", &token)
+        .header("origin", "https://attacker.example")
+        .json(&json!({ "name": "Quinn Harper" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_code(response).await, "cross_origin");
+}
+
+#[tokio::test]
+async fn production_refuses_to_start_on_a_database_that_holds_the_demo_accounts() {
+    let app = spawn_app().await;
+    server::seed::demo(&app.owner, "demo-password-for-this-test")
+        .await
+        .unwrap();
+    let mut settings = app.settings.clone();
+    settings.environment = server::config::Environment::Production;
+    settings.demo.enabled = Some(false);
+    let refused = server::startup::Application::build(settings).await;
+    let error = refused.err().expect("production refuses to start");
+    assert!(format!("{error:#}").contains("demo accounts"), "{error:#}");
+}
+
+#[tokio::test]
+async fn pages_carry_a_strict_csp_whose_nonce_is_the_hydration_scripts_and_are_never_cached() {
+    let app = spawn_app().await;
+    let response = reqwest::get(format!("{}/login", app.address))
+        .await
+        .unwrap();
+    let headers = response.headers().clone();
+    let page = response.text().await.unwrap();
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("default-src 'self'") && policy.contains("frame-ancestors 'none'"));
+    assert!(
+        !policy.contains("unsafe-inline") && !policy.contains("http"),
+        "{policy}"
+    );
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("the page policy names a nonce");
+    assert!(
+        page.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries it"
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    // Another request, another nonce.
+    let again = reqwest::get(format!("{}/login", app.address))
+        .await
+        .unwrap();
+    assert_ne!(
+        again.headers()["content-security-policy"].to_str().unwrap(),
+        policy
+    );
+    // API answers are never cached either, and carry the base policy.
+    let me = reqwest::get(format!("{}/api/v1/me", app.address))
+        .await
+        .unwrap();
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    assert!(me.headers().contains_key("content-security-policy"));
 }

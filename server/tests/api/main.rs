@@ -9,5 +9,6 @@ mod patients;
 mod rls;
 mod room_service;
 mod rtc;
+mod sfu_limits;
 mod users;
 mod webhooks;

@@ -104,3 +104,38 @@ async fn another_workspaces_patient_is_not_found() {
         "not_found"
     );
 }
+
+#[tokio::test]
+async fn every_read_of_a_patient_or_a_schedule_is_audited_with_reader_and_record() {
+    let app = spawn_app().await;
+    let clinician = app.clinic_with_clinician().await;
+    let token = app.token(&clinician).await;
+    let patient_id = app.create_patient(&token, "Ada Lovelace").await;
+    let booked = app.book(&token, &patient_id, "2031-03-03T15:00:00Z").await;
+
+    app.get(&format!("/api/v1/patients/{patient_id}"), &token)
+        .await;
+    app.get("/api/v1/patients", &token).await;
+    app.get("/api/v1/appointments?date=2031-03-03", &token)
+        .await;
+
+    let reads: Vec<(String, Option<uuid::Uuid>, Option<uuid::Uuid>)> = sqlx::query_as(
+        "select action, actor_user_id, subject_id from audit_event
+         where action in ('patient.viewed', 'patient.listed', 'schedule.viewed')
+         order by audit_event_id",
+    )
+    .fetch_all(&app.owner)
+    .await
+    .unwrap();
+    let patient = patient_id.parse().ok();
+    let appointment = booked["id"].as_str().unwrap().parse().ok();
+    let reader = Some(clinician.id);
+    assert_eq!(
+        reads,
+        [
+            ("patient.viewed".to_owned(), reader, patient),
+            ("patient.listed".to_owned(), reader, patient),
+            ("schedule.viewed".to_owned(), reader, appointment),
+        ]
+    );
+}

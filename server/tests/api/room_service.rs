@@ -250,6 +250,19 @@ async fn room_service_refuses_missing_forged_and_under_granted_tokens() {
             StatusCode::FORBIDDEN,
             "permission_denied",
         ),
+        // A room-less roomAdmin is admin of no room (LiveKit requires an exact match).
+        (
+            Some(token(
+                VideoGrants {
+                    room_admin: true,
+                    ..Default::default()
+                },
+                &secret,
+            )),
+            "RemoveParticipant",
+            StatusCode::FORBIDDEN,
+            "permission_denied",
+        ),
         (
             Some(token(lister.clone(), &secret)),
             "NoSuchMethod",
@@ -303,6 +316,19 @@ async fn metrics_are_for_operators_and_name_rooms_and_participants_by_sid_only()
         .unwrap();
     assert_eq!(
         get(Some(joiner)).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    // One room's admin sees only that room; the metrics cover all of them.
+    let room_admin = AccessToken::with_api_key(&key, &secret)
+        .with_grants(VideoGrants {
+            room_admin: true,
+            room: "visit-m".into(),
+            ..Default::default()
+        })
+        .to_jwt()
+        .unwrap();
+    assert_eq!(
+        get(Some(room_admin)).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
 

@@ -45,10 +45,53 @@ async fn rtc_validate_refuses_forged_or_missing_tokens() {
     }
 }
 
+#[tokio::test]
+async fn rtc_validate_and_signaling_take_the_token_from_an_authorization_header_too() {
+    // LiveKit's SDKs built on its Rust core send the token as a bearer header.
+    let app = spawn_app().await;
+    let (_, secret) = app.livekit_keys();
+    let valid = join_token(&app, &secret);
+    let forged = join_token(&app, "not-the-configured-secret-0123456789");
+    for path in ["/rtc/validate", "/rtc/v1/validate"] {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(&valid)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let refused = reqwest::Client::new()
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(&forged)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    for path in ["/rtc", "/rtc/v1"] {
+        let ok = upgrade_with(&app, path, Some(&valid)).await;
+        assert_eq!(ok.status(), StatusCode::SWITCHING_PROTOCOLS, "{path}");
+        let refused = upgrade_with(&app, path, Some(&forged)).await;
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+}
+
 /// A WebSocket upgrade request for `path`, as a browser sends it.
 async fn upgrade(app: &TestApp, path_and_query: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .get(format!("{}{path_and_query}", app.address))
+    upgrade_with(app, path_and_query, None).await
+}
+
+/// A WebSocket upgrade request, with the token in an `Authorization` header if given.
+async fn upgrade_with(
+    app: &TestApp,
+    path_and_query: &str,
+    bearer: Option<&str>,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("{}{path_and_query}", app.address));
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    request
         .header("connection", "upgrade")
         .header("upgrade", "websocket")
         .header("sec-websocket-version", "13")
