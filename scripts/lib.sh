@@ -12,7 +12,8 @@ export BEDSIDE_WASM_TARGET_DIR="${BEDSIDE_WASM_TARGET_DIR:-$CARGO_TARGET_DIR/was
 # Build tools the scripts install (wasm-bindgen-cli, cargo-leptos on request) live here,
 # outside the clone, like the target dir; scripts/measure-first-run points both elsewhere.
 export BEDSIDE_TOOLS_DIR="${BEDSIDE_TOOLS_DIR:-$HOME/.cache/bedside/tools}"
-export PATH="$BEDSIDE_TOOLS_DIR/bin:$HOME/.cargo/bin:$ROOT/end2end/node_modules/.bin:$PATH"
+command -v cargo >/dev/null || PATH="$HOME/.cargo/bin:$PATH"
+export PATH="$BEDSIDE_TOOLS_DIR/bin:$ROOT/end2end/node_modules/.bin:$PATH"
 CARGO_LEPTOS_VERSION=0.3.10
 
 need_jq() { command -v jq >/dev/null || apt_install jq; }
