@@ -148,6 +148,8 @@ pub struct AuthSettings {
     pub access_token_ttl_secs: u64,
     /// Portal session lifetime.
     pub session_ttl_secs: u64,
+    /// A session (cookie and its bearer tokens) unused this long ends.
+    pub session_idle_secs: u64,
     /// Failed sign-ins admitted freely per account from one source within the window.
     pub max_failed_logins: u32,
     /// Failed sign-ins admitted freely per account from all sources.

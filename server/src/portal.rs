@@ -53,7 +53,7 @@ impl PortalBackend for Portal {
     async fn session(&self, headers: &HeaderMap) -> Result<PortalSession, AppError> {
         // The portal authenticates by cookie only.
         let token = session::token_from_headers(headers).ok_or(AppError::Unauthorized)?;
-        let principal = session::lookup(&self.services.db, &token)
+        let principal = session::lookup(&self.services.db, &token, self.services.cookies.idle_secs)
             .await
             .map_err(Error::from)?
             .ok_or(AppError::Unauthorized)?;

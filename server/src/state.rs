@@ -60,6 +60,7 @@ impl Services {
             password_checks: PasswordChecks::for_this_machine(),
             production: settings.environment == Environment::Production,
             cookies: CookiePolicy {
+                idle_secs: settings.auth.session_idle_secs,
                 secure: settings.environment == Environment::Production,
                 ttl_secs: settings.auth.session_ttl_secs,
             },

@@ -21,6 +21,9 @@ pub struct Principal {
     pub user_id: Uuid,
     /// Their workspace.
     pub workspace_id: Uuid,
+    /// The login (session) the request rides on: a cookie's session, or the session a
+    /// bearer token was issued with. Ending it ends both.
+    pub session_id: Uuid,
 }
 
 /// 256 random bits, URL-safe base64 (session cookies, generated secrets).

@@ -83,12 +83,9 @@ pub async fn sign_in(
     };
 
     attempt.succeeded();
-    let principal = Principal {
-        user_id,
-        workspace_id,
-    };
     let mut tx = services.db.begin_for(workspace_id).await?;
-    let session_token = session::create(&mut tx, principal, services.cookies.ttl_secs).await?;
+    let (session_token, principal) =
+        session::create(&mut tx, user_id, workspace_id, services.cookies.ttl_secs).await?;
     audit::record(
         &mut tx,
         workspace_id,
@@ -125,16 +122,15 @@ async fn record_failed_sign_in(db: &Db, workspace_id: Uuid, user_id: Uuid) -> Re
     Ok(())
 }
 
-/// Ends the session carried by `headers`, if there is one.
+/// Ends the login carried by `headers` (its cookie's session, or the session its bearer
+/// token belongs to), if there is one: the cookie and every bearer token issued with that
+/// login stop working.
 pub async fn sign_out(services: &Services, headers: &HeaderMap) -> Result<()> {
-    let Some(token) = session::token_from_headers(headers) else {
-        return Ok(());
-    };
-    let Some(principal) = session::lookup(&services.db, &token).await? else {
+    let Ok(principal) = principal(services, headers).await else {
         return Ok(());
     };
     let mut tx = services.db.begin_for(principal.workspace_id).await?;
-    session::delete(&mut tx, &token).await?;
+    session::delete_by_id(&mut tx, principal.session_id).await?;
     audit::record(
         &mut tx,
         principal.workspace_id,
@@ -150,21 +146,25 @@ pub async fn sign_out(services: &Services, headers: &HeaderMap) -> Result<()> {
 }
 
 /// The principal of a request: a bearer token if an `Authorization` header is present
-/// (a malformed or invalid one is refused, never ignored), else the session cookie.
+/// (a malformed or invalid one is refused, never ignored), else the session cookie. Either
+/// way the login behind it must still be live: not signed out, expired or idle.
 pub async fn principal(services: &Services, headers: &HeaderMap) -> Result<Principal> {
+    let idle_secs = services.cookies.idle_secs;
     if let Some(value) = headers.get(AUTHORIZATION) {
         let token = value
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(Error::Unauthorized)?;
-        return services
+        let claimed = services
             .tokens
             .verify(token.trim())
-            .ok_or(Error::Unauthorized);
+            .ok_or(Error::Unauthorized)?;
+        let live = session::still_live(&services.db, claimed.session_id, idle_secs).await?;
+        return live.filter(|p| *p == claimed).ok_or(Error::Unauthorized);
     }
     let token = session::token_from_headers(headers).ok_or(Error::Unauthorized)?;
-    session::lookup(&services.db, &token)
+    session::lookup(&services.db, &token, idle_secs)
         .await?
         .ok_or(Error::Unauthorized)
 }

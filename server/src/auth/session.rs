@@ -15,6 +15,8 @@ pub const COOKIE_NAME: &str = "bedside_session";
 /// How session cookies are written.
 #[derive(Debug, Clone, Copy)]
 pub struct CookiePolicy {
+    /// A session unused this long ends (automatic logoff), whatever lifetime it has left.
+    pub idle_secs: u64,
     /// Adds `Secure` (production: HTTPS only).
     pub secure: bool,
     /// Lifetime in seconds.
@@ -53,48 +55,85 @@ pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Stores a new session for `principal`; returns the token for the cookie.
+/// Stores a new session (a login) for a user; returns the token for the cookie and the
+/// principal, whose `session_id` bearer tokens are then bound to.
 pub async fn create(
     tx: &mut WorkspaceTx,
-    principal: Principal,
+    user_id: Uuid,
+    workspace_id: Uuid,
     ttl_secs: u64,
-) -> sqlx::Result<String> {
+) -> sqlx::Result<(String, Principal)> {
     let token = random_token();
     let expires_at = Utc::now() + Duration::seconds(ttl_secs as i64);
-    sqlx::query(
-        "insert into user_session (workspace_id, user_id, token_hash, expires_at) values ($1, $2, $3, $4)",
+    let session_id: Uuid = sqlx::query_scalar(
+        "insert into user_session (workspace_id, user_id, token_hash, expires_at)
+         values ($1, $2, $3, $4) returning user_session_id",
     )
-    .bind(principal.workspace_id)
-    .bind(principal.user_id)
+    .bind(workspace_id)
+    .bind(user_id)
     .bind(hash_token(&token))
     .bind(expires_at)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
     // Housekeeping: this user's expired sessions go when a new one starts.
     sqlx::query("delete from user_session where user_id = $1 and expires_at <= now()")
-        .bind(principal.user_id)
+        .bind(user_id)
         .execute(&mut **tx)
         .await?;
-    Ok(token)
-}
-
-/// The principal of an unexpired session.
-pub async fn lookup(db: &Db, token: &str) -> sqlx::Result<Option<Principal>> {
-    let row: Option<(Uuid, Uuid)> =
-        sqlx::query_as("select user_id, workspace_id from auth_session_by_token_hash($1)")
-            .bind(hash_token(token))
-            .fetch_optional(db.pool())
-            .await?;
-    Ok(row.map(|(user_id, workspace_id)| Principal {
+    let principal = Principal {
         user_id,
         workspace_id,
-    }))
+        session_id,
+    };
+    Ok((token, principal))
 }
 
-/// Deletes the session with `token` (no-op if it is gone).
-pub async fn delete(tx: &mut WorkspaceTx, token: &str) -> sqlx::Result<()> {
-    sqlx::query("delete from user_session where token_hash = $1")
-        .bind(hash_token(token))
+/// The principal of a cookie's session, if it is neither expired nor idle for
+/// `idle_secs`; marks it seen.
+pub async fn lookup(db: &Db, token: &str, idle_secs: u64) -> sqlx::Result<Option<Principal>> {
+    let row: Option<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "select user_id, workspace_id, user_session_id from auth_session_by_token_hash($1, $2)",
+    )
+    .bind(hash_token(token))
+    .bind(secs_i32(idle_secs))
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(principal))
+}
+
+/// The principal of a bearer token's session, if that session is still live (not
+/// signed out, expired or idle); marks it seen.
+pub async fn still_live(
+    db: &Db,
+    session_id: Uuid,
+    idle_secs: u64,
+) -> sqlx::Result<Option<Principal>> {
+    let row: Option<(Uuid, Uuid, Uuid)> = sqlx::query_as(
+        "select user_id, workspace_id, user_session_id from auth_session_by_id($1, $2)",
+    )
+    .bind(session_id)
+    .bind(secs_i32(idle_secs))
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(row.map(principal))
+}
+
+fn secs_i32(secs: u64) -> i32 {
+    i32::try_from(secs).unwrap_or(i32::MAX)
+}
+
+fn principal((user_id, workspace_id, session_id): (Uuid, Uuid, Uuid)) -> Principal {
+    Principal {
+        user_id,
+        workspace_id,
+        session_id,
+    }
+}
+
+/// Ends one session by id (signing out with a bearer token).
+pub async fn delete_by_id(tx: &mut WorkspaceTx, session_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from user_session where user_session_id = $1")
+        .bind(session_id)
         .execute(&mut **tx)
         .await?;
     Ok(())

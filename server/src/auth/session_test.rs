@@ -24,6 +24,7 @@ fn no_or_empty_cookie_means_no_token() {
 #[test]
 fn cookies_are_http_only_and_secure_in_production() {
     let policy = CookiePolicy {
+        idle_secs: 60,
         secure: true,
         ttl_secs: 60,
     };

@@ -16,6 +16,8 @@ const AUDIENCE: &str = "bedside-api";
 struct Claims {
     sub: Uuid,
     ws: Uuid,
+    /// The session (login) the token belongs to.
+    sid: Uuid,
     iss: String,
     aud: String,
     iat: i64,
@@ -59,6 +61,7 @@ impl TokenKeys {
         let claims = Claims {
             sub: principal.user_id,
             ws: principal.workspace_id,
+            sid: principal.session_id,
             iss: ISSUER.into(),
             aud: AUDIENCE.into(),
             iat: now,
@@ -78,6 +81,7 @@ impl TokenKeys {
         Some(Principal {
             user_id: data.claims.sub,
             workspace_id: data.claims.ws,
+            session_id: data.claims.sid,
         })
     }
 }

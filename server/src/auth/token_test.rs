@@ -10,6 +10,7 @@ fn principal() -> Principal {
     Principal {
         user_id: Uuid::new_v4(),
         workspace_id: Uuid::new_v4(),
+        session_id: Uuid::new_v4(),
     }
 }
 

@@ -161,6 +161,7 @@ async fn requests_without_valid_credentials_are_refused_with_401() {
             server::auth::Principal {
                 user_id: user.id,
                 workspace_id: user.workspace_id,
+                session_id: uuid::Uuid::new_v4(),
             },
             chrono::Utc::now().timestamp(),
         )
@@ -173,6 +174,7 @@ async fn requests_without_valid_credentials_are_refused_with_401() {
             server::auth::Principal {
                 user_id: user.id,
                 workspace_id: user.workspace_id,
+                session_id: uuid::Uuid::new_v4(),
             },
             chrono::Utc::now().timestamp() - 3600,
         )
@@ -421,4 +423,63 @@ async fn pages_carry_a_strict_csp_whose_nonce_is_the_hydration_scripts_and_are_n
         .unwrap();
     assert_eq!(me.headers()["cache-control"], "no-store");
     assert!(me.headers().contains_key("content-security-policy"));
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_cookie_and_every_bearer_token_of_that_login() {
+    let app = spawn_app().await;
+    let user = app.clinic_with_clinician().await;
+    let other_login = app.token(&user).await;
+    // The client's cookie store keeps the cookie of this, the latest, login.
+    let response = app.login(&user.email, &user.password).await;
+    let body: Value = response.json().await.unwrap();
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v1/me", &token).await.status(), StatusCode::OK);
+
+    // Sign out with the cookie of the first login.
+    let out = app
+        .client
+        .post(format!("{}/api/v1/auth/logout", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/me", &token).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the login's bearer token died with it"
+    );
+    assert_eq!(
+        app.get("/api/v1/me", &other_login).await.status(),
+        StatusCode::OK,
+        "another login is untouched"
+    );
+    // Signing out with a bearer token ends that login too.
+    let out = app
+        .request(reqwest::Method::POST, "/api/v1/auth/logout", &other_login)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get("/api/v1/me", &other_login).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_session_left_idle_ends_before_its_lifetime_while_one_in_use_stays() {
+    let app = crate::helpers::spawn_app_with(|s| s.auth.session_idle_secs = 2).await;
+    let user = app.clinic_with_clinician().await;
+    let idle = app.token(&user).await;
+    let busy = app.token(&user).await;
+    for _ in 0..3 {
+        tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+        assert_eq!(app.get("/api/v1/me", &busy).await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        app.get("/api/v1/me", &idle).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "automatic logoff"
+    );
 }
