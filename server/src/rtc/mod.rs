@@ -12,6 +12,9 @@ mod socket;
 pub(crate) use socket::unix_ms;
 mod twirp;
 
+#[cfg(test)]
+mod fuzz_test;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -137,6 +140,14 @@ fn connect(
         },
         _ => join::from_query(&query),
     };
+    // The join request's offer is held to the same size as any later one.
+    if let Some(offer) = &request.publisher_offer
+        && let Err(violation) = limits::check(&livekit_protocol::signal_request::Message::Offer(
+            offer.clone(),
+        ))
+    {
+        return (StatusCode::BAD_REQUEST, violation.0).into_response();
+    }
     let sfu = state.sfu.clone();
     upgrade
         .max_message_size(limits::MAX_FRAME_BYTES)

@@ -33,7 +33,7 @@ fn twirp_error(status: StatusCode, code: &str, msg: &str) -> Response {
 }
 
 /// A request that cannot be decoded: `malformed` (the body) or `bad_route` (the method).
-struct Undecodable(StatusCode, &'static str, &'static str);
+pub(super) struct Undecodable(StatusCode, &'static str, &'static str);
 
 impl IntoResponse for Undecodable {
     fn into_response(self) -> Response {
@@ -103,7 +103,11 @@ fn decode<T: Message + Default + DeserializeOwned>(
     ))
 }
 
-fn decode_call(method: &str, body: &[u8], json: bool) -> Result<RoomServiceCall, Undecodable> {
+pub(super) fn decode_call(
+    method: &str,
+    body: &[u8],
+    json: bool,
+) -> Result<RoomServiceCall, Undecodable> {
     use RoomServiceCall as C;
     Ok(match method {
         "CreateRoom" => C::CreateRoom(Box::new(decode(body, json)?)),

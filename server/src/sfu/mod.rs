@@ -40,5 +40,7 @@ mod sim_test;
 pub use self::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 pub use self::driver::{SfuHandle, SfuSettings};
 pub use self::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
+#[cfg(test)]
+pub(crate) use self::signaling::parse_candidate_init;
 pub use self::views::ParticipantSnapshot;
 pub use self::webhooks::WebhookSettings;

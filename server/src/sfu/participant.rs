@@ -200,6 +200,9 @@ pub(crate) struct Participant {
     pub(crate) restart_subscriber_ice: bool,
     /// Candidates were trickled for a side already.
     pub(crate) trickled: HashSet<Side>,
+    /// Who may subscribe to this participant's tracks (`SubscriptionPermission`); `None`
+    /// is everyone, LiveKit's default.
+    pub(crate) subscription_permission: Option<livekit_protocol::SubscriptionPermission>,
     /// Data packets this participant may still send to the room (packets per second).
     pub(crate) data_packets: super::rate::TokenBucket,
     /// Data bytes likewise.
@@ -213,6 +216,20 @@ pub(crate) const DATA_PACKETS_PER_SECOND: f64 = 100.0;
 pub(crate) const DATA_BYTES_PER_SECOND: f64 = 256.0 * 1024.0;
 
 impl Participant {
+    /// Whether `subscriber` may receive this participant's track `track_sid`.
+    pub(crate) fn allows(&self, subscriber: &Participant, track_sid: &str) -> bool {
+        let Some(permission) = &self.subscription_permission else {
+            return true;
+        };
+        permission.all_participants
+            || permission.track_permissions.iter().any(|p| {
+                let named = (!p.participant_identity.is_empty()
+                    && p.participant_identity == subscriber.grant.identity)
+                    || (!p.participant_sid.is_empty() && p.participant_sid == subscriber.sid);
+                named && (p.all_tracks || p.track_sids.iter().any(|s| s == track_sid))
+            })
+    }
+
     pub(crate) fn rtc(&self, side: Side) -> Option<&Rtc> {
         match side {
             Side::Publisher => Some(&self.publisher.rtc),

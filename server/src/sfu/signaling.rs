@@ -87,6 +87,7 @@ impl Core {
             metrics: Default::default(),
             signal_lost_at: None,
             restart_subscriber_ice: false,
+            subscription_permission: None,
             data_packets: TokenBucket::new(
                 2.0 * DATA_PACKETS_PER_SECOND,
                 DATA_PACKETS_PER_SECOND,
@@ -162,6 +163,9 @@ impl Core {
             M::Mute(mute) => self.mute(conn, mute),
             M::Subscription(update) => self.update_subscription(now, conn, update),
             M::TrackSetting(settings) => self.track_settings(now, conn, settings),
+            M::SubscriptionPermission(permission) => {
+                self.subscription_permission(now, conn, permission)
+            }
             M::Leave(_) => {
                 self.remove_participant(now, conn, DisconnectReason::ClientInitiated, false)
             }

@@ -310,3 +310,60 @@ fn narrowing_the_publish_sources_live_unpublishes_only_the_tracks_now_forbidden(
     sim.run(SECOND);
     assert!(sim.clients[a].frames(MediaKind::Audio).len() > heard_before);
 }
+
+#[test]
+fn a_subscription_permission_limits_who_receives_a_publishers_tracks_live() {
+    use proto::signal_response::Message as R;
+    let mut sim = Sim::new(13);
+    let alice = sim.join("alice", "visit", PeerMode::Single, false);
+    let carol = sim.join("carol", "visit", PeerMode::Single, false);
+    let bob = sim.join("bob", "visit", PeerMode::Single, true);
+    wait_for_media(&mut sim, carol, "carol receives bob");
+    let subscribed = |sim: &Sim, who: &str| {
+        let snapshot = sim.core.snapshot("visit");
+        snapshot
+            .iter()
+            .find(|p| p.identity == who)
+            .map(|p| p.subscribed.len())
+            .unwrap_or(0)
+    };
+    let only_alice = proto::SubscriptionPermission {
+        all_participants: false,
+        track_permissions: vec![proto::TrackPermission {
+            participant_identity: "alice".into(),
+            all_tracks: true,
+            ..Default::default()
+        }],
+    };
+    sim.signal(
+        bob,
+        signal_request::Message::SubscriptionPermission(only_alice),
+    );
+    sim.run(SECOND);
+    assert_eq!(subscribed(&sim, "alice"), 2, "alice keeps bob's tracks");
+    assert_eq!(subscribed(&sim, "carol"), 0, "carol loses them");
+    let told = |sim: &Sim, allowed: bool| {
+        sim.clients[carol]
+            .signals
+            .iter()
+            .filter(|s| matches!(s, R::SubscriptionPermissionUpdate(u) if u.allowed == allowed))
+            .count()
+    };
+    assert_eq!(told(&sim, false), 2, "and is told, track by track");
+    let _ = alice;
+
+    let everyone = proto::SubscriptionPermission {
+        all_participants: true,
+        track_permissions: vec![],
+    };
+    let heard = sim.clients[carol].frames(MediaKind::Video).len();
+    sim.signal(
+        bob,
+        signal_request::Message::SubscriptionPermission(everyone),
+    );
+    sim.run_until(10 * SECOND, "carol receives bob again", |s| {
+        s.clients[carol].frames(MediaKind::Video).len() > heard + 10
+    });
+    assert_eq!(subscribed(&sim, "carol"), 2);
+    assert_eq!(told(&sim, true), 2);
+}

@@ -104,6 +104,19 @@ impl Core {
         }) else {
             return;
         };
+        let allowed = match (
+            self.participants.get(&publisher),
+            self.participants.get(&conn),
+        ) {
+            (Some(publisher), Some(subscriber)) => publisher.allows(subscriber, track_sid),
+            _ => return,
+        };
+        if !allowed {
+            if explicit {
+                self.tell_permission(conn, &publisher_sid, track_sid, false);
+            }
+            return;
+        }
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
@@ -128,6 +141,66 @@ impl Core {
             time_offset: 0,
         });
         self.needs_negotiation.insert(conn);
+    }
+
+    /// `SubscriptionPermission` from `conn`: who may receive its tracks. Subscribers who
+    /// lose a track are unsubscribed and told (`SubscriptionPermissionUpdate`); those who
+    /// gain one are subscribed as auto-subscribe would have, and told too.
+    pub(crate) fn subscription_permission(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        permission: proto::SubscriptionPermission,
+    ) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        p.subscription_permission = Some(permission);
+        let publisher_sid = p.sid.clone();
+        let sids: Vec<String> = p.published.iter().map(|t| t.info.sid.clone()).collect();
+        for other in self.room_peers(conn) {
+            for sid in &sids {
+                let (allowed, had) =
+                    match (self.participants.get(&conn), self.participants.get(&other)) {
+                        (Some(publisher), Some(subscriber)) => (
+                            publisher.allows(subscriber, sid),
+                            subscriber.down.iter().any(|d| &d.track_sid == sid),
+                        ),
+                        _ => continue,
+                    };
+                if had && !allowed {
+                    self.unsubscribe(now, other, |d| &d.track_sid == sid);
+                    self.tell_permission(other, &publisher_sid, sid, false);
+                } else if !had && allowed {
+                    self.subscribe(other, conn, sid, false);
+                    let now_has = self
+                        .participants
+                        .get(&other)
+                        .is_some_and(|s| s.down.iter().any(|d| &d.track_sid == sid));
+                    if now_has {
+                        self.tell_permission(other, &publisher_sid, sid, true);
+                    }
+                }
+            }
+        }
+    }
+
+    fn tell_permission(
+        &mut self,
+        conn: ConnId,
+        publisher_sid: &str,
+        track_sid: &str,
+        allowed: bool,
+    ) {
+        let update = proto::SubscriptionPermissionUpdate {
+            participant_sid: publisher_sid.to_owned(),
+            track_sid: track_sid.to_owned(),
+            allowed,
+        };
+        self.send(
+            conn,
+            proto::signal_response::Message::SubscriptionPermissionUpdate(update),
+        );
     }
 
     pub(crate) fn subscribe_to_existing(&mut self, conn: ConnId) {
