@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
 // Debian's Chromium, never a downloaded browser. The server is started by
-// scripts/test (or `cargo leptos end-to-end`); BEDSIDE_BASE_URL says where.
+// scripts/test (or `./scripts/dev end-to-end`); BEDSIDE_BASE_URL says where.
 export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
