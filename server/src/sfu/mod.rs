@@ -15,6 +15,7 @@
 
 mod adapt;
 pub mod core;
+mod data;
 pub mod driver;
 mod forward;
 mod ids;
