@@ -87,9 +87,16 @@ ensure_database() {
     mkdir -p "$data"; [ "$(id -u)" = 0 ] && chown postgres "$data"
     run_pg "$bin/initdb" -D "$data" -U postgres --auth=trust >/dev/null
   fi
+  # TLS like a real deployment (the TLS test connects with sslmode=require): a
+  # self-signed certificate for this private cluster only.
+  if [ ! -f "$data/server.key" ]; then
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+      -subj /CN=127.0.0.1 -keyout "$data/server.key" -out "$data/server.crt" 2>/dev/null
+    chmod 600 "$data/server.key"; [ "$(id -u)" = 0 ] && chown postgres "$data/server.key" "$data/server.crt"
+  fi
   if ! db_answers "postgres://postgres@127.0.0.1:$port/postgres"; then
     say "starting the private PostgreSQL on 127.0.0.1:$port"
-    run_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $port -k /tmp -c listen_addresses=127.0.0.1" -w start >/dev/null
+    run_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c ssl=on" -w start >/dev/null
   fi
   export DATABASE_URL="postgres://postgres@127.0.0.1:$port/bedside"
 }

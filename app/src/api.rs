@@ -30,6 +30,20 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Changes the signed-in user's password (the current one is required); other logins of
+/// the user end, this one stays.
+#[server]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    use crate::ports::{backend, request_headers};
+    let headers = request_headers().await?;
+    backend()?
+        .change_password(&headers, &current_password, &new_password)
+        .await
+}
+
 /// Who is signed in, with the clinic's name, time zone and today's date there.
 #[server]
 pub async fn get_portal_session() -> Result<PortalSession, AppError> {

@@ -44,6 +44,7 @@ pub fn PortalLayout() -> impl IntoView {
                                     <span class="clinic">{session.workspace_name.clone()}</span>
                                     <span class="user" data-testid="current-user">{session.user.name.clone()}</span>
                                     <span class="role">{role}</span>
+                                    <A href="/account" attr:class="account-link" attr:data-testid="nav-account">"Account"</A>
                                     <ActionForm action=sign_out attr:class="signout">
                                         <button type="submit" class="button ghost" data-testid="sign-out">"Sign out"</button>
                                     </ActionForm>

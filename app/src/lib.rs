@@ -55,6 +55,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=layout::PortalLayout>
                     <Route path=path!("") view=pages::schedule::SchedulePage />
                     <Route path=path!("patients") view=pages::patients::PatientsPage />
+                    <Route path=path!("account") view=pages::account::AccountPage />
                     <Route path=path!("appointments/new") view=pages::appointment::NewAppointmentPage />
                     <Route path=path!("appointments/:id") view=pages::appointment::EditAppointmentPage />
                 </ParentRoute>

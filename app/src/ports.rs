@@ -25,6 +25,13 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// Ends the session named by the request's cookie (if any); returns the `Set-Cookie`
     /// value that clears it.
     async fn sign_out(&self, headers: &HeaderMap) -> Result<String, AppError>;
+    /// Changes the password of the request's login; every other login of the user ends.
+    async fn change_password(
+        &self,
+        headers: &HeaderMap,
+        current_password: &str,
+        new_password: &str,
+    ) -> Result<(), AppError>;
     /// Resolves the request's session cookie to a portal session.
     async fn session(&self, headers: &HeaderMap) -> Result<PortalSession, AppError>;
     /// One day of the user's schedule (an admin sees every clinician's).

@@ -92,6 +92,17 @@ async function transportProtocol(identity: string, kind: string) {
   return byId.get(pair?.localCandidateId)?.protocol ?? '';
 }
 
+/** `address:port` of the SFU's end of the ICE candidate pair carrying a remote track. */
+async function remoteAddress(identity: string, kind: string) {
+  const stats = await state.tracks.get(key(identity, kind))?.receiver?.getStats();
+  const byId = new Map<string, any>();
+  stats?.forEach((s: any) => byId.set(s.id, s));
+  const transport = [...byId.values()].find((s) => s.type === 'transport');
+  const pair = byId.get(transport?.selectedCandidatePairId);
+  const remote = byId.get(pair?.remoteCandidateId);
+  return remote ? `${remote.address}:${remote.port}` : '';
+}
+
 function videoWidth(identity: string) {
   const video = document.getElementById(`video-${identity}`) as HTMLVideoElement | null;
   return video?.videoWidth ?? 0;
@@ -135,6 +146,7 @@ function usesSinglePeerConnection() {
 
 (window as any).bedside = {
   join,
+  remoteAddress,
   leave,
   publish,
   canPublish,

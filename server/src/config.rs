@@ -41,6 +41,10 @@ pub struct Settings {
     /// Optional Redis (`REDIS_URL`); unused until the waiting room lands.
     #[serde(default)]
     pub redis_url: Option<String>,
+    /// Extra CA certificates (PEM) trusted by outgoing HTTPS, besides the system's
+    /// (`BEDSIDE_TLS_CA_FILE`).
+    #[serde(default)]
+    pub tls_ca_file: Option<PathBuf>,
     /// Dev mode may listen on a non-loopback address (`BEDSIDE_DEV_ON_NETWORK=1`).
     #[serde(default)]
     pub dev_on_network: bool,
@@ -82,13 +86,19 @@ pub struct RtcSettings {
 
 impl RtcSettings {
     /// The SFU driver's settings; webhooks are signed with the LiveKit credentials.
-    pub fn sfu(&self, livekit: &LiveKitSettings) -> crate::sfu::SfuSettings {
+    /// `tls_ca_file` adds trusted CAs for HTTPS webhook receivers.
+    pub fn sfu(
+        &self,
+        livekit: &LiveKitSettings,
+        tls_ca_file: Option<&Path>,
+    ) -> crate::sfu::SfuSettings {
         let webhooks = match (&livekit.api_key, &livekit.api_secret) {
             (Some(key), Some(secret)) if !self.webhook_urls.is_empty() => {
                 Some(crate::sfu::WebhookSettings {
                     urls: self.webhook_urls.clone(),
                     api_key: key.clone(),
                     api_secret: secret.clone(),
+                    ca_file: tls_ca_file.map(Path::to_path_buf),
                 })
             }
             _ => None,
@@ -253,6 +263,9 @@ impl Settings {
         if let Some(v) = var("BEDSIDE_RTC_PUBLIC_IP") {
             self.rtc.public_ip = v.parse().context("BEDSIDE_RTC_PUBLIC_IP must be an IP")?;
         }
+        if let Some(v) = var("BEDSIDE_TLS_CA_FILE").filter(|v| !v.is_empty()) {
+            self.tls_ca_file = Some(v.into());
+        }
         if let Some(v) = var("BEDSIDE_DEV_ON_NETWORK") {
             self.dev_on_network = matches!(v.as_str(), "1" | "true" | "yes" | "on");
         }
@@ -264,6 +277,15 @@ impl Settings {
 
     /// Fills dev defaults (generated secrets) and enforces production rules.
     pub fn finish(&mut self) -> anyhow::Result<()> {
+        for url in &self.rtc.webhook_urls {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                bail!("BEDSIDE_WEBHOOK_URLS: {url:?} is not an http(s):// URL");
+            }
+        }
+        if let Some(path) = &self.tls_ca_file {
+            // Read now, so a wrong path fails at startup rather than at the first webhook.
+            crate::tls::https_client(Some(path), std::time::Duration::from_secs(5))?;
+        }
         match self.environment {
             Environment::Production => {
                 if self.demo.enabled == Some(true) {
@@ -286,6 +308,19 @@ impl Settings {
                 let secret = secret.expose_secret();
                 if key.is_empty() || secret.len() < 32 || secret.starts_with(DEV_SECRET_PREFIX) {
                     bail!("LIVEKIT_API_SECRET must be 32+ random characters, not a dev secret");
+                }
+                self.database.refuse_plaintext_to_a_remote_server()?;
+                // Webhooks carry room and participant ids: never in clear over a network.
+                if let Some(url) = self
+                    .rtc
+                    .webhook_urls
+                    .iter()
+                    .find(|url| url.starts_with("http://") && !crate::tls::is_loopback_url(url))
+                {
+                    bail!(
+                        "production sends webhooks over HTTPS only (loopback excepted); \
+                         {url:?} is plain http://"
+                    );
                 }
             }
             Environment::Dev => {
@@ -354,6 +389,34 @@ impl DatabaseSettings {
             options = options.password(password.expose_secret());
         }
         Ok(options)
+    }
+
+    /// Production rule: PHI may not cross a network in clear. A database reached over
+    /// TCP at a non-loopback address must be asked for TLS (`sslmode=require`,
+    /// `verify-ca` or `verify-full` in `DATABASE_URL`); a Unix socket or loopback is
+    /// exempt.
+    pub fn refuse_plaintext_to_a_remote_server(&self) -> anyhow::Result<()> {
+        use sqlx::postgres::PgSslMode;
+        let options = self.owner_options()?;
+        let host = options.get_host();
+        let local = options.get_socket().is_some()
+            || host.starts_with('/')
+            || host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        let encrypted = matches!(
+            options.get_ssl_mode(),
+            PgSslMode::Require | PgSslMode::VerifyCa | PgSslMode::VerifyFull
+        );
+        if !local && !encrypted {
+            bail!(
+                "production refuses an unencrypted connection to a database on another host: \
+                 add sslmode=verify-full (or require) to DATABASE_URL"
+            );
+        }
+        Ok(())
     }
 
     /// The database name.

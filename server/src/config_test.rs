@@ -143,3 +143,88 @@ fn dev_mode_refuses_to_listen_beyond_loopback_unless_told_on_purpose() {
         .is_ok()
     );
 }
+
+fn with(
+    mut vars: Vec<(&'static str, String)>,
+    name: &'static str,
+    value: &str,
+) -> Vec<(&'static str, String)> {
+    vars.retain(|(k, _)| *k != name);
+    vars.push((name, value.to_owned()));
+    vars
+}
+
+#[test]
+fn production_refuses_a_remote_database_without_tls_and_accepts_it_with_tls_or_locally() {
+    let remote = "postgres://bedside@db.clinic.example:5432/bedside";
+    let error = production(&with(real_secrets(), "DATABASE_URL", remote))
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("sslmode"), "{error}");
+    let prefer = format!("{remote}?sslmode=prefer");
+    assert!(production(&with(real_secrets(), "DATABASE_URL", &prefer)).is_err());
+
+    for accepted in [
+        format!("{remote}?sslmode=require"),
+        format!("{remote}?sslmode=verify-full"),
+        "postgres://bedside@127.0.0.1/bedside".to_owned(),
+        "postgres://bedside@localhost/bedside".to_owned(),
+        "postgres://bedside@[::1]/bedside".to_owned(),
+        "postgres:///bedside?host=/var/run/postgresql".to_owned(),
+    ] {
+        assert!(
+            production(&with(real_secrets(), "DATABASE_URL", &accepted)).is_ok(),
+            "{accepted}"
+        );
+    }
+}
+
+#[test]
+fn production_refuses_plain_http_webhooks_except_to_loopback() {
+    let plain = with(
+        real_secrets(),
+        "BEDSIDE_WEBHOOK_URLS",
+        "http://hooks.clinic.example/lk",
+    );
+    let error = production(&plain).unwrap_err().to_string();
+    assert!(error.contains("HTTPS"), "{error}");
+    for accepted in [
+        "https://hooks.clinic.example/lk",
+        "http://127.0.0.1:9000/lk",
+        "http://localhost:9000/lk,https://hooks.clinic.example/lk",
+    ] {
+        assert!(
+            production(&with(real_secrets(), "BEDSIDE_WEBHOOK_URLS", accepted)).is_ok(),
+            "{accepted}"
+        );
+    }
+}
+
+#[test]
+fn a_webhook_url_that_is_not_http_is_refused_in_any_mode() {
+    assert!(production(&with(real_secrets(), "BEDSIDE_WEBHOOK_URLS", "ftp://x/y")).is_err());
+    assert!(dev(&[("BEDSIDE_WEBHOOK_URLS", "javascript:alert(1)")]).is_err());
+}
+
+#[test]
+fn an_unreadable_or_empty_ca_file_is_refused_at_startup() {
+    let missing = dev(&[("BEDSIDE_TLS_CA_FILE", "/nonexistent/bedside-ca.pem")]);
+    assert!(
+        missing
+            .unwrap_err()
+            .to_string()
+            .contains("BEDSIDE_TLS_CA_FILE")
+    );
+}
+
+#[test]
+fn loopback_urls_are_recognised_and_lookalikes_are_not() {
+    use crate::tls::is_loopback_url;
+    assert!(is_loopback_url("http://127.0.0.1:3109/webhook"));
+    assert!(is_loopback_url("http://[::1]/x"));
+    assert!(is_loopback_url("http://LOCALHOST/x"));
+    assert!(!is_loopback_url("http://127.0.0.1.evil.example/x"));
+    assert!(!is_loopback_url("http://localhost.evil.example/x"));
+    assert!(!is_loopback_url("http://evil.example/?host=127.0.0.1"));
+    assert!(!is_loopback_url("http://127.0.0.1@evil.example/x"));
+}

@@ -35,6 +35,7 @@ pub mod sfu;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
 pub mod users;
 pub mod validate;
 pub mod workspaces;

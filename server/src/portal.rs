@@ -50,6 +50,32 @@ impl PortalBackend for Portal {
         Ok(self.services.cookies.clear())
     }
 
+    async fn change_password(
+        &self,
+        headers: &HeaderMap,
+        current_password: &str,
+        new_password: &str,
+    ) -> Result<(), AppError> {
+        let source = leptos_axum::extract::<ClientAddr>()
+            .await
+            .ok()
+            .and_then(|a| a.0);
+        // The portal authenticates by cookie only: a bearer header is not its business.
+        let mut cookie_only = HeaderMap::new();
+        if let Some(cookie) = headers.get(axum::http::header::COOKIE) {
+            cookie_only.insert(axum::http::header::COOKIE, cookie.clone());
+        }
+        auth::change_password(
+            &self.services,
+            &cookie_only,
+            current_password,
+            new_password,
+            source,
+        )
+        .await?;
+        Ok(())
+    }
+
     async fn session(&self, headers: &HeaderMap) -> Result<PortalSession, AppError> {
         // The portal authenticates by cookie only.
         let token = session::token_from_headers(headers).ok_or(AppError::Unauthorized)?;

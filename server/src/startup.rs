@@ -34,6 +34,7 @@ pub struct Application {
 impl Application {
     /// Migrates the database, seeds demo data (dev), binds the listener (port 0 picks one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::tls::install_crypto_provider();
         let owner = Db::prepare(&settings.database).await?;
         if settings.environment == Environment::Production {
             refuse_demo_accounts(&owner).await?;
@@ -55,7 +56,12 @@ impl Application {
             .context("reading Leptos site options")?
             .leptos_options;
         leptos_options.site_addr = listener.local_addr()?;
-        let sfu = SfuHandle::start(&settings.rtc.sfu(&settings.livekit)).await?;
+        let sfu = SfuHandle::start(
+            &settings
+                .rtc
+                .sfu(&settings.livekit, settings.tls_ca_file.as_deref()),
+        )
+        .await?;
         let rtc = RtcState {
             keys: services.livekit.clone(),
             sfu: sfu.clone(),
@@ -100,7 +106,13 @@ pub async fn run_sfu_only(settings: Settings) -> anyhow::Result<()> {
     else {
         anyhow::bail!("no LiveKit API key/secret configured");
     };
-    let sfu = SfuHandle::start(&settings.rtc.sfu(&settings.livekit)).await?;
+    crate::tls::install_crypto_provider();
+    let sfu = SfuHandle::start(
+        &settings
+            .rtc
+            .sfu(&settings.livekit, settings.tls_ca_file.as_deref()),
+    )
+    .await?;
     let rtc = RtcState {
         keys: Arc::new(LiveKitKeys::new(key, secret)),
         sfu: sfu.clone(),

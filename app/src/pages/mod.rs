@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod account;
 pub mod appointment;
 pub mod login;
 pub mod not_found;

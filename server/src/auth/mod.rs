@@ -3,6 +3,7 @@
 
 pub mod extract;
 pub mod password;
+pub mod password_policy;
 pub mod routes;
 pub mod service;
 pub mod session;

@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/password", post(change_password))
 }
 
 #[derive(Deserialize)]
@@ -59,6 +60,29 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<imp
         StatusCode::NO_CONTENT,
         AppendHeaders([(SET_COOKIE, state.services.cookies.clear())]),
     ))
+}
+
+#[derive(Deserialize)]
+struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    source: ClientAddr,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ChangePasswordBody>,
+) -> Result<StatusCode> {
+    service::change_password(
+        &state.services,
+        &headers,
+        &body.current_password,
+        &body.new_password,
+        source.0,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn me(SignedIn(user): SignedIn) -> Json<CurrentUser> {

@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use uuid::Uuid;
 
+use super::password_policy::check_new_password;
 use super::{Principal, session};
 use crate::audit;
 use crate::db::Db;
@@ -178,4 +179,92 @@ pub async fn current_user(services: &Services, headers: &HeaderMap) -> Result<Cu
         .ok_or(Error::Unauthorized)?;
     tx.commit().await?;
     Ok(user)
+}
+
+/// Changes the password of the login carried by `headers`. The current password must be
+/// right (counted and slowed like a sign-in, so a stolen session cannot guess it fast),
+/// and the new one must pass [`check_new_password`]. Every *other* login of the user
+/// ends (cookies and bearer tokens): whoever else knew the old password is signed out,
+/// while this tab stays signed in.
+pub async fn change_password(
+    services: &Services,
+    headers: &HeaderMap,
+    current_password: &str,
+    new_password: &str,
+    source: Option<IpAddr>,
+) -> Result<()> {
+    let principal = principal(services, headers).await?;
+    let mut tx = services.db.begin_for(principal.workspace_id).await?;
+    let user = users::store::find(&mut tx, principal.user_id)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    let stored_hash: String =
+        sqlx::query_scalar("select password_hash from app_user where user_id = $1")
+            .bind(principal.user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+
+    let mut errors = Vec::new();
+    if current_password.is_empty() {
+        errors.push(FieldError::new(
+            "current_password",
+            "Enter your current password.",
+        ));
+    }
+    if let Some(error) =
+        check_new_password("new_password", new_password, &[&user.email, &user.name])
+    {
+        errors.push(error);
+    } else if new_password == current_password {
+        errors.push(FieldError::new(
+            "new_password",
+            "Choose a password different from the current one.",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(Error::Validation(errors));
+    }
+
+    let attempt = services
+        .throttle
+        .begin(&user.email, source, Instant::now())
+        .map_err(|retry_after_secs| Error::Throttled { retry_after_secs })?;
+    let valid = services
+        .password_checks
+        .verify(current_password.to_owned(), Some(stored_hash))
+        .await??;
+    if !valid {
+        attempt.failed();
+        tracing::info!(user_id = %user.id, "password change refused: wrong current password");
+        return Err(Error::field(
+            "current_password",
+            "The current password is incorrect.",
+        ));
+    }
+    attempt.succeeded();
+    let new_hash = services
+        .password_checks
+        .hash(new_password.to_owned())
+        .await??;
+
+    let mut tx = services.db.begin_for(principal.workspace_id).await?;
+    sqlx::query("update app_user set password_hash = $2 where user_id = $1")
+        .bind(principal.user_id)
+        .bind(&new_hash)
+        .execute(&mut *tx)
+        .await?;
+    session::delete_others(&mut tx, principal.user_id, principal.session_id).await?;
+    audit::record(
+        &mut tx,
+        principal.workspace_id,
+        Some(principal.user_id),
+        "auth.password_changed",
+        "user",
+        Some(principal.user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %principal.user_id, "password changed; other logins ended");
+    Ok(())
 }

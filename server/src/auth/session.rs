@@ -139,6 +139,16 @@ pub async fn delete_by_id(tx: &mut WorkspaceTx, session_id: Uuid) -> sqlx::Resul
     Ok(())
 }
 
+/// Ends every login of `user_id` except `keep` (after a password change).
+pub async fn delete_others(tx: &mut WorkspaceTx, user_id: Uuid, keep: Uuid) -> sqlx::Result<()> {
+    sqlx::query("delete from user_session where user_id = $1 and user_session_id <> $2")
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 #[path = "session_test.rs"]
 mod tests;

@@ -34,6 +34,8 @@ pub struct WebhookSettings {
     pub api_key: String,
     /// The LiveKit API secret (token signature).
     pub api_secret: SecretString,
+    /// Extra CAs (PEM) trusted for `https://` receivers, besides the system's.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Queues events for the delivery task.
@@ -78,10 +80,18 @@ pub fn signature(settings: &WebhookSettings, body: &str) -> Option<String> {
 }
 
 async fn deliver(settings: WebhookSettings, mut events: mpsc::Receiver<proto::WebhookEvent>) {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap_or_default();
+    let client = match crate::tls::https_client(settings.ca_file.as_deref(), Duration::from_secs(5))
+    {
+        Ok(client) => client,
+        Err(error) => {
+            // A CA file that cannot be read is refused at startup; this is a last resort.
+            tracing::error!(
+                error = format!("{error:#}"),
+                "webhook client: system roots only"
+            );
+            crate::tls::https_client(None, Duration::from_secs(5)).unwrap_or_default()
+        }
+    };
     while let Some(event) = events.recv().await {
         let Ok(body) = serde_json::to_string(&event) else {
             continue;

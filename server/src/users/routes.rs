@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::store;
 use crate::audit;
 use crate::auth::extract::SignedIn;
-use crate::auth::password::MIN_PASSWORD_LEN;
+use crate::auth::password_policy::check_new_password;
 use crate::error::{Error, OnConstraint, Result};
 use crate::json::ApiJson;
 use crate::state::AppState;
@@ -53,11 +53,9 @@ async fn create(
             None
         }),
     };
-    if body.password.chars().count() < MIN_PASSWORD_LEN {
-        errors.push(FieldError::new(
-            "password",
-            format!("Use at least {MIN_PASSWORD_LEN} characters."),
-        ));
+    if let Some(error) = check_new_password("password", &body.password, &[&body.email, &body.name])
+    {
+        errors.push(error);
     }
     let (Some(email), Some(name), Some(role), true) = (email, name, role, errors.is_empty()) else {
         return Err(Error::Validation(errors));

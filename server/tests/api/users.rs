@@ -80,3 +80,29 @@ async fn creating_a_user_with_a_taken_email_or_bad_fields_is_rejected() {
         "validation_failed"
     );
 }
+
+#[tokio::test]
+async fn an_admin_cannot_give_a_new_user_a_common_password() {
+    let app = spawn_app().await;
+    let workspace = app.create_workspace("Clinic").await;
+    let admin = app.create_user(workspace, "admin").await;
+    let token = app.token(&admin).await;
+
+    let response = app
+        .post(
+            "/api/v1/users",
+            &token,
+            &json!({ "email": "new.doc@clinic.test", "name": "Dr. New", "password": "Password123!" }),
+        )
+        .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["fields"][0]["field"], "password");
+    assert!(
+        body["error"]["fields"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too easy to guess")
+    );
+}
