@@ -100,7 +100,8 @@ async function remoteAddress(identity: string, kind: string) {
   const transport = [...byId.values()].find((s) => s.type === 'transport');
   const pair = byId.get(transport?.selectedCandidatePairId);
   const remote = byId.get(pair?.remoteCandidateId);
-  return remote ? `${remote.address}:${remote.port}` : '';
+  // Chromium hides the address of a peer-reflexive candidate: report its type instead.
+  return remote ? `${remote.address || remote.candidateType}:${remote.port}` : '';
 }
 
 function videoWidth(identity: string) {

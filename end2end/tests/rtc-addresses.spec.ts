@@ -14,6 +14,8 @@ import { closeParticipants, participantPage, token } from './rtc-fixtures';
 
 const PRIVATE = '10.203.0.1';
 const PUBLIC = '10.203.0.2';
+/** The NAT's inside address: the only one the SFU's private port may talk to. */
+const NAT_INSIDE = '10.203.0.3';
 const sh = (command: string) =>
   execSync(command, { env: { ...process.env, PATH: `/usr/sbin:/sbin:${process.env.PATH}` } });
 
@@ -24,6 +26,7 @@ test.beforeAll(() => {
   sh('ip link add bsd0 type veth peer name bsd1');
   sh(`ip addr add ${PRIVATE}/24 dev bsd0`);
   sh(`ip addr add ${PUBLIC}/24 dev bsd1`);
+  sh(`ip addr add ${NAT_INSIDE}/24 dev bsd1`);
   sh('ip link set bsd0 up');
   sh('ip link set bsd1 up');
 });
@@ -59,7 +62,7 @@ async function startSfu(bind: string, advertise: string, udpPort: number, httpPo
   return base.replace(/^http/, 'ws');
 }
 
-/** A 1:1 NAT in user space: `public:port` forwards to `private:port`, one upstream
+/** A 1:1 NAT in user space: `public:port` forwards to `private:port`, one inside
  * socket per client, so the SFU sees the NAT's address, never the client's. */
 function startNat(port: number) {
   const outside = dgram.createSocket('udp4');
@@ -69,7 +72,7 @@ function startNat(port: number) {
     let inside = upstream.get(key);
     if (!inside) {
       inside = dgram.createSocket('udp4');
-      inside.bind(0, PUBLIC);
+      inside.bind(0, NAT_INSIDE);
       inside.on('message', (reply) => outside.send(reply, client.port, client.address));
       upstream.set(key, inside);
     }
@@ -108,12 +111,21 @@ for (const advertised of [PRIVATE, PUBLIC]) {
 test('a call connects with the SFU on a private address behind a 1:1 NAT that advertises the public one', async ({ browser }) => {
   const url = await startSfu(PRIVATE, PUBLIC, 7995, 3112);
   const stopNat = startNat(7995);
+  // As behind a real NAT, the private address is unreachable from outside: only the
+  // NAT's inside sockets may talk to the SFU's port (the browser shares this host, so
+  // without the rules the SFU's own connectivity checks would reach it directly).
+  const isolate = [
+    `OUTPUT -p udp -s ${PRIVATE} --sport 7995 ! -d ${NAT_INSIDE} -j DROP`,
+    `OUTPUT -p udp -d ${PRIVATE} --dport 7995 ! -s ${NAT_INSIDE} -j DROP`,
+  ];
+  isolate.forEach((rule) => sh(`iptables -I ${rule}`));
   try {
     const remote = await callThrough(url, `visit-nat-${Date.now()}`, browser);
     // Media flows through the NAT's public address; nothing reaches the private one
     // directly (the SFU advertises only the public address).
     expect(remote).toBe(`${PUBLIC}:7995`);
   } finally {
+    isolate.forEach((rule) => sh(`iptables -D ${rule}`));
     stopNat();
   }
 });

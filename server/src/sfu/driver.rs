@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use livekit_protocol as proto;
 use proto::{DisconnectReason, signal_request, signal_response};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 use super::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 use super::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
 use super::tcp::TcpEvent;
+use super::udp::{MediaSocket, ReplySources};
 use super::webhooks::{WebhookSender, WebhookSettings};
 use crate::rtc::grants::JoinGrant;
 use str0m::net::Protocol;
@@ -84,7 +85,7 @@ impl std::fmt::Debug for Command {
 impl SfuHandle {
     /// Binds the UDP socket and starts the SFU task.
     pub async fn start(settings: &SfuSettings) -> anyhow::Result<Self> {
-        let socket = UdpSocket::bind(settings.udp_bind)
+        let socket = MediaSocket::bind(settings.udp_bind)
             .await
             .with_context(|| format!("binding the media UDP port {}", settings.udp_bind))?;
         let local_addr = socket.local_addr()?;
@@ -114,6 +115,7 @@ impl SfuHandle {
         let webhooks = settings.webhooks.clone().and_then(WebhookSender::start);
         let io = Io {
             socket,
+            reply_sources: ReplySources::default(),
             sessions: HashMap::new(),
             tcp_writers: HashMap::new(),
             webhooks,
@@ -207,7 +209,8 @@ impl SfuHandle {
 
 /// Everything the driver does IO with.
 struct Io {
-    socket: UdpSocket,
+    socket: MediaSocket,
+    reply_sources: ReplySources,
     sessions: HashMap<ConnId, mpsc::Sender<SignalEvent>>,
     tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     webhooks: Option<WebhookSender>,
@@ -227,7 +230,7 @@ async fn run(
     mut commands: mpsc::Receiver<Command>,
     mut tcp_events: Option<mpsc::Receiver<TcpEvent>>,
 ) {
-    let mut buf = vec![0u8; 2000];
+    let mut buf = io.socket.receive_buffer();
     loop {
         let deadline = core
             .poll_timeout()
@@ -247,9 +250,15 @@ async fn run(
                     let _ = reply.send(core.room_service(Instant::now(), unix_ms, *call));
                 }
             },
-            received = io.socket.recv_from(&mut buf) => match received {
-                Ok((len, source)) => {
-                    core.handle_datagram(Instant::now(), source, &buf[..len]);
+            received = io.socket.recv(&mut buf) => match received {
+                Ok(received) => {
+                    if let (true, Some(local_ip)) = (io.socket.is_wildcard(), received.local_ip) {
+                        io.reply_sources.learn(received.source, local_ip);
+                    }
+                    let now = Instant::now();
+                    for datagram in buf[..received.len].chunks(received.stride) {
+                        core.handle_datagram(now, received.source, datagram);
+                    }
                 }
                 Err(error) => tracing::debug!(%error, "sfu udp receive failed"),
             },
@@ -283,10 +292,9 @@ fn drain(core: &mut Core, io: &mut Io) {
                     }
                 }
                 CoreOutput::Transmit(transmit) => {
-                    // UDP semantics: a full socket buffer drops the datagram.
-                    let _ = io
-                        .socket
-                        .try_send_to(&transmit.contents, transmit.destination);
+                    let source = io.reply_sources.for_peer(transmit.destination);
+                    io.socket
+                        .try_send(&transmit.contents, transmit.destination, source);
                 }
                 CoreOutput::Signal { conn, message } => {
                     let delivered = io

@@ -31,6 +31,7 @@ pub mod sdp_text;
 mod signaling;
 mod subscriptions;
 mod tcp;
+mod udp;
 mod views;
 pub mod webhooks;
 
