@@ -30,6 +30,14 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Accepts a staff invitation (no session: the emailed token is the credential).
+#[server]
+pub async fn accept_invitation(token: String, password: String) -> Result<String, AppError> {
+    crate::ports::backend()?
+        .accept_invitation(&token, &password)
+        .await
+}
+
 /// Changes the signed-in user's password (the current one is required); other logins of
 /// the user end, this one stays.
 #[server]

@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage />
+                <Route path=path!("/invitation") view=pages::invitation::InvitationPage />
                 <ParentRoute path=path!("") view=layout::PortalLayout>
                     <Route path=path!("") view=pages::schedule::SchedulePage />
                     <Route path=path!("patients") view=pages::patients::PatientsPage />

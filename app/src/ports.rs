@@ -25,6 +25,8 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// Ends the session named by the request's cookie (if any); returns the `Set-Cookie`
     /// value that clears it.
     async fn sign_out(&self, headers: &HeaderMap) -> Result<String, AppError>;
+    /// Accepts a staff invitation by its emailed token; returns the new account's email.
+    async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError>;
     /// Changes the password of the request's login; every other login of the user ends.
     async fn change_password(
         &self,

@@ -41,6 +41,13 @@ pub struct Settings {
     /// Optional Redis (`REDIS_URL`); unused until the waiting room lands.
     #[serde(default)]
     pub redis_url: Option<String>,
+    /// The URL patients and staff open (`BEDSIDE_PUBLIC_URL`; default
+    /// `http://{addr}`): links in invitations are built on it.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Outgoing email and SMS.
+    #[serde(default)]
+    pub notify: NotifySettings,
     /// Extra CA certificates (PEM) trusted by outgoing HTTPS, besides the system's
     /// (`BEDSIDE_TLS_CA_FILE`).
     #[serde(default)]
@@ -113,6 +120,48 @@ impl RtcSettings {
             empty_room_timeout: std::time::Duration::from_secs(self.empty_room_timeout_secs),
             ice_timeout: std::time::Duration::from_secs(self.ice_timeout_secs),
         }
+    }
+}
+
+/// Email and SMS delivery. Unset means the dev outbox.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NotifySettings {
+    /// `SMTP_URL` (lettre's form: `smtps://user:pass@host`, `smtp://host:587?tls=required`).
+    #[serde(default)]
+    pub smtp_url: Option<SecretString>,
+    /// `SMTP_FROM`, the sender mailbox.
+    #[serde(default)]
+    pub smtp_from: Option<String>,
+    /// `SMS_PROVIDER_URL`: base URL of a Twilio-compatible REST API.
+    #[serde(default)]
+    pub sms_provider_url: Option<String>,
+    /// `SMS_ACCOUNT_SID`.
+    #[serde(default)]
+    pub sms_account_sid: Option<String>,
+    /// `SMS_AUTH_TOKEN`.
+    #[serde(default)]
+    pub sms_auth_token: Option<SecretString>,
+    /// `SMS_FROM`: the sender number.
+    #[serde(default)]
+    pub sms_from: Option<String>,
+}
+
+impl NotifySettings {
+    /// The SMS provider's settings, if all four are set.
+    pub fn sms_provider(&self) -> Option<crate::notify::sms::SmsProviderSettings> {
+        Some(crate::notify::sms::SmsProviderSettings {
+            base_url: self.sms_provider_url.clone()?,
+            account_sid: self.sms_account_sid.clone()?,
+            auth_token: self.sms_auth_token.clone()?,
+            from: self.sms_from.clone()?,
+        })
+    }
+
+    /// The `From` of emails.
+    pub fn from_mailbox(&self) -> &str {
+        self.smtp_from
+            .as_deref()
+            .unwrap_or("Bedside <no-reply@bedside.invalid>")
     }
 }
 
@@ -263,6 +312,28 @@ impl Settings {
         if let Some(v) = var("BEDSIDE_RTC_PUBLIC_IP") {
             self.rtc.public_ip = v.parse().context("BEDSIDE_RTC_PUBLIC_IP must be an IP")?;
         }
+        if let Some(v) = var("BEDSIDE_PUBLIC_URL").filter(|v| !v.is_empty()) {
+            self.public_url = Some(v.trim_end_matches('/').to_owned());
+        }
+        let notify = &mut self.notify;
+        if let Some(v) = var("SMTP_URL").filter(|v| !v.is_empty()) {
+            notify.smtp_url = Some(v.into());
+        }
+        if let Some(v) = var("SMTP_FROM").filter(|v| !v.is_empty()) {
+            notify.smtp_from = Some(v);
+        }
+        if let Some(v) = var("SMS_PROVIDER_URL").filter(|v| !v.is_empty()) {
+            notify.sms_provider_url = Some(v);
+        }
+        if let Some(v) = var("SMS_ACCOUNT_SID").filter(|v| !v.is_empty()) {
+            notify.sms_account_sid = Some(v);
+        }
+        if let Some(v) = var("SMS_AUTH_TOKEN").filter(|v| !v.is_empty()) {
+            notify.sms_auth_token = Some(v.into());
+        }
+        if let Some(v) = var("SMS_FROM").filter(|v| !v.is_empty()) {
+            notify.sms_from = Some(v);
+        }
         if let Some(v) = var("BEDSIDE_TLS_CA_FILE").filter(|v| !v.is_empty()) {
             self.tls_ca_file = Some(v.into());
         }
@@ -310,6 +381,31 @@ impl Settings {
                     bail!("LIVEKIT_API_SECRET must be 32+ random characters, not a dev secret");
                 }
                 self.database.refuse_plaintext_to_a_remote_server()?;
+                if self
+                    .public_url
+                    .as_deref()
+                    .is_none_or(|url| !url.starts_with("https://"))
+                {
+                    bail!(
+                        "production needs BEDSIDE_PUBLIC_URL, an https:// URL (links in invitations)"
+                    );
+                }
+                if let Some(url) = &self.notify.smtp_url {
+                    let url = url.expose_secret();
+                    let encrypted = url.starts_with("smtps://") || url.contains("tls=required");
+                    if !encrypted
+                        && !crate::tls::is_loopback_url(&url.replacen("smtp://", "http://", 1))
+                    {
+                        bail!(
+                            "production sends email over TLS only: SMTP_URL must be smtps:// or ?tls=required (a loopback relay excepted)"
+                        );
+                    }
+                }
+                if self.notify.sms_provider_url.as_deref().is_some_and(|url| {
+                    !url.starts_with("https://") && !crate::tls::is_loopback_url(url)
+                }) {
+                    bail!("production reaches the SMS provider over HTTPS only");
+                }
                 // Webhooks carry room and participant ids: never in clear over a network.
                 if let Some(url) = self
                     .rtc
@@ -354,6 +450,13 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The URL links point at: `BEDSIDE_PUBLIC_URL`, else this server's address.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.addr))
     }
 
     /// Whether the demo workspace is seeded.

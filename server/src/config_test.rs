@@ -24,6 +24,7 @@ fn real_secrets() -> Vec<(&'static str, String)> {
         ("BEDSIDE_JWT_SECRET", "a".repeat(48)),
         ("LIVEKIT_API_KEY", "APIclinic".into()),
         ("LIVEKIT_API_SECRET", "s".repeat(40)),
+        ("BEDSIDE_PUBLIC_URL", "https://visits.clinic.example".into()),
     ]
 }
 
@@ -227,4 +228,33 @@ fn loopback_urls_are_recognised_and_lookalikes_are_not() {
     assert!(!is_loopback_url("http://localhost.evil.example/x"));
     assert!(!is_loopback_url("http://evil.example/?host=127.0.0.1"));
     assert!(!is_loopback_url("http://127.0.0.1@evil.example/x"));
+}
+
+#[test]
+fn production_needs_an_https_public_url_for_its_links() {
+    assert!(production(&without(real_secrets(), "BEDSIDE_PUBLIC_URL")).is_err());
+    let plain = with(
+        real_secrets(),
+        "BEDSIDE_PUBLIC_URL",
+        "http://visits.clinic.example",
+    );
+    assert!(production(&plain).is_err());
+}
+
+#[test]
+fn production_sends_email_and_sms_only_over_tls_except_to_a_loopback_relay() {
+    let plain = with(real_secrets(), "SMTP_URL", "smtp://mail.clinic.example:25");
+    assert!(production(&plain).unwrap_err().to_string().contains("TLS"));
+    for accepted in [
+        "smtps://user:pw@mail.clinic.example",
+        "smtp://user:pw@mail.clinic.example:587?tls=required",
+        "smtp://127.0.0.1:25",
+    ] {
+        assert!(
+            production(&with(real_secrets(), "SMTP_URL", accepted)).is_ok(),
+            "{accepted}"
+        );
+    }
+    let sms = with(real_secrets(), "SMS_PROVIDER_URL", "http://sms.example");
+    assert!(production(&sms).is_err());
 }

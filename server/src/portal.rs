@@ -50,6 +50,10 @@ impl PortalBackend for Portal {
         Ok(self.services.cookies.clear())
     }
 
+    async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError> {
+        Ok(users::invitations::accept(&self.services, token, password).await?)
+    }
+
     async fn change_password(
         &self,
         headers: &HeaderMap,

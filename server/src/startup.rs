@@ -22,7 +22,7 @@ use crate::rtc::RtcState;
 use crate::rtc::grants::LiveKitKeys;
 use crate::sfu::SfuHandle;
 use crate::state::{AppState, Services};
-use crate::{appointments, auth, csrf, headers, patients, rtc, seed, telemetry, users};
+use crate::{appointments, auth, csrf, headers, notify, patients, rtc, seed, telemetry, users};
 
 /// A bound, ready-to-serve application.
 pub struct Application {
@@ -47,11 +47,16 @@ impl Application {
         // The owner connection is not needed past startup.
         owner.close().await;
         let db = Db::connect(&settings.database).await?;
-        let services = Arc::new(Services::new(&settings, db)?);
-
         let listener = TcpListener::bind(settings.addr)
             .await
             .with_context(|| format!("binding {}", settings.addr))?;
+        let mut settings = settings;
+        if settings.public_url.is_none() {
+            // Port 0 picked a port: links must name the real one.
+            settings.public_url = Some(format!("http://{}", listener.local_addr()?));
+        }
+        let services = Arc::new(Services::new(&settings, db)?);
+
         let mut leptos_options = leptos::config::get_configuration(None)
             .context("reading Leptos site options")?
             .leptos_options;
@@ -147,11 +152,16 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let production = state.services.production;
-    let router = Router::new()
+    let mut api = Router::new()
         .merge(auth::routes::router())
         .merge(users::routes::router())
         .merge(patients::routes::router())
-        .merge(appointments::routes::router())
+        .merge(appointments::routes::router());
+    if !production {
+        // Where dev's emails and texts go instead of being sent; never in production.
+        api = api.merge(notify::routes::dev_router());
+    }
+    let router = api
         .merge(rtc::router(state.rtc.clone()))
         .route("/api/v1/{*rest}", any(|| async { Error::NotFound }))
         .route("/health", get(|| async { "ok" }))

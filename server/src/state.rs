@@ -12,6 +12,7 @@ use crate::auth::throttle::{LoginThrottle, ThrottlePolicy};
 use crate::auth::token::TokenKeys;
 use crate::config::{Environment, Settings};
 use crate::db::Db;
+use crate::notify::{EmailTransport, Notifier, SmsTransport};
 use crate::rtc::grants::LiveKitKeys;
 
 /// Long-lived services, built once at startup.
@@ -31,6 +32,10 @@ pub struct Services {
     pub livekit: Arc<LiveKitKeys>,
     /// Running as `production` (HSTS, secure cookies).
     pub production: bool,
+    /// Outgoing email and SMS (or the dev outbox).
+    pub notifier: Notifier,
+    /// The URL links in messages point at (`BEDSIDE_PUBLIC_URL`).
+    pub public_url: String,
 }
 
 impl Services {
@@ -46,7 +51,22 @@ impl Services {
         else {
             anyhow::bail!("no LiveKit API key/secret configured");
         };
+        let smtp_url = settings
+            .notify
+            .smtp_url
+            .as_ref()
+            .map(|u| secrecy::ExposeSecret::expose_secret(u).to_owned());
+        let notifier = Notifier::new(
+            EmailTransport::from_settings(smtp_url.as_deref(), settings.notify.from_mailbox())?,
+            SmsTransport::from_settings(
+                settings.notify.sms_provider(),
+                settings.tls_ca_file.as_deref(),
+            )?,
+            db.clone(),
+        );
         Ok(Self {
+            notifier,
+            public_url: settings.public_url(),
             livekit: Arc::new(LiveKitKeys::new(api_key, api_secret)),
             db,
             tokens: TokenKeys::new(secret, settings.auth.access_token_ttl_secs),

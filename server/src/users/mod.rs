@@ -1,4 +1,5 @@
-//! Staff accounts: lookup, listing, and admins creating clinicians.
+//! Staff accounts: lookup, listing, and admins inviting clinicians.
 
+pub mod invitations;
 pub mod routes;
 pub mod store;

@@ -1,24 +1,26 @@
-//! `/api/v1/users`: admins list staff and create clinicians (or admins) in their workspace.
+//! `/api/v1/users`: admins list staff and invite clinicians (or admins) into their
+//! workspace; `/api/v1/invitations/accept` turns an emailed invitation into an account.
 
 use app::types::{FieldError, Role, StaffMember};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use super::invitations::{self, Invitation};
 use super::store;
-use crate::audit;
 use crate::auth::extract::SignedIn;
-use crate::auth::password_policy::check_new_password;
-use crate::error::{Error, OnConstraint, Result};
+use crate::error::{Error, Result};
 use crate::json::ApiJson;
 use crate::state::AppState;
 use crate::validate;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/users", get(list).post(create))
+    Router::new()
+        .route("/api/v1/users", get(list).post(create))
+        .route("/api/v1/invitations/accept", post(accept))
 }
 
 async fn list(State(state): State<AppState>, user: SignedIn) -> Result<Json<Vec<StaffMember>>> {
@@ -34,14 +36,15 @@ struct NewUserBody {
     name: String,
     #[serde(default)]
     role: Option<String>,
-    password: String,
 }
 
+/// Invites a colleague: 202 with the same body whether or not the address has an
+/// account in another clinic (see [`invitations`]).
 async fn create(
     State(state): State<AppState>,
     user: SignedIn,
     ApiJson(body): ApiJson<NewUserBody>,
-) -> Result<(StatusCode, Json<StaffMember>)> {
+) -> Result<(StatusCode, Json<Invitation>)> {
     user.require_admin()?;
     let mut errors = Vec::new();
     let email = validate::email("email", &body.email, &mut errors);
@@ -53,41 +56,37 @@ async fn create(
             None
         }),
     };
-    if let Some(error) = check_new_password("password", &body.password, &[&body.email, &body.name])
-    {
-        errors.push(error);
-    }
     let (Some(email), Some(name), Some(role), true) = (email, name, role, errors.is_empty()) else {
         return Err(Error::Validation(errors));
     };
-    let hash = state.services.password_checks.hash(body.password).await??;
-    let workspace_id = user.0.workspace_id;
-    let mut tx = state.services.db.begin_for(workspace_id).await?;
-    let id = store::insert(&mut tx, workspace_id, &email, &name, role, &hash)
-        .await
-        .on_constraint(
-            "app_user_email_key",
-            "email",
-            "An account with this email already exists.",
-        )?;
-    audit::record(
-        &mut tx,
-        workspace_id,
-        Some(user.0.id),
-        "user.created",
-        "user",
-        Some(id),
+    let invitation = invitations::invite(
+        &state.services,
+        user.0.id,
+        user.0.workspace_id,
+        email,
+        name,
+        role,
     )
     .await?;
-    tx.commit().await?;
-    tracing::info!(user_id = %id, "user created");
-    Ok((
-        StatusCode::CREATED,
-        Json(StaffMember {
-            id,
-            email,
-            name,
-            role,
-        }),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(invitation)))
+}
+
+#[derive(Deserialize)]
+struct AcceptBody {
+    token: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct Accepted {
+    email: String,
+}
+
+/// Accepts an invitation (no sign-in: the emailed token is the credential).
+async fn accept(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<AcceptBody>,
+) -> Result<(StatusCode, Json<Accepted>)> {
+    let email = invitations::accept(&state.services, &body.token, &body.password).await?;
+    Ok((StatusCode::CREATED, Json(Accepted { email })))
 }

@@ -5,6 +5,7 @@ mod appointments;
 mod auth;
 mod helpers;
 mod logs;
+mod notify;
 mod password;
 mod patients;
 mod rls;
