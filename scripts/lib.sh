@@ -72,6 +72,21 @@ ensure_chromium() {
   fi
 }
 
+# Makes a Redis answer at REDIS_URL (default 127.0.0.1:6379): the local server, else one
+# started here (from Debian's redis-server, installed if missing), keeping nothing on disk.
+ensure_redis() {
+  export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+  local hostport="${REDIS_URL#redis://}"; hostport="${hostport%%/*}"
+  local host="${hostport%:*}" port="${hostport##*:}"
+  if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return; fi
+  command -v redis-server >/dev/null || { say "installing Redis from Debian"; apt_install redis-server; }
+  say "starting Redis on $host:$port"; mkdir -p "$ROOT/target"
+  redis-server --daemonize yes --bind "$host" --port "$port" --save "" --appendonly no \
+    --logfile "$ROOT/target/redis.log" >/dev/null
+  for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null && return; sleep 0.1; done
+  echo "Redis did not start on $host:$port" >&2; return 1
+}
+
 # Makes DATABASE_URL answer: the configured server, else the local one on 5432, else a
 # private cluster under .data/pg started from the local PostgreSQL binaries.
 ensure_database() {

@@ -39,4 +39,5 @@ pub mod telemetry;
 pub mod tls;
 pub mod users;
 pub mod validate;
+pub mod waiting_room;
 pub mod workspaces;
