@@ -53,6 +53,9 @@ create table meeting_participant (
     joined_at timestamptz,
     left_at timestamptz,
     rejected_at timestamptz,
+    -- Address of the participant's last token request: the access log's join rows copy
+    -- it (LiveKit's webhooks carry no address). Stored, never logged.
+    last_source inet,
     constraint meeting_participant_meeting_fkey foreign key (workspace_id, meeting_id)
         references meeting (workspace_id, meeting_id) on delete cascade,
     constraint meeting_participant_user_fkey foreign key (workspace_id, user_id)
@@ -124,6 +127,14 @@ create table livekit_access_log (
     constraint livekit_access_log_event_check check (event in ('join', 'leave'))
 );
 create index livekit_access_log_meeting_idx on livekit_access_log (meeting_id, occurred_at);
+
+-- Webhook event ids already applied: a replayed delivery is refused (shared by every
+-- node; ids only).
+create table livekit_webhook_event (
+    event_id text primary key,
+    received_at timestamptz not null default now()
+);
+grant select, insert, delete on livekit_webhook_event to bedside_app;
 
 create trigger meeting_updated_at before update on meeting
     for each row execute function set_updated_at();

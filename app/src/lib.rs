@@ -11,6 +11,7 @@
 pub mod api;
 pub mod error;
 pub mod layout;
+pub mod meetings;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod ports;

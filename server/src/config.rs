@@ -48,6 +48,9 @@ pub struct Settings {
     /// Outgoing email and SMS.
     #[serde(default)]
     pub notify: NotifySettings,
+    /// STUN/TURN for visits.
+    #[serde(default)]
+    pub turn: TurnConfig,
     /// Extra CA certificates (PEM) trusted by outgoing HTTPS, besides the system's
     /// (`BEDSIDE_TLS_CA_FILE`).
     #[serde(default)]
@@ -123,6 +126,35 @@ impl RtcSettings {
     }
 }
 
+/// STUN and TURN servers offered to visit participants.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TurnConfig {
+    /// `BEDSIDE_STUN_URLS`, comma-separated `stun:` URLs.
+    #[serde(default)]
+    pub stun_urls: Vec<String>,
+    /// `BEDSIDE_TURN_URLS`, comma-separated `turn:`/`turns:` URLs.
+    #[serde(default)]
+    pub turn_urls: Vec<String>,
+    /// `BEDSIDE_TURN_SECRET`: coturn's `static-auth-secret` (`use-auth-secret`).
+    #[serde(default)]
+    pub secret: Option<SecretString>,
+    /// `BEDSIDE_TURN_TTL_SECS`: credential lifetime (default 3600).
+    #[serde(default)]
+    pub ttl_secs: Option<u64>,
+}
+
+impl TurnConfig {
+    /// The control plane's TURN settings.
+    pub fn settings(&self) -> crate::meetings::turn::TurnSettings {
+        crate::meetings::turn::TurnSettings {
+            stun_urls: self.stun_urls.clone(),
+            turn_urls: self.turn_urls.clone(),
+            secret: self.secret.clone(),
+            ttl_secs: self.ttl_secs.unwrap_or(3600),
+        }
+    }
+}
+
 /// Email and SMS delivery. Unset means the dev outbox.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct NotifySettings {
@@ -175,6 +207,10 @@ pub struct LiveKitSettings {
     /// `LIVEKIT_API_SECRET`.
     #[serde(default)]
     pub api_secret: Option<SecretString>,
+    /// `LIVEKIT_URL`: an external LiveKit-compatible server (`wss://…`). Unset: the
+    /// embedded SFU, reached through this server's own address.
+    #[serde(default)]
+    pub url: Option<String>,
     /// Set when dev generated the pair (it is then printed at startup).
     #[serde(skip)]
     pub generated: bool,
@@ -312,6 +348,31 @@ impl Settings {
         if let Some(v) = var("BEDSIDE_RTC_PUBLIC_IP") {
             self.rtc.public_ip = v.parse().context("BEDSIDE_RTC_PUBLIC_IP must be an IP")?;
         }
+        if let Some(v) = var("LIVEKIT_URL").filter(|v| !v.is_empty()) {
+            self.livekit.url = Some(v.trim_end_matches('/').to_owned());
+        }
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        if let Some(v) = var("BEDSIDE_STUN_URLS") {
+            self.turn.stun_urls = list(v);
+        }
+        if let Some(v) = var("BEDSIDE_TURN_URLS") {
+            self.turn.turn_urls = list(v);
+        }
+        if let Some(v) = var("BEDSIDE_TURN_SECRET").filter(|v| !v.is_empty()) {
+            self.turn.secret = Some(v.into());
+        }
+        if let Some(v) = var("BEDSIDE_TURN_TTL_SECS") {
+            self.turn.ttl_secs = Some(
+                v.parse()
+                    .context("BEDSIDE_TURN_TTL_SECS must be a number of seconds")?,
+            );
+        }
         if let Some(v) = var("BEDSIDE_PUBLIC_URL").filter(|v| !v.is_empty()) {
             self.public_url = Some(v.trim_end_matches('/').to_owned());
         }
@@ -352,6 +413,13 @@ impl Settings {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 bail!("BEDSIDE_WEBHOOK_URLS: {url:?} is not an http(s):// URL");
             }
+        }
+        if let Some(url) = &self.livekit.url
+            && !["ws://", "wss://", "http://", "https://"]
+                .iter()
+                .any(|p| url.starts_with(p))
+        {
+            bail!("LIVEKIT_URL must be a ws(s):// or http(s):// URL");
         }
         if let Some(path) = &self.tls_ca_file {
             // Read now, so a wrong path fails at startup rather than at the first webhook.

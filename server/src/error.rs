@@ -33,6 +33,13 @@ pub enum Error {
     /// Wrong email or password.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// A meeting link that is unknown, expired or revoked (one answer for all three).
+    #[error("invalid link")]
+    InvalidLink,
+    /// The request is valid but the resource's state forbids it now (e.g. an ended
+    /// meeting).
+    #[error("state conflict: {0}")]
+    State(&'static str),
     /// Too many failed sign-ins.
     #[error("too many attempts")]
     Throttled {
@@ -69,6 +76,8 @@ impl Error {
             Error::CrossOrigin => (StatusCode::FORBIDDEN, "cross_origin"),
             Error::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             Error::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Error::InvalidLink => (StatusCode::UNAUTHORIZED, "invalid_link"),
+            Error::State(_) => (StatusCode::CONFLICT, "conflict"),
             Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             Error::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Error::MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body"),
@@ -87,7 +96,11 @@ impl Error {
             }
             Error::NotFound => "Not found.".into(),
             Error::InvalidCredentials => "The email or password is incorrect.".into(),
-            Error::Throttled { .. } => "Too many failed sign-in attempts; try again later.".into(),
+            Error::InvalidLink => {
+                "This link is not valid. It may have expired; ask your clinic for a new one.".into()
+            }
+            Error::State(message) => (*message).into(),
+            Error::Throttled { .. } => "Too many failed attempts; try again later.".into(),
             Error::Busy => "The server is busy; try again in a moment.".into(),
             Error::MalformedBody(reason) => format!("The request body is malformed: {reason}"),
             Error::Validation(_) => "Some fields are invalid.".into(),
@@ -142,7 +155,8 @@ impl From<Error> for AppError {
             Error::Unauthorized => AppError::Unauthorized,
             Error::Forbidden | Error::CrossOrigin => AppError::Forbidden,
             Error::NotFound => AppError::NotFound,
-            Error::InvalidCredentials => AppError::InvalidCredentials,
+            Error::InvalidCredentials | Error::InvalidLink => AppError::InvalidCredentials,
+            Error::State(message) => AppError::Validation(vec![FieldError::new("state", message)]),
             Error::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
             Error::Busy => AppError::Throttled {
                 retry_after_secs: 1,

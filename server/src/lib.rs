@@ -27,6 +27,7 @@ pub mod db;
 pub mod error;
 pub mod headers;
 pub mod json;
+pub mod meetings;
 pub mod notify;
 pub mod patients;
 pub mod portal;

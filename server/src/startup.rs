@@ -21,8 +21,13 @@ use crate::portal::Portal;
 use crate::rtc::RtcState;
 use crate::rtc::grants::LiveKitKeys;
 use crate::sfu::SfuHandle;
-use crate::state::{AppState, Services};
-use crate::{appointments, auth, csrf, headers, notify, patients, rtc, seed, telemetry, users};
+use crate::state::{AppState, Services, loopback_of};
+use crate::waiting_room::WaitingRoomStore;
+use crate::waiting_room::memory::MemoryWaitingRoom;
+use crate::waiting_room::redis::RedisWaitingRoom;
+use crate::{
+    appointments, auth, csrf, headers, meetings, notify, patients, rtc, seed, telemetry, users,
+};
 
 /// A bound, ready-to-serve application.
 pub struct Application {
@@ -55,7 +60,18 @@ impl Application {
             // Port 0 picked a port: links must name the real one.
             settings.public_url = Some(format!("http://{}", listener.local_addr()?));
         }
-        let services = Arc::new(Services::new(&settings, db)?);
+        let local = listener.local_addr()?;
+        let waiting_room: Arc<dyn WaitingRoomStore> = match &settings.redis_url {
+            Some(url) => Arc::new(RedisWaitingRoom::connect(url).await?),
+            None => Arc::new(MemoryWaitingRoom::default()),
+        };
+        let services = Arc::new(Services::new(&settings, db, waiting_room, local)?);
+        if settings.livekit.url.is_none() {
+            // The embedded SFU reports to this server's own receiver, as an external
+            // LiveKit would (signed webhooks over HTTP on loopback).
+            let receiver = format!("http://{}/api/v1/livekit/webhook", loopback_of(local));
+            settings.rtc.webhook_urls.push(receiver);
+        }
 
         let mut leptos_options = leptos::config::get_configuration(None)
             .context("reading Leptos site options")?
@@ -156,7 +172,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes::router())
         .merge(users::routes::router())
         .merge(patients::routes::router())
-        .merge(appointments::routes::router());
+        .merge(appointments::routes::router())
+        .merge(meetings::router());
     if !production {
         // Where dev's emails and texts go instead of being sent; never in production.
         api = api.merge(notify::routes::dev_router());

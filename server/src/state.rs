@@ -12,8 +12,13 @@ use crate::auth::throttle::{LoginThrottle, ThrottlePolicy};
 use crate::auth::token::TokenKeys;
 use crate::config::{Environment, Settings};
 use crate::db::Db;
+use crate::meetings::media::MediaPlane;
+use crate::meetings::turn::TurnSettings;
 use crate::notify::{EmailTransport, Notifier, SmsTransport};
 use crate::rtc::grants::LiveKitKeys;
+use crate::waiting_room::WaitingRoomStore;
+use livekit_api::access_token::TokenVerifier;
+use livekit_api::webhooks::WebhookReceiver;
 
 /// Long-lived services, built once at startup.
 #[derive(Debug)]
@@ -36,11 +41,28 @@ pub struct Services {
     pub notifier: Notifier,
     /// The URL links in messages point at (`BEDSIDE_PUBLIC_URL`).
     pub public_url: String,
+    /// Tokens and room control of the media plane (embedded SFU or external LiveKit).
+    pub media: MediaPlane,
+    /// The waiting room's live state (in memory, or Redis across nodes).
+    pub waiting_room: Arc<dyn WaitingRoomStore>,
+    /// Verifies LiveKit webhooks.
+    pub webhooks: WebhookReceiver,
+    /// Wrong meeting links, slowed per source.
+    pub link_throttle: Arc<LoginThrottle>,
+    /// STUN/TURN offered to participants.
+    pub turn: TurnSettings,
 }
 
 impl Services {
-    /// Services from settings and an open request pool.
-    pub fn new(settings: &Settings, db: Db) -> anyhow::Result<Self> {
+    /// Services from settings, an open request pool, the waiting-room store, and the
+    /// address this server's own HTTP listener answers on (the embedded SFU's room
+    /// service when no `LIVEKIT_URL` is set).
+    pub fn new(
+        settings: &Settings,
+        db: Db,
+        waiting_room: Arc<dyn WaitingRoomStore>,
+        local_http: std::net::SocketAddr,
+    ) -> anyhow::Result<Self> {
         let secret = settings
             .auth
             .jwt_secret
@@ -64,7 +86,32 @@ impl Services {
             )?,
             db.clone(),
         );
+        let (client_url, api_url) = match &settings.livekit.url {
+            Some(url) => (url.clone(), url.replacen("ws", "http", 1)),
+            None => (
+                settings.public_url().replacen("http", "ws", 1),
+                format!("http://{}", loopback_of(local_http)),
+            ),
+        };
+        let media = MediaPlane::new(&client_url, &api_url, api_key, api_secret);
+        let webhooks = WebhookReceiver::new(TokenVerifier::with_api_key(
+            api_key,
+            secrecy::ExposeSecret::expose_secret(api_secret),
+        ));
+        let link_throttle = Arc::new(LoginThrottle::new(ThrottlePolicy {
+            free_per_pair: 10,
+            free_per_source: 10,
+            // Links are not accounts: only the source counts.
+            free_per_account: u32::MAX,
+            window: Duration::from_secs(settings.auth.failure_window_secs),
+            max_delay: Duration::from_secs(settings.auth.max_signin_delay_secs),
+        }));
         Ok(Self {
+            media,
+            waiting_room,
+            webhooks,
+            link_throttle,
+            turn: settings.turn.settings(),
             notifier,
             public_url: settings.public_url(),
             livekit: Arc::new(LiveKitKeys::new(api_key, api_secret)),
@@ -86,6 +133,16 @@ impl Services {
             },
         })
     }
+}
+
+/// A listener address as this process reaches it: a wildcard bind becomes loopback.
+pub fn loopback_of(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    let ip = match addr.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    std::net::SocketAddr::new(ip, addr.port())
 }
 
 /// The axum router's state.

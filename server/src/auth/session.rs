@@ -44,13 +44,18 @@ impl CookiePolicy {
 
 /// The session token from a request's `Cookie` headers, if present.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, COOKIE_NAME)
+}
+
+/// The value of cookie `name` in a request's `Cookie` headers, if present and not empty.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(key, _)| *key == name)
         .map(|(_, value)| value.to_owned())
         .filter(|v| !v.is_empty())
 }

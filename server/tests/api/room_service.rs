@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::helpers::{TestApp, spawn_app};
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub(crate) fn keys(app: &TestApp) -> (String, String) {
@@ -35,6 +35,11 @@ pub(crate) async fn join(app: &TestApp, room: &str, identity: &str) -> Socket {
         })
         .to_jwt()
         .unwrap();
+    join_with_token(app, &token).await
+}
+
+/// Joins over `/rtc` with an access token minted elsewhere (the meetings API).
+pub(crate) async fn join_with_token(app: &TestApp, token: &str) -> Socket {
     let url = format!(
         "{}/rtc?access_token={token}",
         app.address.replace("http", "ws")
@@ -62,7 +67,7 @@ pub(crate) async fn next_response(socket: &mut Socket) -> Option<proto::signal_r
 }
 
 /// Reads signal responses until one matches.
-async fn wait_for<T>(
+pub(crate) async fn wait_for<T>(
     socket: &mut Socket,
     pick: impl Fn(proto::signal_response::Message) -> Option<T>,
 ) -> T {

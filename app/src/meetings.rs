@@ -1,0 +1,237 @@
+//! Wire types of the meetings API (`/api/v1/meetings`, `/calls`, `/livekit`, `/video`),
+//! shared by the server and the visit UI.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A meeting's lifecycle: `waiting → ringing → in_call → ended`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingStatus {
+    /// Created; the clinician has not joined the room yet.
+    Waiting,
+    /// The clinician is in the room.
+    Ringing,
+    /// An admitted patient is present with the clinician.
+    InCall,
+    /// Over: everyone was disconnected and links no longer open it.
+    Ended,
+}
+
+impl MeetingStatus {
+    /// The stored and wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeetingStatus::Waiting => "waiting",
+            MeetingStatus::Ringing => "ringing",
+            MeetingStatus::InCall => "in_call",
+            MeetingStatus::Ended => "ended",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "waiting" => MeetingStatus::Waiting,
+            "ringing" => MeetingStatus::Ringing,
+            "in_call" => MeetingStatus::InCall,
+            "ended" => MeetingStatus::Ended,
+            _ => return None,
+        })
+    }
+}
+
+/// Who a participant is in the visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantRole {
+    /// Staff running the visit.
+    Clinician,
+    /// The patient of the appointment.
+    Patient,
+    /// Someone who accompanies the patient.
+    Caregiver,
+    /// A language interpreter.
+    Interpreter,
+}
+
+impl ParticipantRole {
+    /// The stored and wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParticipantRole::Clinician => "clinician",
+            ParticipantRole::Patient => "patient",
+            ParticipantRole::Caregiver => "caregiver",
+            ParticipantRole::Interpreter => "interpreter",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "clinician" => ParticipantRole::Clinician,
+            "patient" => ParticipantRole::Patient,
+            "caregiver" => ParticipantRole::Caregiver,
+            "interpreter" => ParticipantRole::Interpreter,
+            _ => return None,
+        })
+    }
+
+    /// Staff join signed in; everyone else joins from a link and waits to be admitted.
+    pub fn is_staff(self) -> bool {
+        self == ParticipantRole::Clinician
+    }
+}
+
+/// Where a participant is in the visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParticipantState {
+    /// Has a link, not here yet.
+    Invited,
+    /// In the waiting room.
+    Waiting,
+    /// Let in by the clinician.
+    Admitted,
+    /// In the room with media.
+    InCall,
+    /// Was here, left.
+    Left,
+    /// Turned away.
+    Rejected,
+}
+
+impl ParticipantState {
+    /// The stored and wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParticipantState::Invited => "invited",
+            ParticipantState::Waiting => "waiting",
+            ParticipantState::Admitted => "admitted",
+            ParticipantState::InCall => "in_call",
+            ParticipantState::Left => "left",
+            ParticipantState::Rejected => "rejected",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(value: &str) -> Option<Self> {
+        Some(match value {
+            "invited" => ParticipantState::Invited,
+            "waiting" => ParticipantState::Waiting,
+            "admitted" => ParticipantState::Admitted,
+            "in_call" => ParticipantState::InCall,
+            "left" => ParticipantState::Left,
+            "rejected" => ParticipantState::Rejected,
+            _ => return None,
+        })
+    }
+}
+
+/// A participant as the clinician's views show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Participant {
+    /// Id; also the LiveKit identity.
+    pub id: Uuid,
+    /// Role.
+    pub role: ParticipantRole,
+    /// Display name.
+    pub name: String,
+    /// State.
+    pub state: ParticipantState,
+    /// `accepted` / `declined`, if they answered the invitation.
+    pub rsvp: Option<String>,
+    /// When they entered the waiting room.
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// When they were admitted.
+    pub admitted_at: Option<DateTime<Utc>>,
+    /// When they joined the room.
+    pub joined_at: Option<DateTime<Utc>>,
+    /// When they left.
+    pub left_at: Option<DateTime<Utc>>,
+    /// When they were rejected.
+    pub rejected_at: Option<DateTime<Utc>>,
+    /// The reason given to a rejected participant.
+    pub rejection_reason: Option<String>,
+}
+
+/// A meeting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meeting {
+    /// Id.
+    pub id: Uuid,
+    /// The appointment it belongs to.
+    pub appointment_id: Uuid,
+    /// Lifecycle status.
+    pub status: MeetingStatus,
+    /// The LiveKit room (`appointment-{appointment_id}`).
+    pub room_name: String,
+    /// Where LiveKit clients connect (`ws(s)://…`).
+    pub livekit_url: String,
+    /// Scheduled start.
+    pub starts_at: DateTime<Utc>,
+    /// Planned length.
+    pub duration_minutes: i32,
+    /// Everyone in it.
+    pub participants: Vec<Participant>,
+}
+
+/// `POST /meetings`: the meeting, with the calling clinician's access token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeetingWithToken {
+    /// The meeting.
+    #[serde(flatten)]
+    pub meeting: Meeting,
+    /// The caller's LiveKit access token.
+    pub token: String,
+    /// The caller's participant id (LiveKit identity).
+    pub identity: Uuid,
+}
+
+/// What a link is for, as the patient's landing page shows it; nothing more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkInfo {
+    /// The meeting.
+    pub meeting_id: Uuid,
+    /// Scheduled start.
+    pub starts_at: DateTime<Utc>,
+    /// The clinic's time zone (IANA), to show the time locally.
+    pub time_zone: String,
+    /// The clinician's display name.
+    pub clinician_name: String,
+    /// The participant's first name.
+    pub first_name: String,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The meeting's status (an ended visit's link opens the end screen).
+    pub status: MeetingStatus,
+}
+
+/// A LiveKit access token for the caller.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaToken {
+    /// Where to connect.
+    pub livekit_url: String,
+    /// The JWT.
+    pub token: String,
+    /// The caller's identity in the room.
+    pub identity: Uuid,
+    /// The room.
+    pub room_name: String,
+    /// The caller's state (a waiting patient's token is hidden, without media rights).
+    pub state: ParticipantState,
+}
+
+/// One ICE server entry, as `RTCPeerConnection` takes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IceServer {
+    /// `stun:` / `turn:` / `turns:` URLs.
+    pub urls: Vec<String>,
+    /// TURN username (`expiry:identity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN credential (base64 HMAC-SHA1 of the username).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}

@@ -1,0 +1,393 @@
+//! The waiting room and admission: arrivals, the clinician's decisions, and presence in
+//! the room as the media plane reports it (webhooks). Admission changes a connected
+//! patient's rights live through the room service (no reconnect); rejection removes
+//! them from the room.
+
+use std::net::IpAddr;
+
+use app::meetings::{MeetingStatus, ParticipantState};
+use app::types::CurrentUser;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::media::Applied;
+use super::model::media_rights;
+use super::service::{advance, announce, load_for_staff, require_clinician, require_live};
+use super::store::{self, MeetingRow, ParticipantRow};
+use crate::audit;
+use crate::db::WorkspaceTx;
+use crate::error::{Error, Result};
+use crate::state::Services;
+use crate::waiting_room::{Decision, MeetingEvent};
+
+/// How long a heartbeat keeps a participant present.
+pub const PRESENCE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+fn participant_event(p: Uuid, state: ParticipantState) -> MeetingEvent {
+    MeetingEvent::Participant {
+        participant_id: p,
+        state: state.as_str().into(),
+    }
+}
+
+/// Admits a waiting (or invited) participant: recorded, then their rights change live.
+/// Returns how the change reached them.
+pub async fn admit(
+    services: &Services,
+    user: &CurrentUser,
+    meeting_id: Uuid,
+    participant_id: Uuid,
+) -> Result<Applied> {
+    decide(
+        services,
+        user,
+        meeting_id,
+        participant_id,
+        Decision::Admitted,
+        None,
+    )
+    .await
+}
+
+/// Rejects a participant (optionally with a reason shown to them); they are removed
+/// from the room and their tokens are refused from now on.
+pub async fn reject(
+    services: &Services,
+    user: &CurrentUser,
+    meeting_id: Uuid,
+    participant_id: Uuid,
+    reason: Option<String>,
+) -> Result<Applied> {
+    decide(
+        services,
+        user,
+        meeting_id,
+        participant_id,
+        Decision::Rejected,
+        reason,
+    )
+    .await
+}
+
+async fn decide(
+    services: &Services,
+    user: &CurrentUser,
+    meeting_id: Uuid,
+    participant_id: Uuid,
+    decision: Decision,
+    reason: Option<String>,
+) -> Result<Applied> {
+    let mut tx = services.db.begin_for(user.workspace_id).await?;
+    let loaded = load_for_staff(&mut tx, user, meeting_id).await?;
+    require_clinician(&loaded, user)?;
+    let meeting = store::lock(&mut tx, meeting_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    require_live(&meeting)?;
+    let participant = loaded
+        .participants
+        .iter()
+        .find(|p| p.participant_id == participant_id)
+        .ok_or(Error::NotFound)?
+        .clone();
+    if participant.role().is_staff() {
+        return Err(Error::field(
+            "participant_id",
+            "Staff are not admitted or rejected.",
+        ));
+    }
+    let state = participant.state();
+    let new_state = match (decision, state) {
+        (Decision::Admitted, ParticipantState::Invited | ParticipantState::Waiting) => {
+            ParticipantState::Admitted
+        }
+        (Decision::Admitted, ParticipantState::Admitted | ParticipantState::InCall) => {
+            return Ok(Applied::Live);
+        }
+        (Decision::Rejected, ParticipantState::Rejected) => return Ok(Applied::NotInRoom),
+        (Decision::Rejected, _) => ParticipantState::Rejected,
+        (Decision::Admitted, _) => {
+            return Err(Error::State("This participant cannot be admitted now."));
+        }
+    };
+    store::set_state(&mut tx, participant_id, new_state, reason.as_deref()).await?;
+    let action = match decision {
+        Decision::Admitted => "meeting.participant_admitted",
+        Decision::Rejected => "meeting.participant_rejected",
+    };
+    let detail = json!({ "meeting_id": meeting_id, "participant_id": participant_id });
+    audit::record_detail(
+        &mut tx,
+        user.workspace_id,
+        Some(user.id),
+        action,
+        "meeting_participant",
+        Some(participant_id),
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    services
+        .waiting_room
+        .decide(meeting_id, participant_id, decision)
+        .await?;
+
+    let applied = match decision {
+        Decision::Admitted => {
+            let preview = preview_allowed(services, user.workspace_id).await?;
+            let rights = media_rights(participant.role(), new_state, meeting.status(), preview)
+                .ok_or(Error::State("This visit has ended."))?;
+            services
+                .media
+                .apply_rights(&meeting.room_name, participant_id, rights)
+                .await?
+        }
+        Decision::Rejected => {
+            services
+                .media
+                .remove(&meeting.room_name, participant_id)
+                .await?;
+            Applied::Live
+        }
+    };
+    announce(
+        services,
+        meeting_id,
+        participant_event(participant_id, new_state),
+    )
+    .await;
+    tracing::info!(meeting_id = %meeting_id, participant_id = %participant_id, decision = decision.as_str(), "admission decided");
+    // An admitted patient already in the room with the clinician: the call is on.
+    if decision == Decision::Admitted && applied == Applied::Live {
+        refresh_status(services, user.workspace_id, meeting_id).await?;
+    }
+    Ok(applied)
+}
+
+/// Whether the workspace lets waiting patients watch before admission.
+pub async fn preview_allowed(services: &Services, workspace_id: Uuid) -> Result<bool> {
+    let mut tx = services.db.begin_for(workspace_id).await?;
+    let allowed: bool =
+        sqlx::query_scalar("select waiting_room_preview from workspace where workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(allowed)
+}
+
+/// A guest is here (heartbeat from the waiting page, or the room reports them): they
+/// are present, and an invited one becomes `waiting` (announced, audited once).
+pub async fn arrive(
+    services: &Services,
+    workspace_id: Uuid,
+    meeting_id: Uuid,
+    participant_id: Uuid,
+) -> Result<ParticipantState> {
+    services
+        .waiting_room
+        .heartbeat(meeting_id, participant_id, PRESENCE_TTL)
+        .await?;
+    let mut tx = services.db.begin_for(workspace_id).await?;
+    let participant = store::participant(&mut tx, meeting_id, participant_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let state = participant.state();
+    if matches!(state, ParticipantState::Invited | ParticipantState::Left)
+        && !participant.role().is_staff()
+        && participant.admitted_at.is_none()
+    {
+        store::set_state(&mut tx, participant_id, ParticipantState::Waiting, None).await?;
+        let detail = json!({ "meeting_id": meeting_id, "participant_id": participant_id });
+        audit::record_detail(
+            &mut tx,
+            workspace_id,
+            None,
+            "meeting.patient_waiting",
+            "meeting_participant",
+            Some(participant_id),
+            detail,
+        )
+        .await?;
+        tx.commit().await?;
+        announce(
+            services,
+            meeting_id,
+            participant_event(participant_id, ParticipantState::Waiting),
+        )
+        .await;
+        return Ok(ParticipantState::Waiting);
+    }
+    tx.commit().await?;
+    Ok(state)
+}
+
+/// The room reports that `identity` joined.
+pub async fn joined(
+    services: &Services,
+    workspace_id: Uuid,
+    meeting: &MeetingRow,
+    participant_id: Uuid,
+) -> Result<()> {
+    let mut tx = services.db.begin_for(workspace_id).await?;
+    let Some(participant) = store::participant(&mut tx, meeting.meeting_id, participant_id).await?
+    else {
+        return Ok(()); // Not ours (a recorder, an agent).
+    };
+    access_log(
+        &mut tx,
+        workspace_id,
+        meeting.meeting_id,
+        &participant,
+        "join",
+    )
+    .await?;
+    let state = participant.state();
+    let new_state = match (participant.role().is_staff(), state) {
+        (true, _) => Some(ParticipantState::InCall),
+        (false, ParticipantState::Admitted | ParticipantState::Left)
+            if participant.admitted_at.is_some() =>
+        {
+            Some(ParticipantState::InCall)
+        }
+        _ => None,
+    };
+    if let Some(new_state) = new_state {
+        store::set_state(&mut tx, participant_id, new_state, None).await?;
+    }
+    tx.commit().await?;
+    if let Some(new_state) = new_state {
+        announce(
+            services,
+            meeting.meeting_id,
+            participant_event(participant_id, new_state),
+        )
+        .await;
+    } else if !participant.role().is_staff() && state != ParticipantState::Rejected {
+        arrive(services, workspace_id, meeting.meeting_id, participant_id).await?;
+    }
+    refresh_status(services, workspace_id, meeting.meeting_id).await
+}
+
+/// The room reports that `identity` left.
+pub async fn left(
+    services: &Services,
+    workspace_id: Uuid,
+    meeting: &MeetingRow,
+    participant_id: Uuid,
+) -> Result<()> {
+    services
+        .waiting_room
+        .depart(meeting.meeting_id, participant_id)
+        .await?;
+    let mut tx = services.db.begin_for(workspace_id).await?;
+    let Some(participant) = store::participant(&mut tx, meeting.meeting_id, participant_id).await?
+    else {
+        return Ok(());
+    };
+    access_log(
+        &mut tx,
+        workspace_id,
+        meeting.meeting_id,
+        &participant,
+        "leave",
+    )
+    .await?;
+    let moved = !matches!(
+        participant.state(),
+        ParticipantState::Rejected | ParticipantState::Left | ParticipantState::Invited
+    );
+    if moved {
+        store::set_state(&mut tx, participant_id, ParticipantState::Left, None).await?;
+    }
+    tx.commit().await?;
+    if moved {
+        announce(
+            services,
+            meeting.meeting_id,
+            participant_event(participant_id, ParticipantState::Left),
+        )
+        .await;
+    }
+    Ok(())
+}
+
+/// Moves the status forward from who is in the room: a clinician makes it `ringing`,
+/// a clinician with an admitted guest `in_call`.
+pub async fn refresh_status(
+    services: &Services,
+    workspace_id: Uuid,
+    meeting_id: Uuid,
+) -> Result<()> {
+    let mut tx = services.db.begin_for(workspace_id).await?;
+    let Some(meeting) = store::lock(&mut tx, meeting_id).await? else {
+        return Ok(());
+    };
+    let participants = store::participants(&mut tx, meeting_id).await?;
+    let clinician_here = participants
+        .iter()
+        .any(|p| p.role().is_staff() && p.state() == ParticipantState::InCall);
+    let guest_in_call = participants
+        .iter()
+        .any(|p| !p.role().is_staff() && p.state() == ParticipantState::InCall);
+    let target = match (clinician_here, guest_in_call) {
+        (true, true) => Some(MeetingStatus::InCall),
+        (true, false) => Some(MeetingStatus::Ringing),
+        _ => None,
+    };
+    let moved = match target {
+        Some(to) => advance(services, &mut tx, &meeting, to).await?,
+        None => false,
+    };
+    tx.commit().await?;
+    if let (true, Some(to)) = (moved, target) {
+        announce(
+            services,
+            meeting_id,
+            MeetingEvent::Status {
+                status: to.as_str().into(),
+            },
+        )
+        .await;
+    }
+    Ok(())
+}
+
+async fn access_log(
+    tx: &mut WorkspaceTx,
+    workspace_id: Uuid,
+    meeting_id: Uuid,
+    p: &ParticipantRow,
+    event: &str,
+) -> Result<()> {
+    sqlx::query(
+        "insert into livekit_access_log (workspace_id, meeting_id, participant_id, role, event, source_addr)
+         select $1, $2, $3, $4, $5, last_source from meeting_participant where participant_id = $3",
+    )
+    .bind(workspace_id)
+    .bind(meeting_id)
+    .bind(p.participant_id)
+    .bind(&p.role)
+    .bind(event)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Remembers where a participant's token request came from (for the access log).
+pub async fn note_source(
+    tx: &mut WorkspaceTx,
+    participant_id: Uuid,
+    source: Option<IpAddr>,
+) -> Result<()> {
+    if let Some(source) = source {
+        sqlx::query(
+            "update meeting_participant set last_source = $2::inet where participant_id = $1",
+        )
+        .bind(participant_id)
+        .bind(source.to_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

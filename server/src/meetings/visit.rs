@@ -1,0 +1,468 @@
+//! The visit as participants reach it: invitations with one-tap links, what a link is
+//! for, redeeming it, RSVPs, media tokens by the grant matrix, consent receipts, the
+//! recorder's token, and the waiting page's heartbeat.
+
+use std::net::IpAddr;
+
+use app::meetings::{LinkInfo, MediaToken, ParticipantState};
+use app::types::CurrentUser;
+use chrono::Duration;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::admission::{self, note_source, preview_allowed};
+use super::links::{self, Bound};
+use super::model::media_rights;
+use super::service::{
+    invitable, link_expiry, load_for_staff, require_clinician, require_live, staff_token,
+};
+use super::store;
+use crate::audit;
+use crate::error::{Error, Result};
+use crate::notify::{Message, Recipient};
+use crate::state::Services;
+use crate::workspaces;
+
+/// How a visit session lives: long enough for a visit that runs late.
+pub const VISIT_SESSION_HOURS: i64 = 12;
+
+/// Who calls a visit endpoint: signed-in staff, or a browser holding a visit session.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// Portal or API user.
+    Staff(CurrentUser),
+    /// A redeemed link.
+    Visit(Bound),
+}
+
+/// Invitation channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// Email.
+    Email,
+    /// SMS (only with the patient's agreement to texts).
+    Sms,
+}
+
+/// Sends a participant their one-tap link. SMS needs `sms_consent` (the clinician
+/// confirms the patient agreed to texts). The message carries the clinic, the time and
+/// the link; never a reason for the visit.
+pub async fn invite(
+    services: &Services,
+    user: &CurrentUser,
+    meeting_id: Uuid,
+    participant_id: Uuid,
+    channel: Channel,
+    sms_consent: bool,
+) -> Result<()> {
+    let mut tx = services.db.begin_for(user.workspace_id).await?;
+    let loaded = load_for_staff(&mut tx, user, meeting_id).await?;
+    require_clinician(&loaded, user)?;
+    require_live(&loaded.meeting)?;
+    let participant = loaded
+        .participants
+        .iter()
+        .find(|p| p.participant_id == participant_id)
+        .ok_or(Error::NotFound)?;
+    invitable(participant)?;
+    let recipient = match channel {
+        Channel::Email => Recipient::Email(participant.email.clone().ok_or_else(|| {
+            Error::field(
+                "channel",
+                "There is no email address on file for this participant.",
+            )
+        })?),
+        Channel::Sms => {
+            if !sms_consent {
+                return Err(Error::field(
+                    "sms_consent",
+                    "Confirm that the patient agreed to receive texts.",
+                ));
+            }
+            let phone = participant.phone.as_deref().ok_or_else(|| {
+                Error::field(
+                    "channel",
+                    "There is no mobile number on file for this participant.",
+                )
+            })?;
+            Recipient::Sms(crate::notify::sms::e164(phone).ok_or_else(|| {
+                Error::field(
+                    "channel",
+                    "The mobile number on file is not a valid phone number.",
+                )
+            })?)
+        }
+    };
+    let token = links::create(
+        &mut tx,
+        user.workspace_id,
+        meeting_id,
+        participant_id,
+        link_expiry(&loaded.meeting),
+    )
+    .await?;
+    let workspace = workspaces::current(&mut tx).await?;
+    let detail = json!({ "meeting_id": meeting_id, "participant_id": participant_id, "channel": recipient.channel() });
+    audit::record_detail(
+        &mut tx,
+        user.workspace_id,
+        Some(user.id),
+        "meeting.invitation_sent",
+        "meeting_participant",
+        Some(participant_id),
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+
+    let when = loaded
+        .meeting
+        .scheduled_start
+        .with_timezone(&workspace.time_zone)
+        .format("%A %-d %B at %-H:%M (%Z)");
+    let link = format!("{}/visit#{token}", services.public_url);
+    let body = match channel {
+        Channel::Email => format!(
+            "Your video visit with {clinic} is on {when}.\n\nJoin from this link at the time of your visit (no account or download needed):\n{link}\n\nIf you cannot make it, open the link to let the clinic know.\n",
+            clinic = workspace.name,
+        ),
+        Channel::Sms => format!(
+            "{}: your video visit is {when}. Join: {link}",
+            workspace.name
+        ),
+    };
+    let message = Message {
+        workspace_id: user.workspace_id,
+        to: recipient,
+        subject: format!("Your video visit with {}", workspace.name),
+        body,
+    };
+    services.notifier.send(&message).await?;
+    Ok(())
+}
+
+/// What a link is for: time, clinician, the participant's first name, expiry. Wrong
+/// links are throttled per source and all get the same answer.
+pub async fn link_info(
+    services: &Services,
+    token: &str,
+    source: Option<IpAddr>,
+) -> Result<(Bound, LinkInfo)> {
+    let attempt = services
+        .link_throttle
+        .begin("", source, std::time::Instant::now())
+        .map_err(|retry_after_secs| Error::Throttled { retry_after_secs })?;
+    let bound = match links::resolve(services, token).await {
+        Ok(bound) => bound,
+        Err(error) => {
+            attempt.failed();
+            return Err(error);
+        }
+    };
+    attempt.succeeded();
+    let mut tx = services.db.begin_for(bound.workspace_id).await?;
+    let meeting = store::find(&mut tx, bound.meeting_id)
+        .await?
+        .ok_or(Error::InvalidLink)?;
+    let participant = store::participant(&mut tx, bound.meeting_id, bound.participant_id)
+        .await?
+        .ok_or(Error::InvalidLink)?;
+    let clinician: String = sqlx::query_scalar("select name from app_user where user_id = $1")
+        .bind(meeting.clinician_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let workspace = workspaces::current(&mut tx).await?;
+    let expires_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar(
+        "select max(expires_at) from meeting_link where participant_id = $1 and revoked_at is null",
+    )
+    .bind(bound.participant_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let first_name = participant
+        .display_name
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Ok((
+        bound,
+        LinkInfo {
+            meeting_id: meeting.meeting_id,
+            starts_at: meeting.scheduled_start,
+            time_zone: workspace.time_zone.name().to_owned(),
+            clinician_name: clinician,
+            first_name,
+            expires_at,
+            status: meeting.status(),
+        },
+    ))
+}
+
+/// Redeems a link into a visit session (the explicit action of the landing page).
+/// A rejected participant, or an ended visit, cannot.
+pub async fn redeem(
+    services: &Services,
+    token: &str,
+    source: Option<IpAddr>,
+) -> Result<(Bound, String)> {
+    let (bound, info) = link_info(services, token, source).await?;
+    if info.status == app::meetings::MeetingStatus::Ended {
+        return Err(Error::State("This visit has ended."));
+    }
+    let mut tx = services.db.begin_for(bound.workspace_id).await?;
+    let participant = store::participant(&mut tx, bound.meeting_id, bound.participant_id)
+        .await?
+        .ok_or(Error::InvalidLink)?;
+    if participant.state() == ParticipantState::Rejected {
+        return Err(Error::State("The clinic has closed this visit for you."));
+    }
+    note_source(&mut tx, bound.participant_id, source).await?;
+    let detail = json!({ "meeting_id": bound.meeting_id, "participant_id": bound.participant_id });
+    audit::record_detail(
+        &mut tx,
+        bound.workspace_id,
+        None,
+        "meeting.link_redeemed",
+        "meeting_participant",
+        Some(bound.participant_id),
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    let session =
+        links::redeem(services, bound, token, Duration::hours(VISIT_SESSION_HOURS)).await?;
+    Ok((bound, session))
+}
+
+/// Records the participant's answer to the invitation (from the link; no session).
+pub async fn rsvp(
+    services: &Services,
+    meeting_id: Uuid,
+    token: &str,
+    accepted: bool,
+    source: Option<IpAddr>,
+) -> Result<()> {
+    let (bound, _) = link_info(services, token, source).await?;
+    if bound.meeting_id != meeting_id {
+        return Err(Error::InvalidLink);
+    }
+    let response = if accepted { "accepted" } else { "declined" };
+    let mut tx = services.db.begin_for(bound.workspace_id).await?;
+    sqlx::query("update meeting_participant set rsvp = $2 where participant_id = $1")
+        .bind(bound.participant_id)
+        .bind(response)
+        .execute(&mut *tx)
+        .await?;
+    let detail = json!({ "meeting_id": meeting_id, "participant_id": bound.participant_id, "response": response });
+    audit::record_detail(
+        &mut tx,
+        bound.workspace_id,
+        None,
+        "meeting.rsvp",
+        "meeting_participant",
+        Some(bound.participant_id),
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The caller's LiveKit token for a meeting, by the grant matrix: a waiting guest gets a
+/// hidden token without media rights; an admitted one full rights; a rejected one, or
+/// anyone once the visit ended, none.
+pub async fn media_token(
+    services: &Services,
+    caller: &Caller,
+    meeting_id: Uuid,
+    source: Option<IpAddr>,
+) -> Result<MediaToken> {
+    match caller {
+        Caller::Staff(user) => {
+            let mut tx = services.db.begin_for(user.workspace_id).await?;
+            let loaded = load_for_staff(&mut tx, user, meeting_id).await?;
+            let (token, identity) = staff_token(services, &mut tx, &loaded, user).await?;
+            note_source(&mut tx, identity, source).await?;
+            let state = loaded
+                .staff_participant(user.id)
+                .map(|p| p.state())
+                .unwrap_or(ParticipantState::Invited);
+            tx.commit().await?;
+            Ok(MediaToken {
+                livekit_url: services.media.client_url().into(),
+                token,
+                identity,
+                room_name: loaded.meeting.room_name,
+                state,
+            })
+        }
+        Caller::Visit(bound) => {
+            if bound.meeting_id != meeting_id {
+                return Err(Error::NotFound);
+            }
+            let preview = preview_allowed(services, bound.workspace_id).await?;
+            let mut tx = services.db.begin_for(bound.workspace_id).await?;
+            let meeting = store::find(&mut tx, meeting_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let participant = store::participant(&mut tx, meeting_id, bound.participant_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let rights = media_rights(
+                participant.role(),
+                participant.state(),
+                meeting.status(),
+                preview,
+            )
+            .ok_or(if participant.state() == ParticipantState::Rejected {
+                Error::Forbidden
+            } else {
+                Error::State("This visit has ended.")
+            })?;
+            let token = services.media.participant_token(
+                &meeting.room_name,
+                participant.participant_id,
+                &participant.display_name,
+                participant.role(),
+                bound.workspace_id,
+                rights,
+            )?;
+            note_source(&mut tx, participant.participant_id, source).await?;
+            let detail = json!({ "meeting_id": meeting_id, "participant_id": participant.participant_id, "role": participant.role, "hidden": rights.hidden });
+            audit::record_detail(
+                &mut tx,
+                bound.workspace_id,
+                None,
+                "meeting.token_issued",
+                "meeting_participant",
+                Some(participant.participant_id),
+                detail,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(MediaToken {
+                livekit_url: services.media.client_url().into(),
+                token,
+                identity: participant.participant_id,
+                room_name: meeting.room_name,
+                state: participant.state(),
+            })
+        }
+    }
+}
+
+/// The waiting page's heartbeat: present for [`admission::PRESENCE_TTL`]; returns the
+/// participant's state (the page learns admission from events, this is the fallback).
+pub async fn heartbeat(services: &Services, bound: &Bound) -> Result<ParticipantState> {
+    admission::arrive(
+        services,
+        bound.workspace_id,
+        bound.meeting_id,
+        bound.participant_id,
+    )
+    .await
+}
+
+/// Stores the caller's consent receipt (to recording; the text's version is kept).
+pub async fn consent(
+    services: &Services,
+    caller: &Caller,
+    meeting_id: Uuid,
+    consent: bool,
+    text_version: &str,
+) -> Result<()> {
+    let text_version = text_version.trim();
+    if text_version.is_empty() || text_version.len() > 64 {
+        return Err(Error::field(
+            "text_version",
+            "Give the version of the consent text shown (up to 64 characters).",
+        ));
+    }
+    let (workspace_id, participant_id, actor) = match caller {
+        Caller::Staff(user) => {
+            let mut tx = services.db.begin_for(user.workspace_id).await?;
+            let loaded = load_for_staff(&mut tx, user, meeting_id).await?;
+            let me = require_clinician(&loaded, user)?.participant_id;
+            tx.commit().await?;
+            (user.workspace_id, me, Some(user.id))
+        }
+        Caller::Visit(bound) if bound.meeting_id == meeting_id => {
+            (bound.workspace_id, bound.participant_id, None)
+        }
+        Caller::Visit(_) => return Err(Error::NotFound),
+    };
+    let mut tx = services.db.begin_for(workspace_id).await?;
+    let meeting = store::find(&mut tx, meeting_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    require_live(&meeting)?;
+    sqlx::query("insert into consent_receipt (workspace_id, meeting_id, participant_id, consent, text_version) values ($1, $2, $3, $4, $5)")
+        .bind(workspace_id)
+        .bind(meeting_id)
+        .bind(participant_id)
+        .bind(consent)
+        .bind(text_version)
+        .execute(&mut *tx)
+        .await?;
+    let detail = json!({ "meeting_id": meeting_id, "participant_id": participant_id, "consent": consent, "text_version": text_version });
+    audit::record_detail(
+        &mut tx,
+        workspace_id,
+        actor,
+        "meeting.consent_recorded",
+        "meeting_participant",
+        Some(participant_id),
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A recorder's token, only once every participant who is not turned away has a
+/// consent receipt saying yes (their latest answer counts).
+pub async fn recorder_token(
+    services: &Services,
+    user: &CurrentUser,
+    meeting_id: Uuid,
+) -> Result<MediaToken> {
+    let mut tx = services.db.begin_for(user.workspace_id).await?;
+    let loaded = load_for_staff(&mut tx, user, meeting_id).await?;
+    let me = require_clinician(&loaded, user)?.participant_id;
+    require_live(&loaded.meeting)?;
+    let missing: i64 = sqlx::query_scalar(
+        "select count(*) from meeting_participant p
+         where p.meeting_id = $1 and p.state <> 'rejected'
+           and coalesce((select c.consent from consent_receipt c where c.participant_id = p.participant_id
+                         order by c.recorded_at desc, c.consent_receipt_id desc limit 1), false) = false",
+    )
+    .bind(meeting_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if missing > 0 {
+        return Err(Error::State(
+            "Recording needs every participant's consent first.",
+        ));
+    }
+    let token = services.media.recorder_token(&loaded.meeting.room_name)?;
+    let detail = json!({ "meeting_id": meeting_id });
+    audit::record_detail(
+        &mut tx,
+        user.workspace_id,
+        Some(user.id),
+        "meeting.recorder_token_issued",
+        "meeting",
+        Some(meeting_id),
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(MediaToken {
+        livekit_url: services.media.client_url().into(),
+        token,
+        identity: me,
+        room_name: loaded.meeting.room_name,
+        state: ParticipantState::InCall,
+    })
+}

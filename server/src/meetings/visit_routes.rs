@@ -1,0 +1,274 @@
+//! The participant-facing routes: links (`verify-token`, `rsvp`, `calls/generate-token`),
+//! the waiting page's heartbeat, media tokens (`livekit/token`), `video/*`, and the
+//! LiveKit webhook receiver. Link tokens travel in an `Authorization: Link …` header or
+//! a POST body, never in a URL (URLs end up in logs and browser history).
+
+use app::meetings::{IceServer, LinkInfo, MediaToken, ParticipantState};
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::header::{AUTHORIZATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{AppendHeaders, IntoResponse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::links::{self, Bound};
+use super::routes::parse_id;
+use super::visit::{self, Caller, VISIT_SESSION_HOURS};
+use super::webhook;
+use crate::auth::extract::ClientAddr;
+use crate::error::{Error, Result};
+use crate::json::ApiJson;
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/meetings/verify-token",
+            get(verify_from_header).post(verify_from_body),
+        )
+        .route("/api/v1/meetings/{id}/rsvp", post(rsvp))
+        .route("/api/v1/calls/generate-token", post(generate_token))
+        .route("/api/v1/calls/heartbeat", post(heartbeat))
+        .route("/api/v1/livekit/token", post(livekit_token))
+        .route("/api/v1/livekit/webhook", post(receive_webhook))
+        .route("/api/v1/video/auth-token", get(recorder_token))
+        .route("/api/v1/video/ice-servers", get(ice_servers))
+        .route("/api/v1/video/consent-log", post(consent_log))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    /// Staff by bearer token or portal cookie; else a visit session cookie.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let services = &state.services;
+        match crate::auth::service::current_user(services, &parts.headers).await {
+            Ok(user) => Ok(Caller::Staff(user)),
+            Err(Error::Unauthorized) if !parts.headers.contains_key(AUTHORIZATION) => {
+                links::visit_session(services, &parts.headers)
+                    .await?
+                    .map(Caller::Visit)
+                    .ok_or(Error::Unauthorized)
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// A visit session only (the patient's side).
+struct VisitSession(Bound);
+
+impl FromRequestParts<AppState> for VisitSession {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        links::visit_session(&state.services, &parts.headers)
+            .await?
+            .map(VisitSession)
+            .ok_or(Error::Unauthorized)
+    }
+}
+
+fn link_from_header(headers: &HeaderMap) -> Result<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Link "))
+        .map(|t| t.trim().to_owned())
+        .ok_or(Error::InvalidLink)
+}
+
+#[derive(Deserialize)]
+struct LinkBody {
+    link_token: String,
+}
+
+async fn verify_from_header(
+    State(state): State<AppState>,
+    source: ClientAddr,
+    headers: HeaderMap,
+) -> Result<Json<LinkInfo>> {
+    let token = link_from_header(&headers)?;
+    Ok(Json(
+        visit::link_info(&state.services, &token, source.0).await?.1,
+    ))
+}
+
+async fn verify_from_body(
+    State(state): State<AppState>,
+    source: ClientAddr,
+    ApiJson(body): ApiJson<LinkBody>,
+) -> Result<Json<LinkInfo>> {
+    Ok(Json(
+        visit::link_info(&state.services, &body.link_token, source.0)
+            .await?
+            .1,
+    ))
+}
+
+#[derive(Deserialize)]
+struct RsvpBody {
+    link_token: String,
+    response: String,
+}
+
+async fn rsvp(
+    State(state): State<AppState>,
+    source: ClientAddr,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiJson(body): ApiJson<RsvpBody>,
+) -> Result<StatusCode> {
+    let accepted = match body.response.as_str() {
+        "accepted" => true,
+        "declined" => false,
+        _ => {
+            return Err(Error::field(
+                "response",
+                "Response must be accepted or declined.",
+            ));
+        }
+    };
+    visit::rsvp(
+        &state.services,
+        parse_id(&id)?,
+        &body.link_token,
+        accepted,
+        source.0,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct Redeemed {
+    meeting_id: Uuid,
+    participant_id: Uuid,
+}
+
+/// Redeems a link into the visit session cookie.
+async fn generate_token(
+    State(state): State<AppState>,
+    source: ClientAddr,
+    ApiJson(body): ApiJson<LinkBody>,
+) -> Result<impl IntoResponse> {
+    let (bound, session) = visit::redeem(&state.services, &body.link_token, source.0).await?;
+    let cookie = links::set_cookie(
+        &session,
+        chrono::Duration::hours(VISIT_SESSION_HOURS),
+        state.services.production,
+    );
+    Ok((
+        StatusCode::CREATED,
+        AppendHeaders([(SET_COOKIE, cookie)]),
+        Json(Redeemed {
+            meeting_id: bound.meeting_id,
+            participant_id: bound.participant_id,
+        }),
+    ))
+}
+
+#[derive(Serialize)]
+struct Heartbeat {
+    state: ParticipantState,
+}
+
+async fn heartbeat(
+    State(state): State<AppState>,
+    VisitSession(bound): VisitSession,
+) -> Result<Json<Heartbeat>> {
+    Ok(Json(Heartbeat {
+        state: visit::heartbeat(&state.services, &bound).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    meeting_id: String,
+}
+
+async fn livekit_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    source: ClientAddr,
+    ApiJson(body): ApiJson<TokenBody>,
+) -> Result<Json<MediaToken>> {
+    let meeting_id = body
+        .meeting_id
+        .trim()
+        .parse()
+        .map_err(|_| Error::field("meeting_id", "Not a meeting id."))?;
+    Ok(Json(
+        visit::media_token(&state.services, &caller, meeting_id, source.0).await?,
+    ))
+}
+
+async fn receive_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<StatusCode> {
+    webhook::receive(&state.services, &headers, &body).await
+}
+
+#[derive(Deserialize)]
+struct MeetingQuery {
+    meeting_id: String,
+}
+
+async fn recorder_token(
+    State(state): State<AppState>,
+    user: crate::auth::extract::SignedIn,
+    Query(query): Query<MeetingQuery>,
+) -> Result<Json<MediaToken>> {
+    Ok(Json(
+        visit::recorder_token(&state.services, &user.0, parse_id(&query.meeting_id)?).await?,
+    ))
+}
+
+#[derive(Serialize)]
+struct IceServers {
+    ice_servers: Vec<IceServer>,
+}
+
+async fn ice_servers(State(state): State<AppState>, caller: Caller) -> Result<Json<IceServers>> {
+    let identity = match &caller {
+        Caller::Staff(user) => user.id,
+        Caller::Visit(bound) => bound.participant_id,
+    };
+    let now = chrono::Utc::now().timestamp();
+    Ok(Json(IceServers {
+        ice_servers: state.services.turn.ice_servers(&identity.to_string(), now),
+    }))
+}
+
+#[derive(Deserialize)]
+struct ConsentBody {
+    meeting_id: String,
+    consent: bool,
+    text_version: String,
+}
+
+async fn consent_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ConsentBody>,
+) -> Result<StatusCode> {
+    let meeting_id = body
+        .meeting_id
+        .trim()
+        .parse()
+        .map_err(|_| Error::field("meeting_id", "Not a meeting id."))?;
+    visit::consent(
+        &state.services,
+        &caller,
+        meeting_id,
+        body.consent,
+        &body.text_version,
+    )
+    .await?;
+    Ok(StatusCode::CREATED)
+}

@@ -1,0 +1,83 @@
+//! `POST /api/v1/livekit/webhook`: LiveKit's webhooks drive presence and the lifecycle.
+//! The embedded SFU posts here by default; an external LiveKit is configured to.
+//!
+//! Each delivery must carry a valid signature (`livekit-api`'s `WebhookReceiver`: a JWT
+//! signed with the API secret holding the body's SHA-256, checked for expiry), be
+//! recent (`created_at` within [`MAX_AGE_SECS`]), and not have been applied before (its
+//! event id is recorded in PostgreSQL, so a replay to any node is refused). Otherwise
+//! 401, and nothing changes.
+
+use axum::http::{HeaderMap, StatusCode};
+use livekit_protocol as proto;
+use uuid::Uuid;
+
+use super::{admission, service, store};
+use crate::error::{Error, Result};
+use crate::state::Services;
+
+/// Oldest event accepted, in seconds (LiveKit signs each delivery for 5 minutes).
+pub const MAX_AGE_SECS: i64 = 10 * 60;
+
+/// Verifies and applies one delivery.
+pub async fn receive(services: &Services, headers: &HeaderMap, body: &str) -> Result<StatusCode> {
+    let auth = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Error::Unauthorized)?;
+    let event = services.webhooks.receive(body, auth).map_err(|_| {
+        tracing::info!("webhook refused: bad signature or body");
+        Error::Unauthorized
+    })?;
+    let now = chrono::Utc::now().timestamp();
+    if event.id.is_empty() || (now - event.created_at).abs() > MAX_AGE_SECS {
+        tracing::info!("webhook refused: stale or without id");
+        return Err(Error::Unauthorized);
+    }
+    let fresh = sqlx::query(
+        "insert into livekit_webhook_event (event_id) values ($1) on conflict do nothing",
+    )
+    .bind(&event.id)
+    .execute(services.db.pool())
+    .await?
+    .rows_affected();
+    if fresh == 0 {
+        tracing::info!("webhook refused: replayed");
+        return Err(Error::Unauthorized);
+    }
+    apply(services, &event).await?;
+    Ok(StatusCode::OK)
+}
+
+async fn apply(services: &Services, event: &proto::WebhookEvent) -> Result<()> {
+    let Some(room) = &event.room else {
+        return Ok(());
+    };
+    let found: Option<(Uuid, Uuid)> =
+        sqlx::query_as("select meeting_id, workspace_id from meeting_by_room_name($1)")
+            .bind(&room.name)
+            .fetch_optional(services.db.pool())
+            .await?;
+    let Some((meeting_id, workspace_id)) = found else {
+        return Ok(()); // A room that is not a Bedside visit.
+    };
+    let identity = event
+        .participant
+        .as_ref()
+        .and_then(|p| p.identity.parse::<Uuid>().ok());
+    let mut tx = services.db.begin_for(workspace_id).await?;
+    let meeting = store::find(&mut tx, meeting_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    match (event.event.as_str(), identity) {
+        ("participant_joined", Some(participant)) => {
+            admission::joined(services, workspace_id, &meeting, participant).await?
+        }
+        ("participant_left", Some(participant)) => {
+            admission::left(services, workspace_id, &meeting, participant).await?
+        }
+        ("room_finished", _) => service::end(services, None, workspace_id, meeting_id).await?,
+        _ => {}
+    }
+    Ok(())
+}
