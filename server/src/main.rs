@@ -1,6 +1,8 @@
 //! `server`: runs Bedside. Configuration comes from `configuration/base.toml` and the
 //! environment (see README). `server sfu` runs only the embedded SFU and its `/rtc`
-//! signaling, for a dedicated media host (no database needed).
+//! signaling, for a dedicated media host (no database needed). `server audit-verify
+//! <workspace-id>` recomputes a workspace's hash-chained audit trail and says whether
+//! it is intact (exit status 0) or where it breaks (exit status 1).
 
 use server::config::Settings;
 use server::startup::Application;
@@ -9,10 +11,39 @@ use server::startup::Application;
 async fn main() -> anyhow::Result<()> {
     server::telemetry::init("info,sqlx=warn", std::io::stdout);
     let settings = Settings::load()?;
-    if std::env::args().nth(1).as_deref() == Some("sfu") {
-        return server::startup::run_sfu_only(settings).await;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("sfu") => return server::startup::run_sfu_only(settings).await,
+        Some("audit-verify") => return audit_verify(&settings, args.get(1)).await,
+        _ => {}
     }
     let application = Application::build(settings).await?;
     application.run_until_stopped().await?;
     Ok(())
+}
+
+async fn audit_verify(settings: &Settings, workspace: Option<&String>) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let workspace: uuid::Uuid = workspace
+        .context("usage: server audit-verify <workspace-id>")?
+        .parse()
+        .context("the workspace id is not a UUID")?;
+    let owner = sqlx::PgPool::connect_with(settings.database.owner_options()?)
+        .await
+        .context("connecting to PostgreSQL as the owner (DATABASE_URL)")?;
+    match server::audit::verify_chain(&owner, workspace).await? {
+        server::audit::ChainCheck::Intact { rows } => {
+            println!("audit chain of workspace {workspace}: intact ({rows} rows)");
+            Ok(())
+        }
+        server::audit::ChainCheck::Broken { at_event_id } => {
+            match at_event_id {
+                Some(id) => println!("audit chain of workspace {workspace}: BROKEN at event {id}"),
+                None => println!(
+                    "audit chain of workspace {workspace}: BROKEN (rows missing at the end)"
+                ),
+            }
+            std::process::exit(1)
+        }
+    }
 }

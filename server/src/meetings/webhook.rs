@@ -8,6 +8,7 @@
 //! 401, and nothing changes.
 
 use axum::http::{HeaderMap, StatusCode};
+use livekit_api::webhooks::WebhookReceiver;
 use livekit_protocol as proto;
 use uuid::Uuid;
 
@@ -18,21 +19,51 @@ use crate::state::Services;
 /// Oldest event accepted, in seconds (LiveKit signs each delivery for 5 minutes).
 pub const MAX_AGE_SECS: i64 = 10 * 60;
 
+/// Why a delivery was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// No, or a wrong, signature; or a body that does not match it or is not an event.
+    Signature,
+    /// Too old (or from the future), or without an id.
+    Stale,
+}
+
+/// Checks a delivery's signature and freshness and decodes it: the pure part of
+/// [`receive`], also the fuzz target (`rtc::fuzz_test`).
+pub fn verified_event(
+    receiver: &WebhookReceiver,
+    body: &str,
+    auth: &str,
+    now_unix: i64,
+) -> std::result::Result<proto::WebhookEvent, Refused> {
+    let event = receiver
+        .receive(body, auth)
+        .map_err(|_| Refused::Signature)?;
+    if event.id.is_empty()
+        || event.id.len() > 128
+        || (now_unix - event.created_at).abs() > MAX_AGE_SECS
+    {
+        return Err(Refused::Stale);
+    }
+    Ok(event)
+}
+
 /// Verifies and applies one delivery.
 pub async fn receive(services: &Services, headers: &HeaderMap, body: &str) -> Result<StatusCode> {
     let auth = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .ok_or(Error::Unauthorized)?;
-    let event = services.webhooks.receive(body, auth).map_err(|_| {
-        tracing::info!("webhook refused: bad signature or body");
+    let event = verified_event(
+        &services.webhooks,
+        body,
+        auth,
+        chrono::Utc::now().timestamp(),
+    )
+    .map_err(|refused| {
+        tracing::info!(reason = ?refused, "webhook refused");
         Error::Unauthorized
     })?;
-    let now = chrono::Utc::now().timestamp();
-    if event.id.is_empty() || (now - event.created_at).abs() > MAX_AGE_SECS {
-        tracing::info!("webhook refused: stale or without id");
-        return Err(Error::Unauthorized);
-    }
     let fresh = sqlx::query(
         "insert into livekit_webhook_event (event_id) values ($1) on conflict do nothing",
     )

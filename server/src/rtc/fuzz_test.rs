@@ -235,3 +235,52 @@ fn sdp_and_trickled_candidates_never_panic_our_code_or_str0ms_parser() {
         let _ = crate::sfu::parse_candidate_init(&String::from_utf8_lossy(bytes));
     });
 }
+
+#[test]
+fn webhook_bodies_and_signatures_never_panic_the_receiver() {
+    use livekit_api::access_token::{AccessToken, TokenVerifier};
+    use livekit_api::webhooks::WebhookReceiver;
+    use sha2::Digest;
+    let (key, secret) = ("APIfuzz", "fuzz-secret-0123456789abcdef0123456789");
+    let receiver = WebhookReceiver::new(TokenVerifier::with_api_key(key, secret));
+    let now = 1_800_000_000;
+    let sign = |body: &[u8]| {
+        let sha = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(body));
+        AccessToken::with_api_key(key, secret)
+            .with_sha256(&sha)
+            .to_jwt()
+            .unwrap()
+    };
+    let seeds = vec![
+        format!(
+            r#"{{"event":"participant_joined","id":"EV_1","createdAt":{now},"room":{{"name":"appointment-1","sid":"RM_1"}},"participant":{{"identity":"{}","sid":"PA_1","state":"ACTIVE"}}}}"#,
+            uuid::Uuid::nil()
+        )
+        .into_bytes(),
+        format!(r#"{{"event":"room_finished","id":"EV_2","createdAt":{now},"room":{{"name":"appointment-1"}}}}"#).into_bytes(),
+    ];
+    // Correctly signed mutations reach the JSON decoder and our checks.
+    fuzz(&seeds, |bytes| {
+        let body = String::from_utf8_lossy(bytes);
+        let _ =
+            crate::meetings::webhook::verified_event(&receiver, &body, &sign(body.as_bytes()), now);
+    });
+    // Mutated signatures and headers never get past the verifier, and never panic.
+    let body = String::from_utf8_lossy(&seeds[0]).into_owned();
+    let auths = vec![
+        sign(body.as_bytes()).into_bytes(),
+        format!("Bearer {}", sign(body.as_bytes())).into_bytes(),
+    ];
+    fuzz(&auths, |bytes| {
+        let auth = String::from_utf8_lossy(bytes);
+        let verdict = crate::meetings::webhook::verified_event(&receiver, &body, &auth, now);
+        if auth != String::from_utf8_lossy(&auths[0]) && auth != String::from_utf8_lossy(&auths[1])
+        {
+            // A changed token may still verify only if the change left the JWT intact
+            // (base64 padding bits); it must never verify for another body.
+            if let Ok(event) = verdict {
+                assert_eq!(event.id, "EV_1");
+            }
+        }
+    });
+}

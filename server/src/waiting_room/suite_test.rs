@@ -52,6 +52,7 @@ async fn presence_lapses_after_its_ttl_but_the_place_survives_a_brief_disconnect
         .heartbeat(meeting, patient, Duration::from_millis(150))
         .await
         .unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
     store
         .heartbeat(meeting, other, Duration::from_secs(30))
         .await
