@@ -77,6 +77,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.demo.enabled = Some(false);
     settings.rtc.udp_port = 0;
     settings.rtc.tcp_port = Some(0);
+    // The single-node default (in-memory waiting room); tests that need Redis set it.
+    settings.redis_url = None;
     adjust(&mut settings);
     let application = Application::build(settings.clone())
         .await

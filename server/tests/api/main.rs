@@ -14,6 +14,7 @@ mod patients;
 mod rls;
 mod room_service;
 mod rtc;
+mod scale_out;
 mod sfu_limits;
 mod tls;
 mod users;

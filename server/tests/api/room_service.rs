@@ -40,10 +40,12 @@ pub(crate) async fn join(app: &TestApp, room: &str, identity: &str) -> Socket {
 
 /// Joins over `/rtc` with an access token minted elsewhere (the meetings API).
 pub(crate) async fn join_with_token(app: &TestApp, token: &str) -> Socket {
-    let url = format!(
-        "{}/rtc?access_token={token}",
-        app.address.replace("http", "ws")
-    );
+    join_at(&app.address.replace("http", "ws"), token).await
+}
+
+/// Joins the LiveKit-compatible server at `ws_url` (`ws://host:port`) with `token`.
+pub(crate) async fn join_at(ws_url: &str, token: &str) -> Socket {
+    let url = format!("{ws_url}/rtc?access_token={token}");
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let first = next_response(&mut socket).await.expect("a join response");
     assert!(matches!(first, proto::signal_response::Message::Join(_)));
