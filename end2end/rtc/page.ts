@@ -50,6 +50,7 @@ async function join(url: string, token: string, options: Options) {
   room.on(RoomEvent.Disconnected, (reason) => state.events.push(`disconnected:${reason}`));
   room.on(RoomEvent.Reconnecting, () => state.events.push('reconnecting'));
   room.on(RoomEvent.Reconnected, () => state.events.push('reconnected'));
+  room.on(RoomEvent.ParticipantPermissionsChanged, () => state.events.push('permissions-changed'));
   room.on(RoomEvent.DataReceived, (payload, participant) => {
     state.data.push(`${participant?.identity}:${new TextDecoder().decode(payload)}`);
   });
@@ -139,6 +140,24 @@ async function leave() {
   document.querySelectorAll('video, audio').forEach((e) => e.remove());
 }
 
+let markedPeerConnection: unknown;
+
+/** The transport's RTCPeerConnection (private in livekit-client; read only to prove a
+ * permission change reused it rather than reconnecting). */
+function peerConnection() {
+  const manager = (room as any)?.engine?.pcManager;
+  return manager?.publisher?.pc ?? manager?.publisher?._pc;
+}
+
+function markPeerConnection() {
+  markedPeerConnection = peerConnection();
+  return Boolean(markedPeerConnection);
+}
+
+function samePeerConnection() {
+  return Boolean(markedPeerConnection) && peerConnection() === markedPeerConnection;
+}
+
 function usesSinglePeerConnection() {
   // Private in livekit-client; read only to prove which flow ran.
   const engine = (room as any)?.engine;
@@ -158,6 +177,8 @@ function usesSinglePeerConnection() {
   transportProtocol,
   sendData,
   usesSinglePeerConnection,
+  markPeerConnection,
+  samePeerConnection,
   state: () => ({
     events: state.events,
     data: state.data,

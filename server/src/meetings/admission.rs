@@ -157,8 +157,17 @@ async fn decide(
     )
     .await;
     tracing::info!(meeting_id = %meeting_id, participant_id = %participant_id, decision = decision.as_str(), "admission decided");
-    // An admitted patient already in the room with the clinician: the call is on.
+    // Admitted while connected: they are in the call now, and so may be the meeting.
     if decision == Decision::Admitted && applied == Applied::Live {
+        let mut tx = services.db.begin_for(user.workspace_id).await?;
+        store::set_state(&mut tx, participant_id, ParticipantState::InCall, None).await?;
+        tx.commit().await?;
+        announce(
+            services,
+            meeting_id,
+            participant_event(participant_id, ParticipantState::InCall),
+        )
+        .await;
         refresh_status(services, user.workspace_id, meeting_id).await?;
     }
     Ok(applied)

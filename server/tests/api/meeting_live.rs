@@ -85,6 +85,9 @@ async fn a_patient_joining_the_room_waits_and_admission_reaches_them_live_withou
     })
     .await;
     assert!(permission.can_subscribe && permission.can_publish_data && !permission.hidden);
+    // Admitted while connected, with the clinician there: both in the call.
+    until_state(&app, &visit, &meeting, &meeting.patient_id, "in_call").await;
+    assert_eq!(read(&app, &visit, &meeting).await["status"], "in_call");
     // The clinician now sees the patient in the room.
     wait_for(&mut clinician, |message| match message {
         proto::signal_response::Message::Update(update) => update

@@ -118,7 +118,7 @@ async fn two_nodes_on_one_redis_share_the_waiting_room_and_admission_crosses_the
         .unwrap();
     assert_eq!(admitted["live"], true);
     wait_for(&mut socket, |m| admitted_live(m, &meeting.patient_id)).await;
-    until_state(&node1, &visit, &meeting, "admitted").await;
+    until_state(&node1, &visit, &meeting, "in_call").await;
 }
 
 /// `server sfu`, the media-only host, in its own process.
