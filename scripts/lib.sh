@@ -70,6 +70,10 @@ ensure_chromium() {
   if ! command -v iptables >/dev/null && [ ! -x /usr/sbin/iptables ]; then
     say "installing Debian's iptables"; apt_install iptables
   fi
+  # The TURN test relays a call through a coturn it starts itself.
+  if ! command -v turnserver >/dev/null && [ ! -x /usr/bin/turnserver ]; then
+    say "installing Debian's coturn"; apt_install coturn
+  fi
 }
 
 # Makes a Redis answer at REDIS_URL (default 127.0.0.1:6379): the local server, else one

@@ -316,6 +316,8 @@ fn env_number(name: &str, default: usize) -> usize {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // reqwest is built without a default crypto provider (see the workspace manifest).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let binary = std::env::args()
         .nth(1)
         .context("usage: meetings-bench <server binary>")?;

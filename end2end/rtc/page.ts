@@ -3,7 +3,7 @@
 import { Room, RoomEvent, Track } from 'livekit-client';
 import type { RemoteTrack, RemoteParticipant } from 'livekit-client';
 
-type Options = { singlePeerConnection: boolean; publish: boolean; adaptiveStream?: boolean; videoWidth?: number };
+type Options = { singlePeerConnection: boolean; publish: boolean; adaptiveStream?: boolean; videoWidth?: number; rtcConfig?: RTCConfiguration };
 
 let renderWidth = 640;
 
@@ -57,7 +57,7 @@ async function join(url: string, token: string, options: Options) {
   state.joinStartedAt = performance.now();
   state.firstFrameAt = 0;
   try {
-    await room.connect(url, token);
+    await room.connect(url, token, options.rtcConfig ? { rtcConfig: options.rtcConfig } : undefined);
     if (options.publish) await room.localParticipant.enableCameraAndMicrophone();
   } catch (error) {
     state.error = String(error);
@@ -91,6 +91,16 @@ async function transportProtocol(identity: string, kind: string) {
   const transport = [...byId.values()].find((s) => s.type === 'transport');
   const pair = byId.get(transport?.selectedCandidatePairId);
   return byId.get(pair?.localCandidateId)?.protocol ?? '';
+}
+
+/** The type (`host`, `srflx`, `relay`) of our end of the pair carrying a remote track. */
+async function localCandidateType(identity: string, kind: string) {
+  const stats = await state.tracks.get(key(identity, kind))?.receiver?.getStats();
+  const byId = new Map<string, any>();
+  stats?.forEach((s: any) => byId.set(s.id, s));
+  const transport = [...byId.values()].find((s) => s.type === 'transport');
+  const pair = byId.get(transport?.selectedCandidatePairId);
+  return byId.get(pair?.localCandidateId)?.candidateType ?? '';
 }
 
 /** `address:port` of the SFU's end of the ICE candidate pair carrying a remote track. */
@@ -167,6 +177,7 @@ function usesSinglePeerConnection() {
 (window as any).bedside = {
   join,
   remoteAddress,
+  localCandidateType,
   leave,
   publish,
   canPublish,

@@ -86,6 +86,7 @@ impl Application {
         let rtc = RtcState {
             keys: services.livekit.clone(),
             sfu: sfu.clone(),
+            turn: settings.turn.settings(),
         };
         let router = router(AppState {
             leptos_options,
@@ -137,6 +138,7 @@ pub async fn run_sfu_only(settings: Settings) -> anyhow::Result<()> {
     let rtc = RtcState {
         keys: Arc::new(LiveKitKeys::new(key, secret)),
         sfu: sfu.clone(),
+        turn: settings.turn.settings(),
     };
     let router: Router = rtc::router(rtc)
         .route("/health", get(|| async { "ok" }))

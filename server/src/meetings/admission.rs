@@ -390,8 +390,10 @@ pub async fn note_source(
     source: Option<IpAddr>,
 ) -> Result<()> {
     if let Some(source) = source {
+        // Written only when it changed: a refreshing client does not rewrite its row.
         sqlx::query(
-            "update meeting_participant set last_source = $2::inet where participant_id = $1",
+            "update meeting_participant set last_source = $2::inet
+             where participant_id = $1 and last_source is distinct from $2::inet",
         )
         .bind(participant_id)
         .bind(source.to_string())

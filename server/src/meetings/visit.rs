@@ -6,11 +6,13 @@ use std::net::IpAddr;
 
 use app::meetings::{LinkInfo, MediaToken, ParticipantState};
 use app::types::CurrentUser;
+
+use crate::auth::Principal;
 use chrono::Duration;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::admission::{self, note_source, preview_allowed};
+use super::admission::{self, note_source};
 use super::links::{self, Bound};
 use super::model::media_rights;
 use super::service::{
@@ -29,10 +31,18 @@ pub const VISIT_SESSION_HOURS: i64 = 12;
 /// Who calls a visit endpoint: signed-in staff, or a browser holding a visit session.
 #[derive(Debug, Clone)]
 pub enum Caller {
-    /// Portal or API user.
-    Staff(CurrentUser),
+    /// Portal or API user (their login; the user row is read in the endpoint's own
+    /// transaction, which saves a transaction on the token path).
+    Staff(Principal),
     /// A redeemed link.
     Visit(Bound),
+}
+
+/// The signed-in user behind `principal`, read in `tx` (their workspace's).
+async fn staff_user(tx: &mut crate::db::WorkspaceTx, principal: &Principal) -> Result<CurrentUser> {
+    crate::users::store::find(tx, principal.user_id)
+        .await?
+        .ok_or(Error::Unauthorized)
 }
 
 /// Invitation channel.
@@ -279,8 +289,14 @@ pub async fn media_token(
     source: Option<IpAddr>,
 ) -> Result<MediaToken> {
     match caller {
-        Caller::Staff(user) => {
-            let mut tx = services.db.begin_for(user.workspace_id).await?;
+        Caller::Staff(principal) => {
+            // The hot path (tokens are refreshed often): one transaction, committed
+            // without waiting for the WAL flush (see `Db::begin_fast_commit_for`).
+            let mut tx = services
+                .db
+                .begin_fast_commit_for(principal.workspace_id)
+                .await?;
+            let user = &staff_user(&mut tx, principal).await?;
             let loaded = load_for_staff(&mut tx, user, meeting_id).await?;
             let (token, identity) = staff_token(services, &mut tx, &loaded, user).await?;
             note_source(&mut tx, identity, source).await?;
@@ -301,8 +317,16 @@ pub async fn media_token(
             if bound.meeting_id != meeting_id {
                 return Err(Error::NotFound);
             }
-            let preview = preview_allowed(services, bound.workspace_id).await?;
-            let mut tx = services.db.begin_for(bound.workspace_id).await?;
+            let mut tx = services
+                .db
+                .begin_fast_commit_for(bound.workspace_id)
+                .await?;
+            let preview: bool = sqlx::query_scalar(
+                "select waiting_room_preview from workspace where workspace_id = $1",
+            )
+            .bind(bound.workspace_id)
+            .fetch_one(&mut *tx)
+            .await?;
             let meeting = store::find(&mut tx, meeting_id)
                 .await?
                 .ok_or(Error::NotFound)?;
@@ -380,8 +404,9 @@ pub async fn consent(
         ));
     }
     let (workspace_id, participant_id, actor) = match caller {
-        Caller::Staff(user) => {
-            let mut tx = services.db.begin_for(user.workspace_id).await?;
+        Caller::Staff(principal) => {
+            let mut tx = services.db.begin_for(principal.workspace_id).await?;
+            let user = &staff_user(&mut tx, principal).await?;
             let loaded = load_for_staff(&mut tx, user, meeting_id).await?;
             let me = require_clinician(&loaded, user)?.participant_id;
             tx.commit().await?;

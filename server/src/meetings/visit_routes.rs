@@ -46,8 +46,8 @@ impl FromRequestParts<AppState> for Caller {
     /// Staff by bearer token or portal cookie; else a visit session cookie.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let services = &state.services;
-        match crate::auth::service::current_user(services, &parts.headers).await {
-            Ok(user) => Ok(Caller::Staff(user)),
+        match crate::auth::service::principal(services, &parts.headers).await {
+            Ok(principal) => Ok(Caller::Staff(principal)),
             Err(Error::Unauthorized) if !parts.headers.contains_key(AUTHORIZATION) => {
                 links::visit_session(services, &parts.headers)
                     .await?
@@ -236,7 +236,7 @@ struct IceServers {
 
 async fn ice_servers(State(state): State<AppState>, caller: Caller) -> Result<Json<IceServers>> {
     let identity = match &caller {
-        Caller::Staff(user) => user.id,
+        Caller::Staff(principal) => principal.user_id,
         Caller::Visit(bound) => bound.participant_id,
     };
     let now = chrono::Utc::now().timestamp();

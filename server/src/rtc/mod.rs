@@ -36,6 +36,8 @@ pub struct RtcState {
     pub keys: Arc<LiveKitKeys>,
     /// The SFU task.
     pub sfu: SfuHandle,
+    /// STUN/TURN offered in join responses (the same as `/video/ice-servers`).
+    pub turn: crate::meetings::turn::TurnSettings,
 }
 
 /// Routes of this module, for any outer router state.
@@ -149,10 +151,20 @@ fn connect(
         return (StatusCode::BAD_REQUEST, violation.0).into_response();
     }
     let sfu = state.sfu.clone();
+    let ice_servers = state
+        .turn
+        .ice_servers(&grant.identity, unix_ms() / 1000)
+        .into_iter()
+        .map(|server| livekit_protocol::IceServer {
+            urls: server.urls,
+            username: server.username.unwrap_or_default(),
+            credential: server.credential.unwrap_or_default(),
+        })
+        .collect();
     upgrade
         .max_message_size(limits::MAX_FRAME_BYTES)
         .max_frame_size(limits::MAX_FRAME_BYTES)
-        .on_upgrade(move |ws| socket::run(ws, sfu, grant, request, mode))
+        .on_upgrade(move |ws| socket::run(ws, sfu, grant, request, mode, ice_servers))
 }
 
 #[derive(Deserialize)]

@@ -38,8 +38,10 @@ pub(crate) async fn run(
     grant: JoinGrant,
     request: proto::JoinRequest,
     mode: PeerMode,
+    ice_servers: Vec<proto::IceServer>,
 ) {
-    let Some((conn, mut events)) = sfu.join(grant, request, mode, unix_ms()).await else {
+    let Some((conn, mut events)) = sfu.join(grant, request, mode, unix_ms(), ice_servers).await
+    else {
         return;
     };
     let mut encoding = Encoding::Protobuf;

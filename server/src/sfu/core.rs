@@ -67,6 +67,9 @@ pub enum CoreInput {
         mode: PeerMode,
         /// Wall-clock time, for `joined_at` and the room's creation time.
         unix_ms: i64,
+        /// STUN/TURN servers for its join response, with credentials the signaling
+        /// layer minted for its identity (the core has no clock for their expiry).
+        ice_servers: Vec<proto::IceServer>,
     },
     /// A signaling message (ping/pong is answered by the socket, not the core).
     Signal {
@@ -189,7 +192,8 @@ impl Core {
                 request,
                 mode,
                 unix_ms,
-            } => self.join(now, conn, grant, *request, mode, unix_ms),
+                ice_servers,
+            } => self.join(now, conn, grant, *request, (mode, unix_ms), ice_servers),
             CoreInput::Signal { conn, message } => self.signal(now, conn, *message),
             CoreInput::Shutdown => {
                 let conns: Vec<ConnId> = self.participants.keys().copied().collect();

@@ -141,6 +141,7 @@ impl SfuHandle {
         request: proto::JoinRequest,
         mode: PeerMode,
         unix_ms: i64,
+        ice_servers: Vec<proto::IceServer>,
     ) -> Option<(ConnId, mpsc::Receiver<SignalEvent>)> {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let (sender, receiver) = mpsc::channel(SIGNAL_QUEUE);
@@ -154,6 +155,7 @@ impl SfuHandle {
             request: Box::new(request),
             mode,
             unix_ms,
+            ice_servers,
         };
         self.commands.send(Command::Input(join)).await.ok()?;
         Some((conn, receiver))

@@ -112,6 +112,7 @@ impl Core {
             subscriber_primary: me.mode == PeerMode::Dual,
             ping_interval: PING_INTERVAL_SECS,
             ping_timeout: PING_TIMEOUT_SECS,
+            ice_servers: me.ice_servers.clone(),
             server_info: Some(proto::ServerInfo {
                 edition: proto::server_info::Edition::Standard as i32,
                 version: LIVEKIT_COMPAT_VERSION.to_string(),

@@ -165,6 +165,8 @@ pub(crate) struct Participant {
     pub(crate) mode: PeerMode,
     pub(crate) joined_unix_ms: i64,
     pub(crate) joined_at: Instant,
+    /// STUN/TURN servers offered in the join response.
+    pub(crate) ice_servers: Vec<proto::IceServer>,
     /// Incremented on every change others are told about.
     pub(crate) version: u32,
     pub(crate) auto_subscribe: bool,

@@ -31,8 +31,8 @@ impl Core {
         conn: ConnId,
         grant: JoinGrant,
         request: proto::JoinRequest,
-        mode: PeerMode,
-        unix_ms: i64,
+        (mode, unix_ms): (PeerMode, i64),
+        ice_servers: Vec<proto::IceServer>,
     ) {
         if self.try_resume(conn, &grant.room, &grant.identity, &request) {
             return;
@@ -66,6 +66,7 @@ impl Core {
             mode,
             joined_unix_ms: unix_ms,
             joined_at: now,
+            ice_servers,
             version: 1,
             auto_subscribe,
             attributes: Default::default(),

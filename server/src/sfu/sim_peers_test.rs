@@ -179,6 +179,7 @@ impl Sim {
             request: Box::new(request),
             mode,
             unix_ms: 1_700_000_000_000,
+            ice_servers: Vec::new(),
         };
         self.core.handle_input(self.now, input);
         self.pump();

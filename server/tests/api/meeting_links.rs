@@ -392,3 +392,46 @@ async fn ice_servers_carry_ephemeral_turn_credentials_in_the_turn_rest_scheme() 
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_sfus_join_response_offers_the_same_turn_server_with_credentials_for_the_joiner() {
+    use futures_util::StreamExt;
+    use prost::Message as _;
+    let app = spawn_app_with(|s| {
+        s.turn.turn_urls = vec!["turn:127.0.0.1:3478?transport=udp".into()];
+        s.turn.secret = Some("turn-shared-secret".to_owned().into());
+    })
+    .await;
+    let visit = visit(&app).await;
+    let meeting = create_meeting(&app, &visit).await;
+    let url = format!(
+        "{}/rtc?access_token={}",
+        app.address.replace("http", "ws"),
+        meeting.body["token"].as_str().unwrap()
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let join = loop {
+        let frame = socket.next().await.unwrap().unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Binary(bytes) = frame
+            && let Some(livekit_protocol::signal_response::Message::Join(join)) =
+                livekit_protocol::SignalResponse::decode(bytes)
+                    .unwrap()
+                    .message
+        {
+            break join;
+        }
+    };
+    let turn = join
+        .ice_servers
+        .iter()
+        .find(|s| s.urls.iter().any(|u| u.starts_with("turn:")))
+        .expect("a TURN server");
+    let (expiry, identity) = turn.username.split_once(':').unwrap();
+    assert_eq!(identity, meeting.clinician_participant);
+    let (_, credential) = server::meetings::turn::credential(
+        &"turn-shared-secret".to_owned().into(),
+        identity,
+        expiry.parse().unwrap(),
+    );
+    assert_eq!(turn.credential, credential);
+}
