@@ -217,7 +217,7 @@ pub async fn create(
         },
     };
     let loaded = load_for_staff(&mut tx, user, meeting_id).await?;
-    let (token, identity) = staff_token(services, &mut tx, &loaded, user).await?;
+    let (token, identity) = staff_token(services, &mut tx, &loaded, user.id).await?;
     admission::note_source(&mut tx, identity, source).await?;
     tx.commit().await?;
     if created {
@@ -242,9 +242,9 @@ pub async fn staff_token(
     services: &Services,
     tx: &mut WorkspaceTx,
     loaded: &Loaded,
-    user: &CurrentUser,
+    user_id: Uuid,
 ) -> Result<(String, Uuid)> {
-    let me = require_clinician(loaded, user)?;
+    let me = loaded.staff_participant(user_id).ok_or(Error::Forbidden)?;
     let rights = media_rights(me.role(), me.state(), loaded.meeting.status(), false)
         .ok_or(Error::State("This visit has ended."))?;
     let token = services.media.participant_token(
@@ -259,7 +259,7 @@ pub async fn staff_token(
     audit::record_detail(
         tx,
         loaded.meeting.workspace_id,
-        Some(user.id),
+        Some(user_id),
         "meeting.token_issued",
         "meeting_participant",
         Some(me.participant_id),

@@ -73,6 +73,8 @@ pub struct ParticipantRow {
     pub left_at: Option<DateTime<Utc>>,
     /// Rejected.
     pub rejected_at: Option<DateTime<Utc>>,
+    /// Address of the last token request, as text.
+    pub last_source: Option<String>,
 }
 
 impl ParticipantRow {
@@ -110,8 +112,42 @@ const MEETING: &str = "select meeting_id, workspace_id, appointment_id, clinicia
 const PARTICIPANT: &str =
     "select p.participant_id, p.role, p.user_id, p.patient_id, p.display_name,
     coalesce(p.email, pt.email) as email, coalesce(p.phone, pt.phone) as phone, p.state, p.rsvp,
-    p.rejection_reason, p.waiting_since, p.admitted_at, p.joined_at, p.left_at, p.rejected_at
+    p.rejection_reason, p.waiting_since, p.admitted_at, p.joined_at, p.left_at, p.rejected_at,
+    host(p.last_source) as last_source
     from meeting_participant p left join patient pt on pt.patient_id = p.patient_id";
+
+/// A meeting with one staff participant's row.
+#[derive(Debug, Clone, FromRow)]
+pub struct MeetingAndStaff {
+    /// The meeting.
+    #[sqlx(flatten)]
+    pub meeting: MeetingRow,
+    /// The staff user's participant row.
+    #[sqlx(flatten)]
+    pub me: ParticipantRow,
+}
+
+/// A meeting and the participant row of staff user `user_id` in it, in one query (the
+/// token path); `None` when either is missing.
+pub async fn with_staff(
+    tx: &mut WorkspaceTx,
+    meeting_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<MeetingAndStaff>> {
+    sqlx::query_as(
+        "select m.meeting_id, m.workspace_id, m.appointment_id, m.clinician_id, m.room_name, m.status,
+                m.duration_minutes, m.scheduled_start,
+                p.participant_id, p.role, p.user_id, p.patient_id, p.display_name, p.email, p.phone,
+                p.state, p.rsvp, p.rejection_reason, p.waiting_since, p.admitted_at, p.joined_at,
+                p.left_at, p.rejected_at, host(p.last_source) as last_source
+         from meeting m join meeting_participant p on p.meeting_id = m.meeting_id
+         where m.meeting_id = $1 and p.user_id = $2",
+    )
+    .bind(meeting_id)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
 
 /// One meeting by id.
 pub async fn find(tx: &mut WorkspaceTx, id: Uuid) -> sqlx::Result<Option<MeetingRow>> {

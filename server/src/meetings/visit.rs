@@ -16,7 +16,7 @@ use super::admission::{self, note_source};
 use super::links::{self, Bound};
 use super::model::media_rights;
 use super::service::{
-    invitable, link_expiry, load_for_staff, require_clinician, require_live, staff_token,
+    Loaded, invitable, link_expiry, load_for_staff, require_clinician, require_live, staff_token,
 };
 use super::store;
 use crate::audit;
@@ -290,20 +290,33 @@ pub async fn media_token(
 ) -> Result<MediaToken> {
     match caller {
         Caller::Staff(principal) => {
-            // The hot path (tokens are refreshed often): one transaction, committed
-            // without waiting for the WAL flush (see `Db::begin_fast_commit_for`).
+            // The hot path (tokens are refreshed often): one transaction, one query for
+            // the meeting and the caller's row, committed without waiting for the WAL
+            // flush (see `Db::begin_fast_commit_for`).
             let mut tx = services
                 .db
                 .begin_fast_commit_for(principal.workspace_id)
                 .await?;
-            let user = &staff_user(&mut tx, principal).await?;
-            let loaded = load_for_staff(&mut tx, user, meeting_id).await?;
-            let (token, identity) = staff_token(services, &mut tx, &loaded, user).await?;
-            note_source(&mut tx, identity, source).await?;
-            let state = loaded
-                .staff_participant(user.id)
-                .map(|p| p.state())
-                .unwrap_or(ParticipantState::Invited);
+            let Some(found) = store::with_staff(&mut tx, meeting_id, principal.user_id).await?
+            else {
+                let exists = store::find(&mut tx, meeting_id).await?.is_some();
+                return Err(if exists {
+                    Error::Forbidden
+                } else {
+                    Error::NotFound
+                });
+            };
+            let state = found.me.state();
+            let previous_source = found.me.last_source.clone();
+            let loaded = Loaded {
+                meeting: found.meeting,
+                participants: vec![found.me],
+            };
+            let (token, identity) =
+                staff_token(services, &mut tx, &loaded, principal.user_id).await?;
+            if source.map(|s| s.to_string()) != previous_source {
+                note_source(&mut tx, identity, source).await?;
+            }
             tx.commit().await?;
             Ok(MediaToken {
                 livekit_url: services.media.client_url().into(),
