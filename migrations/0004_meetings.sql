@@ -217,19 +217,28 @@ create function audit_event_chain() returns trigger
 language plpgsql security definer set search_path = public, pg_temp as $$
 declare
     previous bytea;
+    content bytea := convert_to(audit_event_canonical(new.audit_event_id, new.workspace_id,
+        new.actor_user_id, new.action, new.subject_type, new.subject_id, new.detail,
+        new.occurred_at), 'UTF8');
 begin
-    insert into audit_chain_head (workspace_id, last_event_id, last_hash)
-        values (new.workspace_id, 0, '\x'::bytea)
-        on conflict (workspace_id) do nothing;
-    -- The row lock orders concurrent inserts of one workspace.
-    select last_hash into previous from audit_chain_head
-        where workspace_id = new.workspace_id for update;
+    -- One statement moves the head and returns the hash it replaced; its row lock
+    -- orders concurrent inserts of one workspace.
+    with before as (
+        select workspace_id, last_hash from audit_chain_head
+        where workspace_id = new.workspace_id for update
+    )
+    update audit_chain_head h set last_hash = sha256(before.last_hash || content),
+                                  last_event_id = new.audit_event_id
+    from before where h.workspace_id = before.workspace_id
+    returning before.last_hash into previous;
+    if not found then
+        -- The workspace's first event (a concurrent first insert waits on the key).
+        previous := '\x'::bytea;
+        insert into audit_chain_head (workspace_id, last_event_id, last_hash)
+            values (new.workspace_id, new.audit_event_id, sha256(previous || content));
+    end if;
     new.prev_hash := previous;
-    new.row_hash := sha256(previous || convert_to(audit_event_canonical(
-        new.audit_event_id, new.workspace_id, new.actor_user_id, new.action, new.subject_type,
-        new.subject_id, new.detail, new.occurred_at), 'UTF8'));
-    update audit_chain_head set last_hash = new.row_hash, last_event_id = new.audit_event_id
-        where workspace_id = new.workspace_id;
+    new.row_hash := sha256(previous || content);
     return new;
 end
 $$;
