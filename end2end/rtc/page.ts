@@ -83,35 +83,30 @@ async function inbound(identity: string, kind: string) {
   return result;
 }
 
-/** Protocol (`udp`/`tcp`) of the ICE candidate pair carrying a remote track. */
-async function transportProtocol(identity: string, kind: string) {
+/** The stats of the ICE candidate pair carrying a remote track: its two candidates. */
+async function selectedCandidates(identity: string, kind: string) {
   const stats = await state.tracks.get(key(identity, kind))?.receiver?.getStats();
   const byId = new Map<string, any>();
   stats?.forEach((s: any) => byId.set(s.id, s));
   const transport = [...byId.values()].find((s) => s.type === 'transport');
   const pair = byId.get(transport?.selectedCandidatePairId);
-  return byId.get(pair?.localCandidateId)?.protocol ?? '';
+  return { local: byId.get(pair?.localCandidateId), remote: byId.get(pair?.remoteCandidateId) };
+}
+
+/** Protocol (`udp`/`tcp`) of the ICE candidate pair carrying a remote track. */
+async function transportProtocol(identity: string, kind: string) {
+  return (await selectedCandidates(identity, kind)).local?.protocol ?? '';
 }
 
 /** The type (`host`, `srflx`, `relay`) of our end of the pair carrying a remote track. */
 async function localCandidateType(identity: string, kind: string) {
-  const stats = await state.tracks.get(key(identity, kind))?.receiver?.getStats();
-  const byId = new Map<string, any>();
-  stats?.forEach((s: any) => byId.set(s.id, s));
-  const transport = [...byId.values()].find((s) => s.type === 'transport');
-  const pair = byId.get(transport?.selectedCandidatePairId);
-  return byId.get(pair?.localCandidateId)?.candidateType ?? '';
+  return (await selectedCandidates(identity, kind)).local?.candidateType ?? '';
 }
 
-/** `address:port` of the SFU's end of the ICE candidate pair carrying a remote track. */
+/** `address:port` of the SFU's end of the ICE candidate pair carrying a remote track.
+ * Chromium hides the address of a peer-reflexive candidate: its type stands in. */
 async function remoteAddress(identity: string, kind: string) {
-  const stats = await state.tracks.get(key(identity, kind))?.receiver?.getStats();
-  const byId = new Map<string, any>();
-  stats?.forEach((s: any) => byId.set(s.id, s));
-  const transport = [...byId.values()].find((s) => s.type === 'transport');
-  const pair = byId.get(transport?.selectedCandidatePairId);
-  const remote = byId.get(pair?.remoteCandidateId);
-  // Chromium hides the address of a peer-reflexive candidate: report its type instead.
+  const { remote } = await selectedCandidates(identity, kind);
   return remote ? `${remote.address || remote.candidateType}:${remote.port}` : '';
 }
 

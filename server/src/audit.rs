@@ -14,18 +14,17 @@ pub async fn record(
     subject_type: &str,
     subject_id: Option<Uuid>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "insert into audit_event (workspace_id, actor_user_id, action, subject_type, subject_id)
-         values ($1, $2, $3, $4, $5)",
+    let detail = serde_json::json!({});
+    record_detail(
+        tx,
+        workspace_id,
+        actor_user_id,
+        action,
+        subject_type,
+        subject_id,
+        detail,
     )
-    .bind(workspace_id)
-    .bind(actor_user_id)
-    .bind(action)
-    .bind(subject_type)
-    .bind(subject_id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Records that `actor` read PHI: one event per record shown (`subject_ids`), in one

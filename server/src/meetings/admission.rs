@@ -12,9 +12,10 @@ use uuid::Uuid;
 
 use super::media::Applied;
 use super::model::media_rights;
-use super::service::{advance, announce, load_for_staff, require_clinician, require_live};
+use super::service::{
+    advance, announce, audit_participant, load_for_staff, require_clinician, require_live,
+};
 use super::store::{self, MeetingRow, ParticipantRow};
-use crate::audit;
 use crate::db::WorkspaceTx;
 use crate::error::{Error, Result};
 use crate::state::Services;
@@ -115,15 +116,13 @@ async fn decide(
         Decision::Admitted => "meeting.participant_admitted",
         Decision::Rejected => "meeting.participant_rejected",
     };
-    let detail = json!({ "meeting_id": meeting_id, "participant_id": participant_id });
-    audit::record_detail(
+    audit_participant(
         &mut tx,
         user.workspace_id,
         Some(user.id),
         action,
-        "meeting_participant",
-        Some(participant_id),
-        detail,
+        (meeting_id, participant_id),
+        json!({}),
     )
     .await?;
     tx.commit().await?;
@@ -207,15 +206,13 @@ pub async fn arrive(
         && participant.admitted_at.is_none()
     {
         store::set_state(&mut tx, participant_id, ParticipantState::Waiting, None).await?;
-        let detail = json!({ "meeting_id": meeting_id, "participant_id": participant_id });
-        audit::record_detail(
+        audit_participant(
             &mut tx,
             workspace_id,
             None,
             "meeting.patient_waiting",
-            "meeting_participant",
-            Some(participant_id),
-            detail,
+            (meeting_id, participant_id),
+            json!({}),
         )
         .await?;
         tx.commit().await?;

@@ -110,6 +110,33 @@ pub async fn advance(
     Ok(true)
 }
 
+/// Audits `action` on a participant of a meeting; `extra` fields join the detail's
+/// `meeting_id` and `participant_id` (ids and codes only).
+pub async fn audit_participant(
+    tx: &mut WorkspaceTx,
+    workspace_id: Uuid,
+    actor: Option<Uuid>,
+    action: &str,
+    (meeting_id, participant_id): (Uuid, Uuid),
+    extra: serde_json::Value,
+) -> Result<()> {
+    let mut detail = json!({ "meeting_id": meeting_id, "participant_id": participant_id });
+    if let (Some(detail), serde_json::Value::Object(extra)) = (detail.as_object_mut(), extra) {
+        detail.extend(extra);
+    }
+    audit::record_detail(
+        tx,
+        workspace_id,
+        actor,
+        action,
+        "meeting_participant",
+        Some(participant_id),
+        detail,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Publishes an event, logging (not failing) when the store is unreachable: the
 /// record in PostgreSQL is already committed, and clients resynchronise on reconnect.
 pub async fn announce(services: &Services, meeting_id: Uuid, event: MeetingEvent) {
@@ -255,15 +282,13 @@ pub async fn staff_token(
         loaded.meeting.workspace_id,
         rights,
     )?;
-    let detail = json!({ "meeting_id": loaded.meeting.meeting_id, "participant_id": me.participant_id, "role": "clinician" });
-    audit::record_detail(
+    audit_participant(
         tx,
         loaded.meeting.workspace_id,
         Some(user_id),
         "meeting.token_issued",
-        "meeting_participant",
-        Some(me.participant_id),
-        detail,
+        (loaded.meeting.meeting_id, me.participant_id),
+        json!({ "role": "clinician" }),
     )
     .await?;
     Ok((token, me.participant_id))
@@ -380,15 +405,13 @@ pub async fn patch(
                 store::add_participant(&mut tx, user.workspace_id, id, &row).await?
             }
         };
-        let detail = json!({ "meeting_id": id, "participant_id": added });
-        audit::record_detail(
+        audit_participant(
             &mut tx,
             user.workspace_id,
             Some(user.id),
             "meeting.participant_added",
-            "meeting_participant",
-            Some(added),
-            detail,
+            (id, added),
+            json!({}),
         )
         .await?;
     }

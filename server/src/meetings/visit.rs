@@ -16,7 +16,8 @@ use super::admission::{self, note_source};
 use super::links::{self, Bound};
 use super::model::media_rights;
 use super::service::{
-    Loaded, invitable, link_expiry, load_for_staff, require_clinician, require_live, staff_token,
+    Loaded, audit_participant, invitable, link_expiry, load_for_staff, require_clinician,
+    require_live, staff_token,
 };
 use super::store;
 use crate::audit;
@@ -112,15 +113,13 @@ pub async fn invite(
     )
     .await?;
     let workspace = workspaces::current(&mut tx).await?;
-    let detail = json!({ "meeting_id": meeting_id, "participant_id": participant_id, "channel": recipient.channel() });
-    audit::record_detail(
+    audit_participant(
         &mut tx,
         user.workspace_id,
         Some(user.id),
         "meeting.invitation_sent",
-        "meeting_participant",
-        Some(participant_id),
-        detail,
+        (meeting_id, participant_id),
+        json!({ "channel": recipient.channel() }),
     )
     .await?;
     tx.commit().await?;
@@ -228,15 +227,13 @@ pub async fn redeem(
         return Err(Error::State("The clinic has closed this visit for you."));
     }
     note_source(&mut tx, bound.participant_id, source).await?;
-    let detail = json!({ "meeting_id": bound.meeting_id, "participant_id": bound.participant_id });
-    audit::record_detail(
+    audit_participant(
         &mut tx,
         bound.workspace_id,
         None,
         "meeting.link_redeemed",
-        "meeting_participant",
-        Some(bound.participant_id),
-        detail,
+        (bound.meeting_id, bound.participant_id),
+        json!({}),
     )
     .await?;
     tx.commit().await?;
@@ -264,15 +261,13 @@ pub async fn rsvp(
         .bind(response)
         .execute(&mut *tx)
         .await?;
-    let detail = json!({ "meeting_id": meeting_id, "participant_id": bound.participant_id, "response": response });
-    audit::record_detail(
+    audit_participant(
         &mut tx,
         bound.workspace_id,
         None,
         "meeting.rsvp",
-        "meeting_participant",
-        Some(bound.participant_id),
-        detail,
+        (meeting_id, bound.participant_id),
+        json!({ "response": response }),
     )
     .await?;
     tx.commit().await?;
@@ -366,15 +361,13 @@ pub async fn media_token(
                 rights,
             )?;
             note_source(&mut tx, participant.participant_id, source).await?;
-            let detail = json!({ "meeting_id": meeting_id, "participant_id": participant.participant_id, "role": participant.role, "hidden": rights.hidden });
-            audit::record_detail(
+            audit_participant(
                 &mut tx,
                 bound.workspace_id,
                 None,
                 "meeting.token_issued",
-                "meeting_participant",
-                Some(participant.participant_id),
-                detail,
+                (meeting_id, participant.participant_id),
+                json!({ "role": participant.role, "hidden": rights.hidden }),
             )
             .await?;
             tx.commit().await?;
@@ -443,15 +436,13 @@ pub async fn consent(
         .bind(text_version)
         .execute(&mut *tx)
         .await?;
-    let detail = json!({ "meeting_id": meeting_id, "participant_id": participant_id, "consent": consent, "text_version": text_version });
-    audit::record_detail(
+    audit_participant(
         &mut tx,
         workspace_id,
         actor,
         "meeting.consent_recorded",
-        "meeting_participant",
-        Some(participant_id),
-        detail,
+        (meeting_id, participant_id),
+        json!({ "consent": consent, "text_version": text_version }),
     )
     .await?;
     tx.commit().await?;

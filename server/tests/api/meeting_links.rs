@@ -6,9 +6,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::spawn_app_with;
 use crate::helpers::{error_code, spawn_app};
-use crate::visit_fixture::{
-    browser, create_meeting, grants, patient_token, read, redeem, send_link, state_of, visit,
-};
+use crate::visit_fixture::*;
 
 #[tokio::test]
 async fn the_emailed_link_says_who_and_when_and_only_an_explicit_post_redeems_it() {
@@ -77,15 +75,9 @@ async fn a_waiting_patient_gets_a_hidden_token_without_media_rights_until_admitt
     let app = spawn_app().await;
     let visit = visit(&app).await;
     let meeting = create_meeting(&app, &visit).await;
-    let link = send_link(&app, &visit, &meeting).await;
-    let patient = browser();
-    redeem(&app, &patient, &link).await;
+    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
 
-    let waiting: Value = patient_token(&app, &patient, &meeting.id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let waiting: Value = patient_token_json(&app, &patient, &meeting.id).await;
     let video = grants(waiting["token"].as_str().unwrap());
     assert_eq!(video["hidden"], true);
     assert_eq!(video["canPublish"], false);
@@ -105,11 +97,7 @@ async fn a_waiting_patient_gets_a_hidden_token_without_media_rights_until_admitt
         )
         .await;
     assert_eq!(admitted.status(), StatusCode::OK);
-    let after: Value = patient_token(&app, &patient, &meeting.id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value = patient_token_json(&app, &patient, &meeting.id).await;
     let video = grants(after["token"].as_str().unwrap());
     assert!(video.get("hidden").is_none());
     assert_eq!(video["canPublish"], true);
@@ -130,14 +118,8 @@ async fn a_workspace_may_let_waiting_patients_preview_without_publishing() {
         .await
         .unwrap();
     let meeting = create_meeting(&app, &visit).await;
-    let link = send_link(&app, &visit, &meeting).await;
-    let patient = browser();
-    redeem(&app, &patient, &link).await;
-    let token: Value = patient_token(&app, &patient, &meeting.id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
+    let token: Value = patient_token_json(&app, &patient, &meeting.id).await;
     let video = grants(token["token"].as_str().unwrap());
     assert_eq!(
         (
@@ -154,9 +136,7 @@ async fn a_rejected_patient_is_told_the_reason_and_gets_no_token() {
     let app = spawn_app().await;
     let visit = visit(&app).await;
     let meeting = create_meeting(&app, &visit).await;
-    let link = send_link(&app, &visit, &meeting).await;
-    let patient = browser();
-    redeem(&app, &patient, &link).await;
+    let (patient, link) = patient_with_link(&app, &visit, &meeting).await;
 
     let rejected = app
         .post(
@@ -303,9 +283,7 @@ async fn the_recorder_token_waits_for_every_participants_consent() {
     let app = spawn_app().await;
     let visit = visit(&app).await;
     let meeting = create_meeting(&app, &visit).await;
-    let link = send_link(&app, &visit, &meeting).await;
-    let patient = browser();
-    redeem(&app, &patient, &link).await;
+    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
     let recorder = format!("/api/v1/video/auth-token?meeting_id={}", meeting.id);
     let consent =
         json!({ "meeting_id": meeting.id, "consent": true, "text_version": "recording-v1" });

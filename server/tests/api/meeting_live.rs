@@ -11,40 +11,15 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, spawn_app};
 use crate::room_service::{join_with_token, wait_for};
-use crate::visit_fixture::{
-    Created, Visit, browser, create_meeting, patient_token, read, redeem, send_link, state_of,
-    visit,
-};
-
-async fn until_state(
-    app: &TestApp,
-    visit: &Visit,
-    meeting: &Created,
-    participant: &str,
-    wanted: &str,
-) {
-    for _ in 0..100 {
-        if state_of(&read(app, visit, meeting).await, participant) == wanted {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("participant never became {wanted}");
-}
+use crate::visit_fixture::*;
 
 #[tokio::test]
 async fn a_patient_joining_the_room_waits_and_admission_reaches_them_live_without_a_reconnect() {
     let app = spawn_app().await;
     let visit = visit(&app).await;
     let meeting = create_meeting(&app, &visit).await;
-    let link = send_link(&app, &visit, &meeting).await;
-    let patient = browser();
-    redeem(&app, &patient, &link).await;
-    let token: Value = patient_token(&app, &patient, &meeting.id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
+    let token: Value = patient_token_json(&app, &patient, &meeting.id).await;
 
     let mut socket = join_with_token(&app, token["token"].as_str().unwrap()).await;
     until_state(&app, &visit, &meeting, &meeting.patient_id, "waiting").await;
@@ -156,9 +131,7 @@ async fn the_clinicians_event_stream_pushes_a_patient_arriving_in_the_waiting_ro
     let app = spawn_app().await;
     let visit = visit(&app).await;
     let meeting = create_meeting(&app, &visit).await;
-    let link = send_link(&app, &visit, &meeting).await;
-    let patient = browser();
-    redeem(&app, &patient, &link).await;
+    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
 
     let events = app
         .get(

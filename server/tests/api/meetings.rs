@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{error_code, spawn_app};
-use crate::visit_fixture::{create_meeting, grants, read, visit};
+use crate::visit_fixture::*;
 
 #[tokio::test]
 async fn a_clinician_creates_the_meeting_of_a_telehealth_appointment_once_and_gets_an_admin_token_for_its_room()

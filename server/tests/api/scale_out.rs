@@ -6,16 +6,12 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use livekit_protocol as proto;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::spawn_app_with;
 use crate::room_service::{join_at, next_response, wait_for};
-use crate::visit_fixture::{
-    Created, Visit, browser, create_meeting, patient_token, read, redeem, send_link, state_of,
-    visit,
-};
+use crate::visit_fixture::*;
 
 fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -33,31 +29,6 @@ async fn until_event(events: &mut reqwest::Response, needle: &str) -> String {
         received.push_str(&String::from_utf8_lossy(&chunk));
     }
     received
-}
-
-async fn until_state(app: &TestApp, visit: &Visit, meeting: &Created, wanted: &str) {
-    for _ in 0..200 {
-        if state_of(&read(app, visit, meeting).await, &meeting.patient_id) == wanted {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the patient never became {wanted}");
-}
-
-fn admitted_live(
-    message: proto::signal_response::Message,
-    identity: &str,
-) -> Option<proto::ParticipantPermission> {
-    match message {
-        proto::signal_response::Message::Update(update) => update
-            .participants
-            .into_iter()
-            .find(|p| p.identity == identity)
-            .and_then(|p| p.permission)
-            .filter(|p| p.can_publish && !p.hidden),
-        _ => None,
-    }
 }
 
 #[tokio::test]
@@ -87,14 +58,8 @@ async fn two_nodes_on_one_redis_share_the_waiting_room_and_admission_crosses_the
     until_event(&mut events, "event: queue").await;
 
     // The patient's browser talks to node 1 only.
-    let link = send_link(&node1, &visit, &meeting).await;
-    let patient = browser();
-    redeem(&node1, &patient, &link).await;
-    let token: Value = patient_token(&node1, &patient, &meeting.id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (patient, _) = patient_with_link(&node1, &visit, &meeting).await;
+    let token: Value = patient_token_json(&node1, &patient, &meeting.id).await;
     let mut socket = join_at(&media, token["token"].as_str().unwrap()).await;
     let waiting = until_event(&mut events, "\"state\":\"waiting\"").await;
     assert!(
@@ -117,8 +82,8 @@ async fn two_nodes_on_one_redis_share_the_waiting_room_and_admission_crosses_the
         .await
         .unwrap();
     assert_eq!(admitted["live"], true);
-    wait_for(&mut socket, |m| admitted_live(m, &meeting.patient_id)).await;
-    until_state(&node1, &visit, &meeting, "in_call").await;
+    wait_for(&mut socket, |m| admitted_permission(m, &meeting.patient_id)).await;
+    until_state(&node1, &visit, &meeting, &meeting.patient_id, "in_call").await;
 }
 
 /// `server sfu`, the media-only host, in its own process.
@@ -186,17 +151,11 @@ async fn the_app_drives_an_external_livekit_server_by_its_public_contracts() {
     let meeting = create_meeting(&app, &visit).await;
     assert_eq!(meeting.body["livekit_url"], sfu.ws_url.as_str());
 
-    let link = send_link(&app, &visit, &meeting).await;
-    let patient = browser();
-    redeem(&app, &patient, &link).await;
-    let token: Value = patient_token(&app, &patient, &meeting.id)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
+    let token: Value = patient_token_json(&app, &patient, &meeting.id).await;
     let mut socket = join_at(&sfu.ws_url, token["token"].as_str().unwrap()).await;
     // The external server's webhook marks the patient waiting.
-    until_state(&app, &visit, &meeting, "waiting").await;
+    until_state(&app, &visit, &meeting, &meeting.patient_id, "waiting").await;
 
     let admit = format!(
         "/api/v1/meetings/{}/participants/{}/admit",
@@ -209,7 +168,7 @@ async fn the_app_drives_an_external_livekit_server_by_its_public_contracts() {
         .await
         .unwrap();
     assert_eq!(admitted["live"], true);
-    wait_for(&mut socket, |m| admitted_live(m, &meeting.patient_id)).await;
+    wait_for(&mut socket, |m| admitted_permission(m, &meeting.patient_id)).await;
 
     // Ending deletes the room on the external server: the patient is disconnected.
     assert_eq!(

@@ -164,3 +164,54 @@ pub fn state_of(meeting: &Value, id: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// The patient's browser after redeeming their emailed link, and the link.
+pub async fn patient_with_link(
+    app: &TestApp,
+    visit: &Visit,
+    meeting: &Created,
+) -> (Client, String) {
+    let link = send_link(app, visit, meeting).await;
+    let patient = browser();
+    assert_eq!(
+        redeem(app, &patient, &link).await.status(),
+        StatusCode::CREATED
+    );
+    (patient, link)
+}
+
+/// The patient's `POST /livekit/token` answer, as JSON.
+pub async fn patient_token_json(app: &TestApp, browser: &Client, meeting_id: &str) -> Value {
+    patient_token(app, browser, meeting_id)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Polls the meeting until participant `id` is in state `wanted` (10 s at most).
+pub async fn until_state(app: &TestApp, visit: &Visit, meeting: &Created, id: &str, wanted: &str) {
+    for _ in 0..200 {
+        if state_of(&read(app, visit, meeting).await, id) == wanted {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("participant {id} never became {wanted}");
+}
+
+/// The permission in a participant update that admits `identity` (visible, publishing).
+pub fn admitted_permission(
+    message: livekit_protocol::signal_response::Message,
+    identity: &str,
+) -> Option<livekit_protocol::ParticipantPermission> {
+    match message {
+        livekit_protocol::signal_response::Message::Update(update) => update
+            .participants
+            .into_iter()
+            .find(|p| p.identity == identity)
+            .and_then(|p| p.permission)
+            .filter(|p| p.can_publish && !p.hidden),
+        _ => None,
+    }
+}
