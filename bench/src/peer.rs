@@ -1,15 +1,15 @@
 //! One benchmark peer: a str0m `Rtc` that joins the SFU over `/rtc/v1` like
 //! livekit-client, publishes Opus-like audio and three-layer 720p-like simulcast video,
-//! and counts what it receives.
+//! and counts what it receives. Its signaling is `bedside-signal`'s [`Session`], the
+//! same protocol core the browser client runs on.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use bedside_signal::{Event as Signal, Session, proto};
 use futures_util::{SinkExt, StreamExt};
-use livekit_protocol as proto;
-use prost::Message as _;
-use proto::{signal_request, signal_response};
+use proto::signal_response;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::media::{
     Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
@@ -70,10 +70,8 @@ pub async fn run(
         tokio_tungstenite::connect_async(format!("{url}/rtc/v1?access_token={token}"))
             .await
             .context("signaling connect")?;
-    let send = |m: signal_request::Message| {
-        let frame = proto::SignalRequest { message: Some(m) }.encode_to_vec();
-        Message::Binary(frame.into())
-    };
+    let clock = |at: Instant| at.duration_since(epoch).as_millis() as u64;
+    let mut signal = Session::new(clock(Instant::now()), false);
     for (cid, kind, source) in [
         ("a", proto::TrackType::Audio, proto::TrackSource::Microphone),
         ("v", proto::TrackType::Video, proto::TrackSource::Camera),
@@ -101,16 +99,20 @@ pub async fn run(
             layers,
             ..Default::default()
         };
-        ws.send(send(signal_request::Message::AddTrack(request)))
-            .await?;
+        signal.add_track(request);
     }
+    flush(&mut ws, &mut signal).await?;
     // The join response and both track confirmations come before the first offer.
     let mut published = 0;
     while published < 2 {
-        match next(&mut ws).await? {
-            Some(signal_response::Message::TrackPublished(_)) => published += 1,
-            Some(signal_response::Message::Leave(_)) | None => bail!("refused by the SFU"),
-            _ => {}
+        let frame = next(&mut ws).await?.context("refused by the SFU")?;
+        signal.handle_frame(clock(Instant::now()), &frame)?;
+        while let Some(event) = signal.poll_event() {
+            match event {
+                Signal::TrackPublished { .. } => published += 1,
+                Signal::Leave(_) => bail!("refused by the SFU"),
+                _ => {}
+            }
         }
     }
     let mut api = rtc.sdp_api();
@@ -138,9 +140,8 @@ pub async fn run(
     ];
     let (offer, pending) = api.apply().context("an offer")?;
     let mut pending: Option<SdpPendingOffer> = Some(pending);
-    let mut offer_id = 1;
-    ws.send(send(offer_request(&offer.to_sdp_string(), offer_id)))
-        .await?;
+    signal.send_offer(&offer.to_sdp_string());
+    flush(&mut ws, &mut signal).await?;
 
     let mut report = PeerReport::default();
     let mut ingress: HashMap<(Mid, Option<Rid>), (u64, u64)> = HashMap::new();
@@ -148,18 +149,14 @@ pub async fn run(
     let mut buf = vec![0u8; 2000];
     let mut next_video = Instant::now();
     let mut next_audio = Instant::now();
-    let mut next_ping = Instant::now();
     let mut keyframe = true;
     let mut frame_no: u64 = 0;
     let mut want_offer = false;
     loop {
         let now = Instant::now();
         if now >= stop {
-            let _ = ws
-                .send(send(signal_request::Message::Leave(
-                    proto::LeaveRequest::default(),
-                )))
-                .await;
+            signal.leave();
+            let _ = flush(&mut ws, &mut signal).await;
             break;
         }
         if ingress_at_start.is_none() && now >= measure_from {
@@ -254,15 +251,12 @@ pub async fn run(
             }
             if let Some((offer, p)) = api.apply() {
                 pending = Some(p);
-                offer_id += 1;
-                ws.send(send(offer_request(&offer.to_sdp_string(), offer_id)))
-                    .await?;
+                signal.send_offer(&offer.to_sdp_string());
             }
         }
-        if now >= next_ping {
-            next_ping = now + Duration::from_secs(5);
-            ws.send(send(signal_request::Message::Ping(0))).await?;
-        }
+        // Keep-alive (pings on the server's interval) and anything queued above.
+        signal.handle_timeout(clock(now));
+        flush(&mut ws, &mut signal).await?;
         let wake = timeout.min(next_audio).min(next_video).min(stop);
         let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(wake));
         tokio::select! {
@@ -272,32 +266,40 @@ pub async fn run(
                     rtc.handle_input(Input::Receive(Instant::now(), receive))?;
                 }
             }
-            message = next(&mut ws) => match message? {
-                Some(signal_response::Message::Answer(answer)) => {
-                    if let Some(p) = pending.take() {
-                        rtc.sdp_api().accept_answer(p, SdpAnswer::from_sdp_string(&answer.sdp)?)?;
+            frame = next(&mut ws) => {
+                let frame = frame?.context("the SFU closed the session")?;
+                signal.handle_frame(clock(Instant::now()), &frame)?;
+                while let Some(event) = signal.poll_event() {
+                    match event {
+                        Signal::Answer { sdp, .. } => {
+                            if let Some(p) = pending.take() {
+                                rtc.sdp_api().accept_answer(p, SdpAnswer::from_sdp_string(&sdp)?)?;
+                            }
+                        }
+                        Signal::Other(message) => {
+                            if let signal_response::Message::MediaSectionsRequirement(need) = *message {
+                                let mut api = rtc.sdp_api();
+                                for _ in 0..need.num_audios {
+                                    recv_mids.push(api.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None));
+                                }
+                                for _ in 0..need.num_videos {
+                                    recv_mids.push(api.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None));
+                                }
+                                // Kept in the next offer (str0m drops an unapplied change set).
+                                if let Some((offer, p)) = (pending.is_none()).then(|| api.apply()).flatten() {
+                                    pending = Some(p);
+                                    signal.send_offer(&offer.to_sdp_string());
+                                } else {
+                                    want_offer = true;
+                                }
+                            }
+                        }
+                        Signal::Leave(_) | Signal::SignalLost => bail!("the SFU closed the session"),
+                        _ => {}
                     }
                 }
-                Some(signal_response::Message::MediaSectionsRequirement(need)) => {
-                    let mut api = rtc.sdp_api();
-                    for _ in 0..need.num_audios {
-                        recv_mids.push(api.add_media(MediaKind::Audio, Direction::RecvOnly, None, None, None));
-                    }
-                    for _ in 0..need.num_videos {
-                        recv_mids.push(api.add_media(MediaKind::Video, Direction::RecvOnly, None, None, None));
-                    }
-                    // Kept in the next offer (str0m drops an unapplied change set).
-                    if let Some((offer, p)) = (pending.is_none()).then(|| api.apply()).flatten() {
-                        pending = Some(p);
-                        offer_id += 1;
-                        ws.send(send(offer_request(&offer.to_sdp_string(), offer_id))).await?;
-                    } else {
-                        want_offer = true;
-                    }
-                }
-                Some(signal_response::Message::Leave(_)) | None => bail!("the SFU closed the session"),
-                _ => {}
-            },
+                flush(&mut ws, &mut signal).await?;
+            }
             _ = sleep => {
                 rtc.handle_input(Input::Timeout(Instant::now()))?;
             }
@@ -310,14 +312,15 @@ pub async fn run(
     Ok(report)
 }
 
-/// The `offer` signal request for an SDP offer with `id`.
-fn offer_request(offer: &str, id: u32) -> signal_request::Message {
-    signal_request::Message::Offer(proto::SessionDescription {
-        r#type: "offer".into(),
-        sdp: offer.to_string(),
-        id,
-        ..Default::default()
-    })
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Sends every frame the session has queued.
+async fn flush(ws: &mut Ws, signal: &mut Session) -> anyhow::Result<()> {
+    while let Some(frame) = signal.poll_transmit() {
+        ws.send(Message::Binary(frame.into())).await?;
+    }
+    Ok(())
 }
 
 fn sum(ingress: &HashMap<(Mid, Option<Rid>), (u64, u64)>) -> (u64, u64) {
@@ -326,16 +329,11 @@ fn sum(ingress: &HashMap<(Mid, Option<Rid>), (u64, u64)>) -> (u64, u64) {
         .fold((0, 0), |(p, b), (ip, ib)| (p + ip, b + ib))
 }
 
-async fn next(
-    ws: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-) -> anyhow::Result<Option<signal_response::Message>> {
+/// The next binary frame (`None` once the socket closes).
+async fn next(ws: &mut Ws) -> anyhow::Result<Option<Vec<u8>>> {
     loop {
         match ws.next().await {
-            Some(Ok(Message::Binary(bytes))) => {
-                return Ok(proto::SignalResponse::decode(bytes)?.message);
-            }
+            Some(Ok(Message::Binary(bytes))) => return Ok(Some(bytes.to_vec())),
             Some(Ok(Message::Close(_))) | None => return Ok(None),
             Some(Ok(_)) => continue,
             Some(Err(error)) => return Err(error.into()),
@@ -343,7 +341,6 @@ async fn next(
     }
 }
 
-/// A VP8 frame (the frame tag's low bit is 0 for a keyframe).
 fn vp8(keyframe: bool, len: usize) -> Vec<u8> {
     let mut frame = if keyframe {
         vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02]
