@@ -230,15 +230,15 @@ begin
     update audit_chain_head h set last_hash = sha256(before.last_hash || content),
                                   last_event_id = new.audit_event_id
     from before where h.workspace_id = before.workspace_id
-    returning before.last_hash into previous;
+    returning before.last_hash, h.last_hash into previous, new.row_hash;
     if not found then
         -- The workspace's first event (a concurrent first insert waits on the key).
         previous := '\x'::bytea;
+        new.row_hash := sha256(previous || content);
         insert into audit_chain_head (workspace_id, last_event_id, last_hash)
-            values (new.workspace_id, new.audit_event_id, sha256(previous || content));
+            values (new.workspace_id, new.audit_event_id, new.row_hash);
     end if;
     new.prev_hash := previous;
-    new.row_hash := sha256(previous || content);
     return new;
 end
 $$;

@@ -3,7 +3,8 @@
 //! Starts `server` (the whole app: PostgreSQL, the embedded SFU) as its own process on
 //! a fresh database with demo data, signs in as the demo clinician, and measures:
 //! - `POST /api/v1/livekit/token`: requests per second and p50/p99 latency from
-//!   `BENCH_CONCURRENCY` (default 16) clients over `BENCH_WINDOW_SECS` (default 10);
+//!   `BENCH_CONCURRENCY` (default 8: enough to keep both cores busy; more clients only
+//!   queue, adding latency without throughput) over `BENCH_WINDOW_SECS` (default 10);
 //! - admission: from sending `POST …/admit` to the waiting patient's open `/rtc`
 //!   session receiving its new permission (the SFU applied it), p50/p99 over
 //!   `BENCH_ADMISSIONS` (default 60) patients, each a fresh meeting.
@@ -346,7 +347,7 @@ async fn main() -> anyhow::Result<()> {
     let tokens = token_throughput(
         api.clone(),
         meeting_id,
-        env_number("BENCH_CONCURRENCY", 16),
+        env_number("BENCH_CONCURRENCY", 8),
         window,
     )
     .await?;

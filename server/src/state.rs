@@ -29,6 +29,8 @@ pub struct Services {
     pub tokens: TokenKeys,
     /// Failed sign-in counters.
     pub throttle: Arc<LoginThrottle>,
+    /// Logins confirmed live within the last second (bearer tokens).
+    pub live_sessions: crate::auth::live_sessions::LiveSessions,
     /// The bound on concurrent password hashing.
     pub password_checks: PasswordChecks,
     /// Session cookie attributes.
@@ -125,6 +127,7 @@ impl Services {
                 max_delay: Duration::from_secs(settings.auth.max_signin_delay_secs),
             })),
             password_checks: PasswordChecks::for_this_machine(),
+            live_sessions: Default::default(),
             production: settings.environment == Environment::Production,
             cookies: CookiePolicy {
                 idle_secs: settings.auth.session_idle_secs,

@@ -2,6 +2,7 @@
 //! tokens (JWT), sign-in throttling, and the extractor that yields the signed-in user.
 
 pub mod extract;
+pub mod live_sessions;
 pub mod password;
 pub mod password_policy;
 pub mod routes;

@@ -142,6 +142,8 @@ pub async fn sign_out(services: &Services, headers: &HeaderMap) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
+    // After the commit: a request racing it cannot re-confirm the ended login.
+    services.live_sessions.forget_user(principal.user_id);
     tracing::info!(user_id = %principal.user_id, "signed out");
     Ok(())
 }
@@ -161,8 +163,14 @@ pub async fn principal(services: &Services, headers: &HeaderMap) -> Result<Princ
             .tokens
             .verify(token.trim())
             .ok_or(Error::Unauthorized)?;
+        let now = Instant::now();
+        if services.live_sessions.get(claimed.session_id, now) == Some(claimed) {
+            return Ok(claimed);
+        }
         let live = session::still_live(&services.db, claimed.session_id, idle_secs).await?;
-        return live.filter(|p| *p == claimed).ok_or(Error::Unauthorized);
+        let principal = live.filter(|p| *p == claimed).ok_or(Error::Unauthorized)?;
+        services.live_sessions.confirm(principal, now);
+        return Ok(principal);
     }
     let token = session::token_from_headers(headers).ok_or(Error::Unauthorized)?;
     session::lookup(&services.db, &token, idle_secs)
@@ -265,6 +273,7 @@ pub async fn change_password(
     )
     .await?;
     tx.commit().await?;
+    services.live_sessions.forget_user(principal.user_id);
     tracing::info!(user_id = %principal.user_id, "password changed; other logins ended");
     Ok(())
 }

@@ -127,21 +127,32 @@ pub struct MeetingAndStaff {
     pub me: ParticipantRow,
 }
 
-/// A meeting and the participant row of staff user `user_id` in it, in one query (the
-/// token path); `None` when either is missing.
-pub async fn with_staff(
+/// The token path in one statement: the meeting, the participant row of staff user
+/// `user_id` in it, and, when the meeting is live, the `meeting.token_issued` audit row
+/// (a data-modifying CTE, so reading and auditing cost one round trip). `None` when the
+/// meeting or the participant is missing (nothing is audited then).
+pub async fn with_staff_token_audited(
     tx: &mut WorkspaceTx,
     meeting_id: Uuid,
     user_id: Uuid,
 ) -> sqlx::Result<Option<MeetingAndStaff>> {
     sqlx::query_as(
-        "select m.meeting_id, m.workspace_id, m.appointment_id, m.clinician_id, m.room_name, m.status,
-                m.duration_minutes, m.scheduled_start,
-                p.participant_id, p.role, p.user_id, p.patient_id, p.display_name, p.email, p.phone,
-                p.state, p.rsvp, p.rejection_reason, p.waiting_since, p.admitted_at, p.joined_at,
-                p.left_at, p.rejected_at, host(p.last_source) as last_source
-         from meeting m join meeting_participant p on p.meeting_id = m.meeting_id
-         where m.meeting_id = $1 and p.user_id = $2",
+        "with me as (
+             select m.meeting_id, m.workspace_id, m.appointment_id, m.clinician_id, m.room_name,
+                    m.status, m.duration_minutes, m.scheduled_start,
+                    p.participant_id, p.role, p.user_id, p.patient_id, p.display_name, p.email,
+                    p.phone, p.state, p.rsvp, p.rejection_reason, p.waiting_since, p.admitted_at,
+                    p.joined_at, p.left_at, p.rejected_at, host(p.last_source) as last_source
+             from meeting m join meeting_participant p on p.meeting_id = m.meeting_id
+             where m.meeting_id = $1 and p.user_id = $2
+         ), audited as (
+             insert into audit_event (workspace_id, actor_user_id, action, subject_type, subject_id, detail)
+             select workspace_id, $2, 'meeting.token_issued', 'meeting_participant', participant_id,
+                    jsonb_build_object('meeting_id', meeting_id, 'participant_id', participant_id,
+                                       'role', 'clinician')
+             from me where status <> 'ended'
+         )
+         select * from me",
     )
     .bind(meeting_id)
     .bind(user_id)

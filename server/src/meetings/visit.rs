@@ -16,8 +16,7 @@ use super::admission::{self, note_source};
 use super::links::{self, Bound};
 use super::model::media_rights;
 use super::service::{
-    Loaded, audit_participant, invitable, link_expiry, load_for_staff, require_clinician,
-    require_live, staff_token,
+    audit_participant, invitable, link_expiry, load_for_staff, require_clinician, require_live,
 };
 use super::store;
 use crate::audit;
@@ -285,14 +284,16 @@ pub async fn media_token(
 ) -> Result<MediaToken> {
     match caller {
         Caller::Staff(principal) => {
-            // The hot path (tokens are refreshed often): one transaction, one query for
-            // the meeting and the caller's row, committed without waiting for the WAL
-            // flush (see `Db::begin_fast_commit_for`).
+            // The hot path (clients refresh tokens often): one transaction, one
+            // statement that reads the meeting and the caller's row and audits the
+            // token, committed without waiting for the WAL flush (see
+            // `Db::begin_fast_commit_for`).
             let mut tx = services
                 .db
                 .begin_fast_commit_for(principal.workspace_id)
                 .await?;
-            let Some(found) = store::with_staff(&mut tx, meeting_id, principal.user_id).await?
+            let Some(found) =
+                store::with_staff_token_audited(&mut tx, meeting_id, principal.user_id).await?
             else {
                 let exists = store::find(&mut tx, meeting_id).await?.is_some();
                 return Err(if exists {
@@ -301,24 +302,31 @@ pub async fn media_token(
                     Error::NotFound
                 });
             };
-            let state = found.me.state();
-            let previous_source = found.me.last_source.clone();
-            let loaded = Loaded {
-                meeting: found.meeting,
-                participants: vec![found.me],
-            };
-            let (token, identity) =
-                staff_token(services, &mut tx, &loaded, principal.user_id).await?;
-            if source.map(|s| s.to_string()) != previous_source {
-                note_source(&mut tx, identity, source).await?;
+            let rights = media_rights(
+                found.me.role(),
+                found.me.state(),
+                found.meeting.status(),
+                false,
+            )
+            .ok_or(Error::State("This visit has ended."))?;
+            let token = services.media.participant_token(
+                &found.meeting.room_name,
+                found.me.participant_id,
+                &found.me.display_name,
+                found.me.role(),
+                found.meeting.workspace_id,
+                rights,
+            )?;
+            if source.map(|s| s.to_string()) != found.me.last_source {
+                note_source(&mut tx, found.me.participant_id, source).await?;
             }
             tx.commit().await?;
             Ok(MediaToken {
                 livekit_url: services.media.client_url().into(),
                 token,
-                identity,
-                room_name: loaded.meeting.room_name,
-                state,
+                identity: found.me.participant_id,
+                room_name: found.meeting.room_name,
+                state: found.me.state(),
             })
         }
         Caller::Visit(bound) => {
