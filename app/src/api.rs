@@ -30,6 +30,29 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+/// What a patient's visit link is for: who, when, and whether it is still open.
+#[server]
+pub async fn visit_link_info(token: String) -> Result<crate::meetings::LinkInfo, AppError> {
+    crate::ports::backend()?.visit_link_info(&token).await
+}
+
+/// Redeems a visit link (the patient's explicit "Continue"): sets the visit session
+/// cookie and puts them in the waiting room.
+#[server]
+pub async fn join_visit(token: String) -> Result<(), AppError> {
+    let cookie = crate::ports::backend()?.join_visit(&token).await?;
+    set_cookie(&cookie);
+    Ok(())
+}
+
+/// The waiting page's heartbeat: keeps the patient's place and says where the visit
+/// stands.
+#[server]
+pub async fn visit_heartbeat() -> Result<crate::meetings::VisitStatus, AppError> {
+    let headers = crate::ports::request_headers().await?;
+    crate::ports::backend()?.visit_heartbeat(&headers).await
+}
+
 /// Accepts a staff invitation (no session: the emailed token is the credential).
 #[server]
 pub async fn accept_invitation(token: String, password: String) -> Result<String, AppError> {

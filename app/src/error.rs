@@ -23,6 +23,12 @@ pub enum AppError {
     /// The email/password pair is wrong.
     #[error("The email or password is incorrect.")]
     InvalidCredentials,
+    /// A visit link that is unknown, expired or revoked.
+    #[error("This link is not valid. It may have expired; ask your clinic for a new one.")]
+    InvalidLink,
+    /// The request does not fit the current state (e.g. the visit ended).
+    #[error("{0}")]
+    StateConflict(String),
     /// Too many failed sign-ins for this account.
     #[error("Too many failed sign-in attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60))]
     Throttled {

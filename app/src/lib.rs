@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <Route path=path!("/invitation") view=pages::invitation::InvitationPage />
+                <Route path=path!("/visit") view=pages::visit::VisitPage />
                 <ParentRoute path=path!("") view=layout::PortalLayout>
                     <Route path=path!("") view=pages::schedule::SchedulePage />
                     <Route path=path!("patients") view=pages::patients::PatientsPage />

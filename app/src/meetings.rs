@@ -198,6 +198,8 @@ pub struct LinkInfo {
     pub starts_at: DateTime<Utc>,
     /// The clinic's time zone (IANA), to show the time locally.
     pub time_zone: String,
+    /// The start as the clinic writes it ("Tuesday 1 December at 9:30 (EST)").
+    pub when: String,
     /// The clinician's display name.
     pub clinician_name: String,
     /// The participant's first name.
@@ -234,4 +236,17 @@ pub struct IceServer {
     /// TURN credential (base64 HMAC-SHA1 of the username).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
+}
+
+/// Where a patient's visit stands, as their waiting page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitStatus {
+    /// The meeting the visit session belongs to.
+    pub meeting_id: Uuid,
+    /// The participant's state.
+    pub state: ParticipantState,
+    /// The meeting's status.
+    pub meeting_status: MeetingStatus,
+    /// The clinician's reason, when turned away.
+    pub rejection_reason: Option<String>,
 }

@@ -25,6 +25,15 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// Ends the session named by the request's cookie (if any); returns the `Set-Cookie`
     /// value that clears it.
     async fn sign_out(&self, headers: &HeaderMap) -> Result<String, AppError>;
+    /// What a patient's visit link is for (no session needed).
+    async fn visit_link_info(&self, token: &str) -> Result<crate::meetings::LinkInfo, AppError>;
+    /// Redeems a visit link; returns the visit session's `Set-Cookie` value.
+    async fn join_visit(&self, token: &str) -> Result<String, AppError>;
+    /// The waiting page's heartbeat for the request's visit session.
+    async fn visit_heartbeat(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<crate::meetings::VisitStatus, AppError>;
     /// Accepts a staff invitation by its emailed token; returns the new account's email.
     async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError>;
     /// Changes the password of the request's login; every other login of the user ends.

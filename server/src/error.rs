@@ -155,8 +155,9 @@ impl From<Error> for AppError {
             Error::Unauthorized => AppError::Unauthorized,
             Error::Forbidden | Error::CrossOrigin => AppError::Forbidden,
             Error::NotFound => AppError::NotFound,
-            Error::InvalidCredentials | Error::InvalidLink => AppError::InvalidCredentials,
-            Error::State(message) => AppError::Validation(vec![FieldError::new("state", message)]),
+            Error::InvalidCredentials => AppError::InvalidCredentials,
+            Error::InvalidLink => AppError::InvalidLink,
+            Error::State(message) => AppError::StateConflict(message.to_owned()),
             Error::Throttled { retry_after_secs } => AppError::Throttled { retry_after_secs },
             Error::Busy => AppError::Throttled {
                 retry_after_secs: 1,

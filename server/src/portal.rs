@@ -50,6 +50,41 @@ impl PortalBackend for Portal {
         Ok(self.services.cookies.clear())
     }
 
+    async fn visit_link_info(&self, token: &str) -> Result<app::meetings::LinkInfo, AppError> {
+        let source = leptos_axum::extract::<ClientAddr>()
+            .await
+            .ok()
+            .and_then(|a| a.0);
+        Ok(
+            crate::meetings::visit::link_info(&self.services, token, source)
+                .await?
+                .1,
+        )
+    }
+
+    async fn join_visit(&self, token: &str) -> Result<String, AppError> {
+        let source = leptos_axum::extract::<ClientAddr>()
+            .await
+            .ok()
+            .and_then(|a| a.0);
+        let (_, session) = crate::meetings::visit::redeem(&self.services, token, source).await?;
+        Ok(crate::meetings::links::set_cookie(
+            &session,
+            chrono::Duration::hours(crate::meetings::visit::VISIT_SESSION_HOURS),
+            self.services.production,
+        ))
+    }
+
+    async fn visit_heartbeat(
+        &self,
+        headers: &HeaderMap,
+    ) -> Result<app::meetings::VisitStatus, AppError> {
+        let bound = crate::meetings::links::visit_session(&self.services, headers)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(crate::meetings::visit::heartbeat(&self.services, &bound).await?)
+    }
+
     async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError> {
         Ok(users::invitations::accept(&self.services, token, password).await?)
     }

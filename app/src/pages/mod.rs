@@ -7,3 +7,4 @@ pub mod login;
 pub mod not_found;
 pub mod patients;
 pub mod schedule;
+pub mod visit;

@@ -142,7 +142,7 @@ pub async fn visit_session(services: &Services, headers: &HeaderMap) -> Result<O
     Ok(usable(found).ok())
 }
 
-/// Revokes every link of a meeting (it ended).
+/// Revokes every link of a meeting (it ended): none can be redeemed again.
 pub async fn revoke_all(tx: &mut WorkspaceTx, meeting_id: Uuid) -> sqlx::Result<()> {
     sqlx::query(
         "update meeting_link set revoked_at = now() where meeting_id = $1 and revoked_at is null",
@@ -150,10 +150,8 @@ pub async fn revoke_all(tx: &mut WorkspaceTx, meeting_id: Uuid) -> sqlx::Result<
     .bind(meeting_id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("update visit_session set replaced_at = now() where meeting_id = $1 and replaced_at is null")
-        .bind(meeting_id)
-        .execute(&mut **tx)
-        .await?;
+    // Visit sessions stay: they grant nothing in an ended meeting (no token, no
+    // presence), and the patient's page learns from them that the visit ended.
     Ok(())
 }
 

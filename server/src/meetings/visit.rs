@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use app::meetings::{LinkInfo, MediaToken, ParticipantState};
+use app::meetings::{LinkInfo, MediaToken, ParticipantState, VisitStatus};
 use app::types::CurrentUser;
 
 use crate::auth::Principal;
@@ -24,6 +24,9 @@ use crate::error::{Error, Result};
 use crate::notify::{Message, Recipient};
 use crate::state::Services;
 use crate::workspaces;
+
+/// How a visit's time is written for patients ("Tuesday 1 December at 9:30 (EST)").
+const SPOKEN_TIME: &str = "%A %-d %B at %-H:%M (%Z)";
 
 /// How a visit session lives: long enough for a visit that runs late.
 pub const VISIT_SESSION_HOURS: i64 = 12;
@@ -127,7 +130,7 @@ pub async fn invite(
         .meeting
         .scheduled_start
         .with_timezone(&workspace.time_zone)
-        .format("%A %-d %B at %-H:%M (%Z)");
+        .format(SPOKEN_TIME);
     let link = format!("{}/visit#{token}", services.public_url);
     let body = match channel {
         Channel::Email => format!(
@@ -199,6 +202,11 @@ pub async fn link_info(
             meeting_id: meeting.meeting_id,
             starts_at: meeting.scheduled_start,
             time_zone: workspace.time_zone.name().to_owned(),
+            when: meeting
+                .scheduled_start
+                .with_timezone(&workspace.time_zone)
+                .format(SPOKEN_TIME)
+                .to_string(),
             clinician_name: clinician,
             first_name,
             expires_at,
@@ -390,16 +398,35 @@ pub async fn media_token(
     }
 }
 
-/// The waiting page's heartbeat: present for [`admission::PRESENCE_TTL`]; returns the
-/// participant's state (the page learns admission from events, this is the fallback).
-pub async fn heartbeat(services: &Services, bound: &Bound) -> Result<ParticipantState> {
-    admission::arrive(
-        services,
-        bound.workspace_id,
-        bound.meeting_id,
-        bound.participant_id,
-    )
-    .await
+/// The waiting page's heartbeat: present for [`admission::PRESENCE_TTL`]; returns where
+/// the visit stands (the page learns admission from this, or from events).
+pub async fn heartbeat(services: &Services, bound: &Bound) -> Result<VisitStatus> {
+    let mut tx = services.db.begin_for(bound.workspace_id).await?;
+    let meeting = store::find(&mut tx, bound.meeting_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    // An ended visit keeps nobody present: the page only learns that it ended.
+    if meeting.status() != app::meetings::MeetingStatus::Ended {
+        admission::arrive(
+            services,
+            bound.workspace_id,
+            bound.meeting_id,
+            bound.participant_id,
+        )
+        .await?;
+    }
+    let mut tx = services.db.begin_for(bound.workspace_id).await?;
+    let participant = store::participant(&mut tx, bound.meeting_id, bound.participant_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(VisitStatus {
+        meeting_id: bound.meeting_id,
+        state: participant.state(),
+        meeting_status: meeting.status(),
+        rejection_reason: participant.rejection_reason,
+    })
 }
 
 /// Stores the caller's consent receipt (to recording; the text's version is kept).

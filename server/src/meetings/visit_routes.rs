@@ -3,7 +3,7 @@
 //! LiveKit webhook receiver. Link tokens travel in an `Authorization: Link …` header or
 //! a POST body, never in a URL (URLs end up in logs and browser history).
 
-use app::meetings::{IceServer, LinkInfo, MediaToken, ParticipantState};
+use app::meetings::{IceServer, LinkInfo, MediaToken, VisitStatus};
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::header::{AUTHORIZATION, SET_COOKIE};
 use axum::http::request::Parts;
@@ -60,7 +60,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// A visit session only (the patient's side).
-struct VisitSession(Bound);
+pub struct VisitSession(pub Bound);
 
 impl FromRequestParts<AppState> for VisitSession {
     type Rejection = Error;
@@ -171,18 +171,11 @@ async fn generate_token(
     ))
 }
 
-#[derive(Serialize)]
-struct Heartbeat {
-    state: ParticipantState,
-}
-
 async fn heartbeat(
     State(state): State<AppState>,
     VisitSession(bound): VisitSession,
-) -> Result<Json<Heartbeat>> {
-    Ok(Json(Heartbeat {
-        state: visit::heartbeat(&state.services, &bound).await?,
-    }))
+) -> Result<Json<VisitStatus>> {
+    Ok(Json(visit::heartbeat(&state.services, &bound).await?))
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,190 @@
+//! The patient's side of a visit, from the one-tap link `/visit#TOKEN`: no account.
+//!
+//! 1. The page says who the visit is with and when. Opening it redeems nothing (the
+//!    token sits in the URL fragment, which browsers never send, and link previews or
+//!    mail scanners only fetch the page); only **Continue** redeems the link, into a
+//!    visit session cookie.
+//! 2. The waiting room: a heartbeat every few seconds keeps the patient's place (it
+//!    survives reloads: the session cookie and the link both stay valid) and tells the
+//!    page when the clinician admits or turns them away, or ends the visit.
+//!
+//! The call itself (device check, media) arrives with the browser media client; until
+//! then an admitted patient sees that they are admitted.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{JoinVisit, visit_heartbeat, visit_link_info};
+use crate::error::AppError;
+use crate::meetings::{LinkInfo, MeetingStatus, ParticipantState, VisitStatus};
+
+/// How often the waiting page says it is still there (the server's presence TTL is 30 s).
+const HEARTBEAT_MS: u64 = 5_000;
+
+/// The visit page.
+#[component]
+pub fn VisitPage() -> impl IntoView {
+    // `None` until the browser has read the fragment (the server never sees it).
+    let token = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let hash = window().location().hash().unwrap_or_default();
+        token.set(Some(hash.trim_start_matches('#').to_owned()));
+    });
+    let info = Resource::new(
+        move || token.get(),
+        |token| async move {
+            match token {
+                None => Ok(None),
+                Some(token) if token.is_empty() => Err(AppError::InvalidLink),
+                Some(token) => visit_link_info(token).await.map(Some),
+            }
+        },
+    );
+    let join = ServerAction::<JoinVisit>::new();
+    let status = RwSignal::new(None::<VisitStatus>);
+    // Back after a reload: a live visit session for this meeting skips "Continue".
+    let resumed = RwSignal::new(false);
+    Effect::new(move |_| {
+        if let Some(Ok(Some(info))) = info.get() {
+            let meeting_id = info.meeting_id;
+            leptos::task::spawn_local(async move {
+                if let Ok(now) = visit_heartbeat().await
+                    && now.meeting_id == meeting_id
+                {
+                    status.set(Some(now));
+                    resumed.set(true);
+                }
+            });
+        }
+    });
+    let replaced = RwSignal::new(false);
+    let beating = StoredValue::new(false);
+    Effect::new(move |_| {
+        let joined = resumed.get() || join.value().get().is_some_and(|r| r.is_ok());
+        if !joined || beating.get_value() {
+            return;
+        }
+        beating.set_value(true);
+        let beat = move || {
+            leptos::task::spawn_local(async move {
+                match visit_heartbeat().await {
+                    Ok(now) => status.set(Some(now)),
+                    // The link was opened again elsewhere: that device has the visit now.
+                    Err(AppError::Unauthorized) => replaced.set(true),
+                    Err(_) => {}
+                }
+            })
+        };
+        beat();
+        let _ = set_interval_with_handle(beat, std::time::Duration::from_millis(HEARTBEAT_MS));
+    });
+
+    view! {
+        <Title text="Your video visit" />
+        <main class="login visit">
+            <section class="card login-card" aria-live="polite">
+                <h1 class="brand-title">
+                    <span class="brand-mark" aria-hidden="true">"+"</span>
+                    "Bedside"
+                </h1>
+                <Suspense fallback=|| view! { <p class="muted">"Opening your visit…"</p> }>
+                    {move || Suspend::new(async move {
+                        match info.await {
+                            Ok(None) => view! { <p class="muted">"Opening your visit…"</p> }.into_any(),
+                            Err(error) => view! {
+                                <p class="banner error" role="alert" data-testid="visit-error">{error.to_string()}</p>
+                            }.into_any(),
+                            Ok(Some(info)) => view! {
+                                <Visit info=info token=token join=join status=status resumed=resumed replaced=replaced />
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </section>
+        </main>
+    }
+}
+
+/// The visit once its link is known to be good.
+#[component]
+fn Visit(
+    info: LinkInfo,
+    token: RwSignal<Option<String>>,
+    join: ServerAction<JoinVisit>,
+    status: RwSignal<Option<VisitStatus>>,
+    resumed: RwSignal<bool>,
+    replaced: RwSignal<bool>,
+) -> impl IntoView {
+    let greeting = format!("Hi {}.", info.first_name);
+    let details = format!(
+        "Your video visit with {} is on {}.",
+        info.clinician_name, info.when
+    );
+    let ended_at_open = info.status == MeetingStatus::Ended;
+    let join_error = move || {
+        join.value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|error| view! { <p class="banner error" role="alert" data-testid="visit-error">{error.to_string()}</p> })
+    };
+    let stage = move || {
+        let joined = resumed.get() || join.value().get().is_some_and(|r| r.is_ok());
+        match (ended_at_open, joined, status.get()) {
+            (true, _, _) => ended().into_any(),
+            (_, true, _) if replaced.get() => view! {
+                <p data-testid="visit-replaced">"You opened this visit on another device or tab; it continues there."</p>
+                <p class="muted">"To use this one instead, open your link here again."</p>
+            }
+            .into_any(),
+            (_, false, _) => view! {
+                <p>{greeting.clone()}</p>
+                <p data-testid="visit-details">{details.clone()}</p>
+                <p class="muted">"No account or download needed. Continue when you are ready; your clinician will let you in."</p>
+                {join_error}
+                <button
+                    type="button"
+                    class="button primary wide"
+                    data-testid="visit-continue"
+                    disabled=move || join.pending().get()
+                    on:click=move |_| {
+                        if let Some(token) = token.get_untracked() {
+                            join.dispatch(JoinVisit { token });
+                        }
+                    }
+                >
+                    {move || if join.pending().get() { "Joining…" } else { "Continue to your visit" }}
+                </button>
+            }
+            .into_any(),
+            (_, true, Some(s)) if s.meeting_status == MeetingStatus::Ended => ended().into_any(),
+            (_, true, Some(s)) if s.state == ParticipantState::Rejected => {
+                let reason = s.rejection_reason.clone();
+                view! {
+                    <p data-testid="visit-rejected">"The clinic has closed this visit for you."</p>
+                    {reason.map(|r| view! { <p class="muted" data-testid="visit-rejection-reason">{r}</p> })}
+                    <p class="muted">"If this is unexpected, please call your clinic."</p>
+                }
+                .into_any()
+            }
+            (_, true, Some(s)) if matches!(s.state, ParticipantState::Admitted | ParticipantState::InCall) => view! {
+                <p class="banner success" role="status" data-testid="visit-admitted">
+                    "You're admitted. Your clinician is ready for you."
+                </p>
+            }
+            .into_any(),
+            (_, true, _) => view! {
+                <p data-testid="visit-waiting">"You're in the waiting room."</p>
+                <p class="muted">"Your clinician will admit you. You can keep this page open; if you reload it, you keep your place."</p>
+            }
+            .into_any(),
+        }
+    };
+    view! { {stage} }
+}
+
+fn ended() -> impl IntoView {
+    view! {
+        <p data-testid="visit-ended">"This visit has ended. Thank you."</p>
+        <p class="muted">"You can close this page."</p>
+    }
+}
