@@ -30,6 +30,84 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Parses a UUID sent by a form; a malformed one is simply not found.
+#[cfg(feature = "ssr")]
+fn form_id(text: &str) -> Result<Uuid, AppError> {
+    text.trim().parse().map_err(|_| AppError::NotFound)
+}
+
+/// "Start visit" on the schedule: creates or opens the appointment's meeting, then
+/// goes to its visit console.
+#[server]
+pub async fn start_visit(appointment_id: String) -> Result<(), AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    let meeting = backend
+        .start_visit(&session.user, form_id(&appointment_id)?)
+        .await?;
+    leptos_axum::redirect(&format!("/visits/{}", meeting.id));
+    Ok(())
+}
+
+/// One meeting with its participants.
+#[server]
+pub async fn get_meeting(id: String) -> Result<crate::meetings::Meeting, AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    backend.meeting(&session.user, form_id(&id)?).await
+}
+
+/// "Send link": the participant's one-tap link by email or text.
+#[server]
+pub async fn send_visit_link(
+    meeting_id: String,
+    participant_id: String,
+    channel: String,
+    #[server(default)] sms_consent: Option<String>,
+) -> Result<(), AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    let consent = sms_consent.is_some_and(|v| v == "on" || v == "true");
+    backend
+        .send_visit_link(
+            &session.user,
+            form_id(&meeting_id)?,
+            form_id(&participant_id)?,
+            &channel,
+            consent,
+        )
+        .await
+}
+
+/// Admit or turn away a waiting participant.
+#[server]
+pub async fn decide_admission(
+    meeting_id: String,
+    participant_id: String,
+    admit: bool,
+    #[server(default)] reason: Option<String>,
+) -> Result<(), AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    let reason = reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    backend
+        .decide_admission(
+            &session.user,
+            form_id(&meeting_id)?,
+            form_id(&participant_id)?,
+            admit,
+            reason,
+        )
+        .await
+}
+
+/// "End visit": everyone is disconnected and the links stop working.
+#[server]
+pub async fn end_visit(meeting_id: String) -> Result<(), AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    backend
+        .end_visit(&session.user, form_id(&meeting_id)?)
+        .await
+}
+
 /// What a patient's visit link is for: who, when, and whether it is still open.
 #[server]
 pub async fn visit_link_info(token: String) -> Result<crate::meetings::LinkInfo, AppError> {

@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=pages::schedule::SchedulePage />
                     <Route path=path!("patients") view=pages::patients::PatientsPage />
                     <Route path=path!("account") view=pages::account::AccountPage />
+                    <Route path=path!("visits/:id") view=pages::visit_console::VisitConsolePage />
                     <Route path=path!("appointments/new") view=pages::appointment::NewAppointmentPage />
                     <Route path=path!("appointments/:id") view=pages::appointment::EditAppointmentPage />
                 </ParentRoute>

@@ -25,6 +25,38 @@ pub trait PortalBackend: Send + Sync + 'static {
     /// Ends the session named by the request's cookie (if any); returns the `Set-Cookie`
     /// value that clears it.
     async fn sign_out(&self, headers: &HeaderMap) -> Result<String, AppError>;
+    /// Creates or opens the meeting of a telehealth appointment (its clinician only).
+    async fn start_visit(
+        &self,
+        user: &CurrentUser,
+        appointment_id: Uuid,
+    ) -> Result<crate::meetings::Meeting, AppError>;
+    /// One meeting, for its clinicians and workspace admins.
+    async fn meeting(
+        &self,
+        user: &CurrentUser,
+        id: Uuid,
+    ) -> Result<crate::meetings::Meeting, AppError>;
+    /// Sends a participant their one-tap link by `channel` (`email` or `sms`).
+    async fn send_visit_link(
+        &self,
+        user: &CurrentUser,
+        meeting_id: Uuid,
+        participant_id: Uuid,
+        channel: &str,
+        sms_consent: bool,
+    ) -> Result<(), AppError>;
+    /// Admits (`admit`) or turns away a waiting participant, with an optional reason.
+    async fn decide_admission(
+        &self,
+        user: &CurrentUser,
+        meeting_id: Uuid,
+        participant_id: Uuid,
+        admit: bool,
+        reason: Option<String>,
+    ) -> Result<(), AppError>;
+    /// Ends the visit for everyone.
+    async fn end_visit(&self, user: &CurrentUser, meeting_id: Uuid) -> Result<(), AppError>;
     /// What a patient's visit link is for (no session needed).
     async fn visit_link_info(&self, token: &str) -> Result<crate::meetings::LinkInfo, AppError>;
     /// Redeems a visit link; returns the visit session's `Set-Cookie` value.

@@ -50,6 +50,83 @@ impl PortalBackend for Portal {
         Ok(self.services.cookies.clear())
     }
 
+    async fn start_visit(
+        &self,
+        user: &CurrentUser,
+        appointment_id: Uuid,
+    ) -> Result<app::meetings::Meeting, AppError> {
+        let source = leptos_axum::extract::<ClientAddr>()
+            .await
+            .ok()
+            .and_then(|a| a.0);
+        let (meeting, _) =
+            crate::meetings::service::create(&self.services, user, appointment_id, None, source)
+                .await?;
+        Ok(meeting.meeting)
+    }
+
+    async fn meeting(
+        &self,
+        user: &CurrentUser,
+        id: Uuid,
+    ) -> Result<app::meetings::Meeting, AppError> {
+        Ok(crate::meetings::service::get(&self.services, user, id).await?)
+    }
+
+    async fn send_visit_link(
+        &self,
+        user: &CurrentUser,
+        meeting_id: Uuid,
+        participant_id: Uuid,
+        channel: &str,
+        sms_consent: bool,
+    ) -> Result<(), AppError> {
+        use crate::meetings::visit::Channel;
+        let channel = match channel {
+            "email" => Channel::Email,
+            "sms" => Channel::Sms,
+            _ => return Err(Error::field("channel", "Choose email or text message.").into()),
+        };
+        Ok(crate::meetings::visit::invite(
+            &self.services,
+            user,
+            meeting_id,
+            participant_id,
+            channel,
+            sms_consent,
+        )
+        .await?)
+    }
+
+    async fn decide_admission(
+        &self,
+        user: &CurrentUser,
+        meeting_id: Uuid,
+        participant_id: Uuid,
+        admit: bool,
+        reason: Option<String>,
+    ) -> Result<(), AppError> {
+        use crate::meetings::service;
+        if admit {
+            service::admit(&self.services, user, meeting_id, participant_id).await?;
+        } else {
+            service::reject(&self.services, user, meeting_id, participant_id, reason).await?;
+        }
+        Ok(())
+    }
+
+    async fn end_visit(&self, user: &CurrentUser, meeting_id: Uuid) -> Result<(), AppError> {
+        Ok(
+            crate::meetings::service::end(
+                &self.services,
+                Some(user),
+                user.workspace_id,
+                meeting_id,
+            )
+            .await?,
+        )
+    }
+
     async fn visit_link_info(&self, token: &str) -> Result<app::meetings::LinkInfo, AppError> {
         let source = leptos_axum::extract::<ClientAddr>()
             .await

@@ -8,3 +8,4 @@ pub mod not_found;
 pub mod patients;
 pub mod schedule;
 pub mod visit;
+pub mod visit_console;

@@ -65,6 +65,8 @@ fn Day(day: DaySchedule) -> impl IntoView {
 #[component]
 fn AppointmentCard(appointment: Appointment) -> impl IntoView {
     let edit = format!("/appointments/{}", appointment.id);
+    let appointment_id = appointment.id.to_string();
+    let start = ServerAction::<crate::api::StartVisit>::new();
     let status_class = format!("status status-{}", appointment.status.as_str());
     let telehealth = appointment.modality == Modality::Telehealth;
     let startable = telehealth
@@ -89,14 +91,12 @@ fn AppointmentCard(appointment: Appointment) -> impl IntoView {
                 </p>
             </div>
             <div class="card-actions">
-                <Show when=move || startable>
-                    // Wired to the video visit by the meetings issue; visible now so the
-                    // clinician sees where the visit will start.
-                    <button type="button" class="button start" data-testid="start-visit" disabled=true
-                        title="Video visits are being connected; this button will start the call.">
-                        "Start visit"
-                    </button>
-                </Show>
+                {(startable).then(|| view! {
+                    <ActionForm action=start attr:class="inline">
+                        <input type="hidden" name="appointment_id" value=appointment_id.clone() />
+                        <button type="submit" class="button start" data-testid="start-visit">"Start visit"</button>
+                    </ActionForm>
+                })}
                 <A href=edit.clone() attr:class="button ghost">"Edit"</A>
             </div>
         </li>

@@ -1,0 +1,52 @@
+// The clinician's side in the portal: "Start visit" on the schedule opens the visit
+// console; "Send link" emails the patient; the patient's arrival in the waiting room
+// is pushed to the console (server-sent events, no reload); "Admit" lets them in;
+// "End visit" closes it for everyone.
+import { expect, request, test } from '@playwright/test';
+import { baseURL } from './rtc-fixtures';
+import { clinician, hydrated, signIn } from './fixtures';
+
+test('a clinician starts a visit, sends the link, sees the patient arrive, admits them and ends the visit', async ({ page, browser }) => {
+  await signIn(page, clinician.email, clinician.password);
+  await expect(page.getByTestId('schedule')).toBeVisible();
+  await hydrated(page);
+  const card = page.getByTestId('appointment').filter({ hasText: 'Jordan Patel' }).first();
+  await card.getByTestId('start-visit').click();
+  await expect(page).toHaveURL(/\/visits\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('visit-status')).toHaveText('Not started');
+  const patientRow = page.getByTestId('participant').filter({ hasText: 'Jordan Patel' });
+  await expect(patientRow.getByTestId('participant-state')).toContainText('Invited');
+
+  await hydrated(page);
+  await page.getByTestId('link-channel').selectOption('email');
+  await page.getByTestId('send-link').click();
+  await expect(page.getByTestId('link-sent')).toBeVisible();
+  // Texting needs the patient's agreement, ticked by the clinician.
+  await page.getByTestId('link-channel').selectOption('sms');
+  await page.getByTestId('send-link').click();
+  await expect(page.getByTestId('link-error')).toBeVisible();
+
+  const api = await request.newContext({ baseURL });
+  const login = await api.post('/api/v1/auth/login', { data: { email: clinician.email, password: clinician.password } });
+  const auth = { authorization: `Bearer ${(await login.json()).access_token}` };
+  const outbox = await (await api.get('/api/v1/dev/outbox', { headers: auth })).json();
+  const link = outbox.find((m: any) => m.recipient === 'jordan.patel@example.test').body.match(/\/visit#(\S+)/)[1];
+  await api.dispose();
+
+  const patient = await (await browser.newContext()).newPage();
+  await patient.goto(`/visit#${link}`);
+  await hydrated(patient);
+  await patient.getByTestId('visit-continue').click();
+  await expect(patient.getByTestId('visit-waiting')).toBeVisible();
+
+  // Pushed to the console: no reload here.
+  await expect(patientRow.getByTestId('participant-state')).toContainText('Waiting');
+  await patientRow.getByTestId('admit').click();
+  await expect(patientRow.getByTestId('participant-state')).toContainText('Admitted');
+  await expect(patient.getByTestId('visit-admitted')).toBeVisible({ timeout: 15_000 });
+
+  await page.getByTestId('end-visit').click();
+  await expect(page.getByTestId('visit-status')).toHaveText('Ended');
+  await expect(patient.getByTestId('visit-ended')).toBeVisible({ timeout: 15_000 });
+  await patient.context().close();
+});
