@@ -108,6 +108,26 @@ pub async fn end_visit(meeting_id: String) -> Result<(), AppError> {
         .await
 }
 
+/// The visit's chat, oldest first (clinician or patient).
+#[server]
+pub async fn chat_messages(
+    meeting_id: String,
+) -> Result<Vec<crate::meetings::ChatMessage>, AppError> {
+    let headers = crate::ports::request_headers().await?;
+    crate::ports::backend()?
+        .chat_messages(&headers, form_id(&meeting_id)?)
+        .await
+}
+
+/// Sends a chat message (clinician or patient).
+#[server]
+pub async fn send_chat(meeting_id: String, body: String) -> Result<(), AppError> {
+    let headers = crate::ports::request_headers().await?;
+    crate::ports::backend()?
+        .send_chat(&headers, form_id(&meeting_id)?, &body)
+        .await
+}
+
 /// What a patient's visit link is for: who, when, and whether it is still open.
 #[server]
 pub async fn visit_link_info(token: String) -> Result<crate::meetings::LinkInfo, AppError> {

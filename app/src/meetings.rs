@@ -249,4 +249,23 @@ pub struct VisitStatus {
     pub meeting_status: MeetingStatus,
     /// The clinician's reason, when turned away.
     pub rejection_reason: Option<String>,
+    /// The newest chat message's id (the page fetches when it grows).
+    pub last_message_id: Option<i64>,
+}
+
+/// One chat message of a visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Its id; ids grow in the order messages were stored.
+    pub id: i64,
+    /// Who sent it.
+    pub participant_id: Uuid,
+    /// Their display name.
+    pub sender_name: String,
+    /// Their role.
+    pub sender_role: ParticipantRole,
+    /// The text.
+    pub body: String,
+    /// When it was stored.
+    pub sent_at: DateTime<Utc>,
 }

@@ -57,6 +57,19 @@ pub trait PortalBackend: Send + Sync + 'static {
     ) -> Result<(), AppError>;
     /// Ends the visit for everyone.
     async fn end_visit(&self, user: &CurrentUser, meeting_id: Uuid) -> Result<(), AppError>;
+    /// The visit's chat (staff by cookie, or the patient's visit session), oldest first.
+    async fn chat_messages(
+        &self,
+        headers: &HeaderMap,
+        meeting_id: Uuid,
+    ) -> Result<Vec<crate::meetings::ChatMessage>, AppError>;
+    /// Sends a chat message as the request's caller.
+    async fn send_chat(
+        &self,
+        headers: &HeaderMap,
+        meeting_id: Uuid,
+        body: &str,
+    ) -> Result<(), AppError>;
     /// What a patient's visit link is for (no session needed).
     async fn visit_link_info(&self, token: &str) -> Result<crate::meetings::LinkInfo, AppError>;
     /// Redeems a visit link; returns the visit session's `Set-Cookie` value.

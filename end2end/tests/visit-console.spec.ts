@@ -41,6 +41,15 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
 
   // Pushed to the console: no reload here.
   await expect(patientRow.getByTestId('participant-state')).toContainText('Waiting');
+  // A quiet check-in both ways while the patient waits.
+  await hydrated(page);
+  await page.getByTestId('chat-input').fill('Please have your medication list ready.');
+  await page.getByTestId('chat-send').click();
+  await expect(patient.getByTestId('chat-message').last()).toContainText('Please have your medication list ready.', { timeout: 15_000 });
+  await patient.getByTestId('chat-input').fill('I have it here.');
+  await patient.getByTestId('chat-send').click();
+  await expect(page.getByTestId('chat-message').last()).toContainText('I have it here.');
+
   await patientRow.getByTestId('admit').click();
   await expect(patientRow.getByTestId('participant-state')).toContainText('Admitted');
   await expect(patient.getByTestId('visit-admitted')).toBeVisible({ timeout: 15_000 });

@@ -30,6 +30,15 @@ pub struct Portal {
     pub services: Arc<Services>,
 }
 
+/// The portal authenticates by cookie only: a bearer header is not its business.
+fn cookies_only(headers: &HeaderMap) -> HeaderMap {
+    let mut cookies = HeaderMap::new();
+    for cookie in headers.get_all(axum::http::header::COOKIE) {
+        cookies.append(axum::http::header::COOKIE, cookie.clone());
+    }
+    cookies
+}
+
 fn optional(text: String) -> Option<Option<String>> {
     Some(Some(text).filter(|t| !t.trim().is_empty()))
 }
@@ -127,6 +136,26 @@ impl PortalBackend for Portal {
         )
     }
 
+    async fn chat_messages(
+        &self,
+        headers: &HeaderMap,
+        meeting_id: Uuid,
+    ) -> Result<Vec<app::meetings::ChatMessage>, AppError> {
+        let caller = crate::meetings::visit::caller(&self.services, &cookies_only(headers)).await?;
+        Ok(crate::meetings::chat::list(&self.services, &caller, meeting_id, None).await?)
+    }
+
+    async fn send_chat(
+        &self,
+        headers: &HeaderMap,
+        meeting_id: Uuid,
+        body: &str,
+    ) -> Result<(), AppError> {
+        let caller = crate::meetings::visit::caller(&self.services, &cookies_only(headers)).await?;
+        crate::meetings::chat::post(&self.services, &caller, meeting_id, body).await?;
+        Ok(())
+    }
+
     async fn visit_link_info(&self, token: &str) -> Result<app::meetings::LinkInfo, AppError> {
         let source = leptos_axum::extract::<ClientAddr>()
             .await
@@ -176,14 +205,9 @@ impl PortalBackend for Portal {
             .await
             .ok()
             .and_then(|a| a.0);
-        // The portal authenticates by cookie only: a bearer header is not its business.
-        let mut cookie_only = HeaderMap::new();
-        if let Some(cookie) = headers.get(axum::http::header::COOKIE) {
-            cookie_only.insert(axum::http::header::COOKIE, cookie.clone());
-        }
         auth::change_password(
             &self.services,
-            &cookie_only,
+            &cookies_only(headers),
             current_password,
             new_password,
             source,

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod appointment;
+pub mod chat;
 pub mod invitation;
 pub mod login;
 pub mod not_found;

@@ -14,6 +14,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::chat::ChatPanel;
 use crate::api::{JoinVisit, visit_heartbeat, visit_link_info};
 use crate::error::AppError;
 use crate::meetings::{LinkInfo, MeetingStatus, ParticipantState, VisitStatus};
@@ -179,7 +180,23 @@ fn Visit(
             .into_any(),
         }
     };
-    view! { {stage} }
+    let meeting_id = info.meeting_id.to_string();
+    let chat_open = move || {
+        let joined = resumed.get() || join.value().get().is_some_and(|r| r.is_ok());
+        joined
+            && !replaced.get()
+            && status.get().is_some_and(|s| {
+                s.meeting_status != MeetingStatus::Ended && s.state != ParticipantState::Rejected
+            })
+    };
+    let refresh =
+        Signal::derive(move || status.get().and_then(|s| s.last_message_id).unwrap_or(0) as u64);
+    view! {
+        {stage}
+        <Show when=chat_open>
+            <ChatPanel meeting_id=meeting_id.clone() refresh=refresh />
+        </Show>
+    }
 }
 
 fn ended() -> impl IntoView {

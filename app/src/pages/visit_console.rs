@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use super::chat::ChatPanel;
 use crate::api::{DecideAdmission, EndVisit, SendVisitLink, get_meeting};
 use crate::meetings::{Meeting, MeetingStatus, Participant, ParticipantRole, ParticipantState};
 
@@ -42,7 +43,14 @@ pub fn VisitConsolePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match meeting.await {
                     Err(error) => view! { <p class="banner error" role="alert">{error.to_string()}</p> }.into_any(),
-                    Ok(meeting) => view! { <Console meeting=meeting decide=decide send=send end=end /> }.into_any(),
+                    Ok(meeting) => {
+                        let id = meeting.id.to_string();
+                        view! {
+                            <Console meeting=meeting decide=decide send=send end=end />
+                            <ChatPanel meeting_id=id refresh=Signal::derive(move || u64::from(pushed.get())) />
+                        }
+                        .into_any()
+                    }
                 }
             })}
         </Transition>

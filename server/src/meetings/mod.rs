@@ -9,6 +9,7 @@
 //! [`webhook`], [`turn`], and the HTTP routes in [`routes`] and [`visit_routes`].
 
 pub mod admission;
+pub mod chat;
 pub mod links;
 pub mod media;
 pub mod model;

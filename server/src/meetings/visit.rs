@@ -41,6 +41,21 @@ pub enum Caller {
     Visit(Bound),
 }
 
+/// The caller of a request: staff by bearer token or portal cookie, else a browser's
+/// visit session cookie. A present but invalid bearer token is refused, never ignored.
+pub async fn caller(services: &Services, headers: &axum::http::HeaderMap) -> Result<Caller> {
+    match crate::auth::service::principal(services, headers).await {
+        Ok(principal) => Ok(Caller::Staff(principal)),
+        Err(Error::Unauthorized) if !headers.contains_key(axum::http::header::AUTHORIZATION) => {
+            links::visit_session(services, headers)
+                .await?
+                .map(Caller::Visit)
+                .ok_or(Error::Unauthorized)
+        }
+        Err(error) => Err(error),
+    }
+}
+
 /// The signed-in user behind `principal`, read in `tx` (their workspace's).
 async fn staff_user(tx: &mut crate::db::WorkspaceTx, principal: &Principal) -> Result<CurrentUser> {
     crate::users::store::find(tx, principal.user_id)
@@ -420,8 +435,10 @@ pub async fn heartbeat(services: &Services, bound: &Bound) -> Result<VisitStatus
     let participant = store::participant(&mut tx, bound.meeting_id, bound.participant_id)
         .await?
         .ok_or(Error::NotFound)?;
+    let last_message_id = super::chat::last_id(&mut tx, bound.meeting_id).await?;
     tx.commit().await?;
     Ok(VisitStatus {
+        last_message_id,
         meeting_id: bound.meeting_id,
         state: participant.state(),
         meeting_status: meeting.status(),

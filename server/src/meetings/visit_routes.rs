@@ -38,6 +38,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/video/auth-token", get(recorder_token))
         .route("/api/v1/video/ice-servers", get(ice_servers))
         .route("/api/v1/video/consent-log", post(consent_log))
+        .route(
+            "/api/v1/meetings/{id}/messages",
+            get(list_messages).post(post_message),
+        )
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -45,17 +49,7 @@ impl FromRequestParts<AppState> for Caller {
 
     /// Staff by bearer token or portal cookie; else a visit session cookie.
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let services = &state.services;
-        match crate::auth::service::principal(services, &parts.headers).await {
-            Ok(principal) => Ok(Caller::Staff(principal)),
-            Err(Error::Unauthorized) if !parts.headers.contains_key(AUTHORIZATION) => {
-                links::visit_session(services, &parts.headers)
-                    .await?
-                    .map(Caller::Visit)
-                    .ok_or(Error::Unauthorized)
-            }
-            Err(error) => Err(error),
-        }
+        visit::caller(&state.services, &parts.headers).await
     }
 }
 
@@ -264,4 +258,38 @@ async fn consent_log(
     )
     .await?;
     Ok(StatusCode::CREATED)
+}
+
+#[derive(Deserialize)]
+struct AfterQuery {
+    #[serde(default)]
+    after: Option<i64>,
+}
+
+/// The meeting's chat, oldest first (`?after=` for what is new).
+async fn list_messages(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(query): Query<AfterQuery>,
+) -> Result<Json<Vec<app::meetings::ChatMessage>>> {
+    Ok(Json(
+        super::chat::list(&state.services, &caller, parse_id(&id)?, query.after).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct MessageBody {
+    body: String,
+}
+
+/// Sends a chat message as the caller.
+async fn post_message(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiJson(body): ApiJson<MessageBody>,
+) -> Result<(StatusCode, Json<app::meetings::ChatMessage>)> {
+    let message = super::chat::post(&state.services, &caller, parse_id(&id)?, &body.body).await?;
+    Ok((StatusCode::CREATED, Json(message)))
 }

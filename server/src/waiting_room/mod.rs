@@ -63,6 +63,11 @@ pub enum MeetingEvent {
         /// The new status.
         status: String,
     },
+    /// A chat message was stored (fetch it; the text never travels in events).
+    Message {
+        /// Its id.
+        id: i64,
+    },
 }
 
 /// Store operations. Every method is for one meeting; errors are the backend's

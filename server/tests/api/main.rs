@@ -5,6 +5,7 @@ mod appointments;
 mod auth;
 mod helpers;
 mod logs;
+mod meeting_chat;
 mod meeting_links;
 mod meeting_live;
 mod meetings;
