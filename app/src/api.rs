@@ -108,6 +108,37 @@ pub async fn end_visit(meeting_id: String) -> Result<(), AppError> {
         .await
 }
 
+/// The visit's SOAP note.
+#[server]
+pub async fn get_visit_note(meeting_id: String) -> Result<crate::meetings::SoapNote, AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    backend
+        .visit_note(&session.user, form_id(&meeting_id)?)
+        .await
+}
+
+/// Saves the SOAP draft (called while the clinician types).
+#[server]
+pub async fn save_visit_note(
+    meeting_id: String,
+    subjective: String,
+    objective: String,
+    assessment: String,
+    plan: String,
+) -> Result<crate::meetings::SoapNote, AppError> {
+    let (backend, session) = crate::ports::require_session().await?;
+    let note = crate::meetings::SoapNote {
+        subjective,
+        objective,
+        assessment,
+        plan,
+        ..Default::default()
+    };
+    backend
+        .save_visit_note(&session.user, form_id(&meeting_id)?, note)
+        .await
+}
+
 /// The visit's chat, oldest first (clinician or patient).
 #[server]
 pub async fn chat_messages(

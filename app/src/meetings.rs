@@ -269,3 +269,21 @@ pub struct ChatMessage {
     /// When it was stored.
     pub sent_at: DateTime<Utc>,
 }
+
+/// A visit's SOAP note: a draft while the visit runs, filed on the patient's chart when
+/// it ends.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SoapNote {
+    /// Subjective: what the patient reports.
+    pub subjective: String,
+    /// Objective: what is observed and measured.
+    pub objective: String,
+    /// Assessment.
+    pub assessment: String,
+    /// Plan.
+    pub plan: String,
+    /// Last saved.
+    pub updated_at: Option<DateTime<Utc>>,
+    /// When it was filed on the chart (the visit ended).
+    pub filed_at: Option<DateTime<Utc>>,
+}

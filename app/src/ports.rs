@@ -57,6 +57,19 @@ pub trait PortalBackend: Send + Sync + 'static {
     ) -> Result<(), AppError>;
     /// Ends the visit for everyone.
     async fn end_visit(&self, user: &CurrentUser, meeting_id: Uuid) -> Result<(), AppError>;
+    /// The meeting's SOAP note (empty if none yet).
+    async fn visit_note(
+        &self,
+        user: &CurrentUser,
+        meeting_id: Uuid,
+    ) -> Result<crate::meetings::SoapNote, AppError>;
+    /// Saves the SOAP draft.
+    async fn save_visit_note(
+        &self,
+        user: &CurrentUser,
+        meeting_id: Uuid,
+        note: crate::meetings::SoapNote,
+    ) -> Result<crate::meetings::SoapNote, AppError>;
     /// The visit's chat (staff by cookie, or the patient's visit session), oldest first.
     async fn chat_messages(
         &self,

@@ -54,8 +54,21 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   await expect(patientRow.getByTestId('participant-state')).toContainText('Admitted');
   await expect(patient.getByTestId('visit-admitted')).toBeVisible({ timeout: 15_000 });
 
+  // The SOAP note saves while typing and survives a reload.
+  await page.getByTestId('soap-subjective').fill('Follow-up; feels better.');
+  await page.getByTestId('soap-plan').fill('Continue current dose; recheck in 3 months.');
+  await expect(page.getByTestId('soap-state')).toHaveText('Draft saved');
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('soap-plan')).toHaveValue('Continue current dose; recheck in 3 months.');
+
   await page.getByTestId('end-visit').click();
   await expect(page.getByTestId('visit-status')).toHaveText('Ended');
   await expect(patient.getByTestId('visit-ended')).toBeVisible({ timeout: 15_000 });
   await patient.context().close();
+  // Filed on the chart with the visit's end, and read-only from then on.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByTestId('soap-state')).toHaveText("Filed on the patient's chart");
+  await expect(page.getByTestId('soap-plan')).toBeDisabled();
 });

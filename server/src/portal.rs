@@ -136,6 +136,23 @@ impl PortalBackend for Portal {
         )
     }
 
+    async fn visit_note(
+        &self,
+        user: &CurrentUser,
+        meeting_id: Uuid,
+    ) -> Result<app::meetings::SoapNote, AppError> {
+        Ok(crate::meetings::notes::get(&self.services, user, meeting_id).await?)
+    }
+
+    async fn save_visit_note(
+        &self,
+        user: &CurrentUser,
+        meeting_id: Uuid,
+        note: app::meetings::SoapNote,
+    ) -> Result<app::meetings::SoapNote, AppError> {
+        Ok(crate::meetings::notes::save(&self.services, user, meeting_id, &note).await?)
+    }
+
     async fn chat_messages(
         &self,
         headers: &HeaderMap,

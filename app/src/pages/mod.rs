@@ -8,5 +8,6 @@ pub mod login;
 pub mod not_found;
 pub mod patients;
 pub mod schedule;
+pub mod soap;
 pub mod visit;
 pub mod visit_console;

@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::chat::ChatPanel;
+use super::soap::SoapPanel;
 use crate::api::{DecideAdmission, EndVisit, SendVisitLink, get_meeting};
 use crate::meetings::{Meeting, MeetingStatus, Participant, ParticipantRole, ParticipantState};
 
@@ -43,17 +44,19 @@ pub fn VisitConsolePage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match meeting.await {
                     Err(error) => view! { <p class="banner error" role="alert">{error.to_string()}</p> }.into_any(),
-                    Ok(meeting) => {
-                        let id = meeting.id.to_string();
-                        view! {
-                            <Console meeting=meeting decide=decide send=send end=end />
-                            <ChatPanel meeting_id=id refresh=Signal::derive(move || u64::from(pushed.get())) />
-                        }
-                        .into_any()
-                    }
+                    Ok(meeting) => view! { <Console meeting=meeting decide=decide send=send end=end /> }.into_any(),
                 }
             })}
         </Transition>
+        // Outside the meeting's transition: pushed events re-read the meeting without
+        // re-creating the chat or the note (nothing typed is reset).
+        {move || {
+            let id = id();
+            (!id.is_empty()).then(|| view! {
+                <ChatPanel meeting_id=id.clone() refresh=Signal::derive(move || u64::from(pushed.get())) />
+                <SoapPanel meeting_id=id />
+            })
+        }}
     }
 }
 

@@ -13,6 +13,7 @@ pub mod chat;
 pub mod links;
 pub mod media;
 pub mod model;
+pub mod notes;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -38,6 +38,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/meetings/{id}/events", get(events))
         .route("/api/v1/meetings/{id}/audit", get(audit_trail))
+        .route("/api/v1/meetings/{id}/note", get(read_note).put(save_note))
+        .route("/api/v1/patients/{id}/notes", get(patient_chart))
 }
 
 /// A path id: malformed is 404, like an absent one.
@@ -378,4 +380,56 @@ async fn audit_trail(
     .await?;
     tx.commit().await?;
     Ok(Json(entries))
+}
+
+async fn read_note(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<app::meetings::SoapNote>> {
+    Ok(Json(
+        super::notes::get(&state.services, &user.0, parse_id(&id)?).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct NoteBody {
+    #[serde(default)]
+    subjective: String,
+    #[serde(default)]
+    objective: String,
+    #[serde(default)]
+    assessment: String,
+    #[serde(default)]
+    plan: String,
+}
+
+/// Saves the SOAP draft (all four sections).
+async fn save_note(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<Json<app::meetings::SoapNote>> {
+    let note = app::meetings::SoapNote {
+        subjective: body.subjective,
+        objective: body.objective,
+        assessment: body.assessment,
+        plan: body.plan,
+        ..Default::default()
+    };
+    Ok(Json(
+        super::notes::save(&state.services, &user.0, parse_id(&id)?, &note).await?,
+    ))
+}
+
+/// A patient's filed visit notes, newest first.
+async fn patient_chart(
+    State(state): State<AppState>,
+    user: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<app::meetings::SoapNote>>> {
+    Ok(Json(
+        super::notes::chart(&state.services, &user.0, parse_id(&id)?).await?,
+    ))
 }

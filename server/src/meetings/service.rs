@@ -446,6 +446,7 @@ pub async fn end(
     .execute(&mut *tx)
     .await?;
     links::revoke_all(&mut tx, id).await?;
+    super::notes::file(&mut tx, workspace_id, id).await?;
     sqlx::query("update appointment set status = 'completed' where appointment_id = $1 and status <> 'cancelled'")
         .bind(meeting.appointment_id)
         .execute(&mut *tx)

@@ -20,4 +20,5 @@ mod sfu_limits;
 mod tls;
 mod users;
 mod visit_fixture;
+mod visit_notes;
 mod webhooks;
