@@ -1,31 +1,12 @@
 // The patient's page from the emailed link: who and when; nothing redeemed until
 // "Continue"; the waiting room keeps the patient's place across a reload; admission
 // shows at once; the end of the visit closes the page and the link.
-import { expect, request, test } from '@playwright/test';
-import { baseURL } from './rtc-fixtures';
-import { clinician, hydrated } from './fixtures';
+import { expect, test } from '@playwright/test';
+import { hydrated } from './fixtures';
+import { apiVisit } from './visit-fixtures';
 
 test('a patient opens the link, waits, is admitted, and the ended visit closes the link', async ({ page }) => {
-  const api = await request.newContext({ baseURL });
-  const login = await api.post('/api/v1/auth/login', { data: { email: clinician.email, password: clinician.password } });
-  const auth = { authorization: `Bearer ${(await login.json()).access_token}` };
-  const email = `sam-${Date.now()}@example.test`;
-  const patient = await (await api.post('/api/v1/patients', { headers: auth, data: { name: 'Sam Whitfield', email } })).json();
-  const appointment = await (
-    await api.post('/api/v1/appointments', {
-      headers: auth,
-      data: { patient_id: patient.id, starts_at: new Date(Date.now() + 10 * 60_000).toISOString(), duration_minutes: 20, modality: 'telehealth' },
-    })
-  ).json();
-  const meeting = await (await api.post('/api/v1/meetings', { headers: auth, data: { appointment_id: appointment.id } })).json();
-  const patientId = meeting.participants.find((p: any) => p.role === 'patient').id;
-  await api.post(`/api/v1/meetings/${meeting.id}/invite`, { headers: auth, data: { participant_id: patientId, channel: 'email' } });
-  const outbox = await (await api.get('/api/v1/dev/outbox', { headers: auth })).json();
-  const link = outbox.find((m: any) => m.recipient === email).body.match(/\/visit#(\S+)/)[1];
-  const stateOf = async () => {
-    const body = await (await api.get(`/api/v1/meetings/${meeting.id}`, { headers: auth })).json();
-    return body.participants.find((p: any) => p.id === patientId).state;
-  };
+  const { api, auth, meeting, patientId, link, patientState: stateOf } = await apiVisit('Sam Whitfield');
 
   await page.goto(`/visit#${link}`);
   await hydrated(page);
@@ -56,22 +37,7 @@ test('a patient opens the link, waits, is admitted, and the ended visit closes t
 });
 
 test('opening the link on a second device moves the visit there, and the first page says so', async ({ page, browser }) => {
-  const api = await request.newContext({ baseURL });
-  const login = await api.post('/api/v1/auth/login', { data: { email: clinician.email, password: clinician.password } });
-  const auth = { authorization: `Bearer ${(await login.json()).access_token}` };
-  const email = `alex-${Date.now()}@example.test`;
-  const patient = await (await api.post('/api/v1/patients', { headers: auth, data: { name: 'Alex Moreau', email } })).json();
-  const appointment = await (
-    await api.post('/api/v1/appointments', {
-      headers: auth,
-      data: { patient_id: patient.id, starts_at: new Date(Date.now() + 10 * 60_000).toISOString(), duration_minutes: 20, modality: 'telehealth' },
-    })
-  ).json();
-  const meeting = await (await api.post('/api/v1/meetings', { headers: auth, data: { appointment_id: appointment.id } })).json();
-  const patientId = meeting.participants.find((p: any) => p.role === 'patient').id;
-  await api.post(`/api/v1/meetings/${meeting.id}/invite`, { headers: auth, data: { participant_id: patientId, channel: 'email' } });
-  const outbox = await (await api.get('/api/v1/dev/outbox', { headers: auth })).json();
-  const link = outbox.find((m: any) => m.recipient === email).body.match(/\/visit#(\S+)/)[1];
+  const { api, link } = await apiVisit('Alex Moreau');
 
   await page.goto(`/visit#${link}`);
   await hydrated(page);

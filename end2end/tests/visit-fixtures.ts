@@ -1,0 +1,40 @@
+// A telehealth visit set up through the API as the demo clinician: a new patient with
+// an email, a video appointment in ten minutes, its meeting, and the patient's one-tap
+// link from the dev outbox.
+import { type APIRequestContext, request } from '@playwright/test';
+import { baseURL } from './rtc-fixtures';
+import { clinician } from './fixtures';
+
+export type ApiVisit = {
+  api: APIRequestContext;
+  auth: { authorization: string };
+  meeting: any;
+  patientId: string;
+  link: string;
+  /** The patient's state as the clinician's API reports it. */
+  patientState: () => Promise<string>;
+};
+
+export async function apiVisit(patientName: string): Promise<ApiVisit> {
+  const api = await request.newContext({ baseURL });
+  const login = await api.post('/api/v1/auth/login', { data: { email: clinician.email, password: clinician.password } });
+  const auth = { authorization: `Bearer ${(await login.json()).access_token}` };
+  const email = `${patientName.split(' ')[0].toLowerCase()}-${Date.now()}@example.test`;
+  const patient = await (await api.post('/api/v1/patients', { headers: auth, data: { name: patientName, email } })).json();
+  const appointment = await (
+    await api.post('/api/v1/appointments', {
+      headers: auth,
+      data: { patient_id: patient.id, starts_at: new Date(Date.now() + 10 * 60_000).toISOString(), duration_minutes: 20, modality: 'telehealth' },
+    })
+  ).json();
+  const meeting = await (await api.post('/api/v1/meetings', { headers: auth, data: { appointment_id: appointment.id } })).json();
+  const patientId = meeting.participants.find((p: any) => p.role === 'patient').id;
+  await api.post(`/api/v1/meetings/${meeting.id}/invite`, { headers: auth, data: { participant_id: patientId, channel: 'email' } });
+  const outbox = await (await api.get('/api/v1/dev/outbox', { headers: auth })).json();
+  const link = outbox.find((m: any) => m.recipient === email).body.match(/\/visit#(\S+)/)[1];
+  const patientState = async () => {
+    const body = await (await api.get(`/api/v1/meetings/${meeting.id}`, { headers: auth })).json();
+    return body.participants.find((p: any) => p.id === patientId).state;
+  };
+  return { api, auth, meeting, patientId, link, patientState };
+}
