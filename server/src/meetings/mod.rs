@@ -4,16 +4,19 @@
 //!
 //! It speaks to the media plane only through LiveKit's public contracts
 //! ([`media::MediaPlane`]), so the embedded SFU and a LiveKit cluster are driven by the
-//! same code. Layout: [`model`] (pure rules), [`store`] (SQL), [`service`] and
-//! [`admission`] (the clinician's operations), [`visit`] (the participant's), [`links`],
-//! [`webhook`], [`turn`], and the HTTP routes in [`routes`] and [`visit_routes`].
+//! same code. Layout: [`model`] (pure rules), [`store`] (SQL), [`service`], [`roster`]
+//! and [`admission`] (the clinician's operations), [`visit`] (the participant's),
+//! [`links`], [`consent`], [`chat`], [`notes`] (the SOAP note), [`webhook`], [`turn`],
+//! and the HTTP routes in [`routes`] and [`visit_routes`].
 
 pub mod admission;
 pub mod chat;
+pub mod consent;
 pub mod links;
 pub mod media;
 pub mod model;
 pub mod notes;
+pub mod roster;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::media::Applied;
-use super::service::{self, NewGuest, load_for_staff};
+use super::roster::{self, NewGuest};
+use super::service::{self, load_for_staff};
 use super::visit::{self, Channel};
 use crate::auth::extract::SignedIn;
 use crate::error::{Error, Result};
@@ -183,7 +184,7 @@ async fn patch(
     }
     let add = body.add_participant.map(new_guest).transpose()?;
     Ok(Json(
-        service::patch(&state.services, &user.0, id, body.duration_minutes, add).await?,
+        roster::patch(&state.services, &user.0, id, body.duration_minutes, add).await?,
     ))
 }
 

@@ -212,7 +212,8 @@ async fn recorder_token(
     Query(query): Query<MeetingQuery>,
 ) -> Result<Json<MediaToken>> {
     Ok(Json(
-        visit::recorder_token(&state.services, &user.0, parse_id(&query.meeting_id)?).await?,
+        super::consent::recorder_token(&state.services, &user.0, parse_id(&query.meeting_id)?)
+            .await?,
     ))
 }
 
@@ -249,7 +250,7 @@ async fn consent_log(
         .trim()
         .parse()
         .map_err(|_| Error::field("meeting_id", "Not a meeting id."))?;
-    visit::consent(
+    super::consent::consent(
         &state.services,
         &caller,
         meeting_id,
