@@ -9,6 +9,7 @@
 //! - [`pages`]: one module per page; [`layout`]: the signed-in frame (header, nav).
 
 pub mod api;
+pub mod call;
 pub mod error;
 pub mod layout;
 pub mod meetings;
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <Route path=path!("/invitation") view=pages::invitation::InvitationPage />
                 <Route path=path!("/visit") view=pages::visit::VisitPage />
+                <Route path=path!("/dev/call") view=pages::dev_call::DevCallPage />
                 <ParentRoute path=path!("") view=layout::PortalLayout>
                     <Route path=path!("") view=pages::schedule::SchedulePage />
                     <Route path=path!("patients") view=pages::patients::PatientsPage />

@@ -24,6 +24,7 @@ pub mod auth;
 pub mod config;
 pub mod csrf;
 pub mod db;
+pub mod dev_call;
 pub mod error;
 pub mod headers;
 pub mod json;

@@ -178,7 +178,9 @@ pub fn router(state: AppState) -> Router {
         .merge(meetings::router());
     if !production {
         // Where dev's emails and texts go instead of being sent; never in production.
-        api = api.merge(notify::routes::dev_router());
+        api = api
+            .merge(notify::routes::dev_router())
+            .merge(crate::dev_call::dev_router());
     }
     let router = api
         .merge(rtc::router(state.rtc.clone()))

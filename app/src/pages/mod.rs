@@ -3,6 +3,7 @@
 pub mod account;
 pub mod appointment;
 pub mod chat;
+pub mod dev_call;
 pub mod invitation;
 pub mod login;
 pub mod not_found;

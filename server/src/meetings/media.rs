@@ -99,6 +99,26 @@ impl MediaPlane {
             .context("signing a LiveKit access token")
     }
 
+    /// A dev demo token (`/dev/call`): join `room` as `identity` with every participant
+    /// right (publishing only if `publish`). Only the dev-only route mints these.
+    pub fn demo_token(&self, room: &str, identity: &str, publish: bool) -> anyhow::Result<String> {
+        let grants = VideoGrants {
+            room_join: true,
+            room: room.to_owned(),
+            can_publish: Some(publish),
+            can_subscribe: Some(true),
+            can_publish_data: Some(true),
+            ..Default::default()
+        };
+        AccessToken::with_api_key(&self.api_key, self.api_secret.expose_secret())
+            .with_identity(identity)
+            .with_name(identity)
+            .with_grants(grants)
+            .with_ttl(TOKEN_TTL)
+            .to_jwt()
+            .context("signing a demo token")
+    }
+
     /// A recorder's token: `roomRecord` for one room, hidden, subscribe only.
     pub fn recorder_token(&self, room: &str) -> anyhow::Result<String> {
         let grants = VideoGrants {

@@ -1,0 +1,145 @@
+//! The call in the portal: [`CallHandle`] puts a `bedside_client::Room` behind Leptos
+//! signals (connection state, remote tiles, our own tracks), and [`stage::CallStage`]
+//! draws it. The media client is browser-only: under `ssr` the handle renders its idle
+//! state and its actions do nothing, so pages render on the server unchanged.
+
+pub mod stage;
+
+use leptos::prelude::*;
+
+/// Where the call stands, for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallState {
+    /// Not joined.
+    Idle,
+    /// Joining.
+    Connecting,
+    /// In the call.
+    Connected,
+    /// Getting back after a network problem.
+    Reconnecting,
+    /// Left or ended, with a message.
+    Ended(String),
+}
+
+impl CallState {
+    /// The words shown (and announced) for this state.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Idle => "Not connected".into(),
+            Self::Connecting => "Connecting…".into(),
+            Self::Connected => "Connected".into(),
+            Self::Reconnecting => "Reconnecting…".into(),
+            Self::Ended(message) => message.clone(),
+        }
+    }
+}
+
+/// One remote track on screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tile {
+    /// Whose.
+    pub identity: String,
+    /// Their display name.
+    pub name: String,
+    /// The track.
+    pub track_sid: String,
+    /// Video (else audio).
+    pub video: bool,
+    /// "camera", "microphone", "screen_share".
+    pub source: String,
+    /// Muted by its publisher.
+    pub muted: bool,
+    /// Its media arrived (can be attached).
+    pub ready: bool,
+}
+
+/// Our side of the call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalView {
+    /// The grant allows publishing.
+    pub can_publish: bool,
+    /// The microphone is captured and not muted.
+    pub mic_on: bool,
+    /// The camera is captured and not muted.
+    pub camera_on: bool,
+    /// A screen is shared.
+    pub sharing: bool,
+    /// The camera is on the wire (published).
+    pub camera_published: bool,
+}
+
+/// What to join with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinChoice {
+    /// Use LiveKit's two-connection flow instead of one connection.
+    pub two_connections: bool,
+    /// Publish the camera.
+    pub camera: bool,
+    /// Publish the microphone.
+    pub microphone: bool,
+}
+
+#[cfg(feature = "hydrate")]
+#[path = "live.rs"]
+mod live;
+
+#[cfg(feature = "hydrate")]
+type Inner = live::Live;
+/// Nothing to hold on the server.
+#[cfg(not(feature = "hydrate"))]
+#[derive(Default)]
+struct Inner(());
+
+/// A call's state as signals, and its actions. `Copy`: hand it to any component.
+#[derive(Clone, Copy)]
+pub struct CallHandle {
+    /// Connection state.
+    pub state: RwSignal<CallState>,
+    /// Remote tracks.
+    pub tiles: RwSignal<Vec<Tile>>,
+    /// Our tracks.
+    pub local: RwSignal<LocalView>,
+    /// The last error, in plain words.
+    pub error: RwSignal<Option<String>>,
+    /// Which connection flow is in use ("one" or "two").
+    pub mode: RwSignal<String>,
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    inner: StoredValue<Inner, LocalStorage>,
+}
+
+impl CallHandle {
+    /// An idle call.
+    pub fn new() -> Self {
+        Self {
+            state: RwSignal::new(CallState::Idle),
+            tiles: RwSignal::new(Vec::new()),
+            local: RwSignal::new(LocalView::default()),
+            error: RwSignal::new(None),
+            mode: RwSignal::new(String::new()),
+            inner: StoredValue::new_local(Inner::default()),
+        }
+    }
+}
+
+impl Default for CallHandle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+impl CallHandle {
+    /// Joins (browser only).
+    pub fn connect(self, _url: String, _token: String, _choice: JoinChoice) {}
+    /// Mutes or unmutes the microphone (browser only).
+    pub fn toggle_mic(self) {}
+    /// Turns the camera off or on (browser only).
+    pub fn toggle_camera(self) {}
+    /// Starts or stops sharing the screen (browser only).
+    pub fn toggle_screen(self) {}
+    /// Leaves the call (browser only).
+    pub fn leave(self) {}
+    /// Drops the signal connection to exercise recovery (browser only).
+    pub fn simulate_signal_loss(self) {}
+}

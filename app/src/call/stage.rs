@@ -1,0 +1,126 @@
+//! The call on screen: remote tiles (video and audio), the self view, the state line
+//! (a live region: "Reconnecting…" is announced), and the controls.
+
+use leptos::html;
+use leptos::prelude::*;
+
+use super::{CallHandle, CallState, Tile};
+
+/// Remote tiles, self view and controls of `call`.
+#[component]
+pub fn CallStage(call: CallHandle) -> impl IntoView {
+    let connected = move || {
+        call.state
+            .with(|s| matches!(s, CallState::Connected | CallState::Reconnecting))
+    };
+    view! {
+        <section class="call-stage" aria-label="Call" data-state=move || format!("{:?}", call.state.get()) data-mode=move || call.mode.get()>
+            <p class="call-state" role="status" aria-live="polite">{move || call.state.with(CallState::label)}</p>
+            {move || call.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <div class="call-tiles">
+                <For
+                    each=move || call.tiles.get()
+                    key=|tile| (tile.track_sid.clone(), tile.ready, tile.muted)
+                    children=move |tile| view! { <RemoteTile call tile /> }
+                />
+                <SelfView call />
+            </div>
+            <Show when=connected>
+                <div class="call-controls" role="toolbar" aria-label="Call controls">
+                    <button type="button" aria-pressed=move || (!call.local.with(|l| l.mic_on)).to_string() on:click=move |_| call.toggle_mic()>
+                        {move || if call.local.with(|l| l.mic_on) { "Mute" } else { "Unmute" }}
+                    </button>
+                    <button type="button" aria-pressed=move || (!call.local.with(|l| l.camera_on)).to_string() on:click=move |_| call.toggle_camera()>
+                        {move || if call.local.with(|l| l.camera_on) { "Stop video" } else { "Start video" }}
+                    </button>
+                    <button type="button" on:click=move |_| call.toggle_screen()>
+                        {move || if call.local.with(|l| l.sharing) { "Stop sharing" } else { "Share screen" }}
+                    </button>
+                    <button type="button" class="danger" on:click=move |_| call.leave()>"Leave"</button>
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+/// One remote track: a `<video>` for video, an `<audio>` for audio.
+#[component]
+fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
+    #[cfg(not(feature = "hydrate"))]
+    let _ = call;
+    let label = format!("{} ({})", tile.name, tile.source.replace('_', " "));
+    if tile.video {
+        let node = NodeRef::<html::Video>::new();
+        #[cfg(feature = "hydrate")]
+        attach_when_mounted(
+            call,
+            move || node.get().map(Into::into),
+            tile.track_sid.clone(),
+            tile.ready,
+        );
+        view! {
+            <figure class="call-tile" data-identity=tile.identity.clone() data-source=tile.source.clone() data-muted=tile.muted.to_string()>
+                <video node_ref=node autoplay playsinline muted data-track-sid=tile.track_sid.clone() aria-label=label.clone()></video>
+                <figcaption>{label}{tile.muted.then_some(" · camera off")}</figcaption>
+            </figure>
+        }
+        .into_any()
+    } else {
+        let node = NodeRef::<html::Audio>::new();
+        #[cfg(feature = "hydrate")]
+        attach_when_mounted(
+            call,
+            move || node.get().map(Into::into),
+            tile.track_sid.clone(),
+            tile.ready,
+        );
+        view! {
+            <audio node_ref=node autoplay data-identity=tile.identity.clone() data-track-sid=tile.track_sid.clone() data-muted=tile.muted.to_string()></audio>
+        }
+        .into_any()
+    }
+}
+
+/// Attaches the track once the element exists and its media arrived.
+#[cfg(feature = "hydrate")]
+fn attach_when_mounted(
+    call: CallHandle,
+    element: impl Fn() -> Option<web_sys::HtmlMediaElement> + 'static,
+    sid: String,
+    ready: bool,
+) {
+    let watched = sid.clone();
+    Effect::new(move |_| {
+        if let Some(element) = element()
+            && ready
+        {
+            call.attach(&sid, &element);
+        }
+    });
+    on_cleanup(move || call.detach(&watched));
+}
+
+/// Our camera, mirrored, muted.
+#[component]
+fn SelfView(call: CallHandle) -> impl IntoView {
+    let node = NodeRef::<html::Video>::new();
+    #[cfg(not(feature = "hydrate"))]
+    let _ = call;
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let published = call.local.with(|l| l.camera_published || l.camera_on);
+        if let (Some(video), true) = (node.get(), published)
+            && let Some(track) = call.camera_media()
+            && let Ok(stream) = web_sys::MediaStream::new()
+        {
+            stream.add_track(&track);
+            video.set_src_object(Some(&stream));
+        }
+    });
+    view! {
+        <figure class="call-tile self-view" data-identity="me">
+            <video node_ref=node autoplay playsinline muted aria-label="Your camera"></video>
+            <figcaption>"You"</figcaption>
+        </figure>
+    }
+}

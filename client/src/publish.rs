@@ -1,0 +1,290 @@
+//! Local tracks: announcing (`AddTrackRequest` → `TrackPublishedResponse`), sending
+//! with simulcast, mute, device switch, unpublish, dynacast, and following the grant
+//! live: a track the user asked for is kept as a wish and published whenever the grant
+//! allows it (an admitted patient starts sending without reconnecting), taken down when
+//! it is revoked, and published again on a later grant or a rejoin.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use bedside_signal::proto;
+use futures_channel::oneshot;
+use futures_util::future::{Either, select};
+use web_sys::{MediaStream, MediaStreamTrack, RtcRtpTransceiver};
+
+use crate::engine::{Engine, Job};
+use crate::error::ClientError;
+use crate::js;
+use crate::media::{Encoding, TrackSource, announced_layers, simulcast_layers, track_size};
+
+/// How long the server has to confirm an announced track (LiveKit's SDK: 10 s).
+const PUBLISH_TIMEOUT_MS: u64 = 10_000;
+
+/// A local track and where it stands.
+pub(crate) struct LocalInner {
+    pub(crate) cid: String,
+    pub(crate) source: TrackSource,
+    pub(crate) track: RefCell<MediaStreamTrack>,
+    pub(crate) stream: MediaStream,
+    pub(crate) encodings: Vec<Encoding>,
+    pub(crate) sid: RefCell<Option<String>>,
+    pub(crate) transceiver: RefCell<Option<RtcRtpTransceiver>>,
+    pub(crate) muted: Cell<bool>,
+    pub(crate) in_flight: Cell<bool>,
+}
+
+/// A track this participant captures and (when allowed) publishes.
+#[derive(Clone)]
+pub struct LocalTrack {
+    pub(crate) inner: Rc<LocalInner>,
+}
+
+impl LocalTrack {
+    /// Camera, microphone or screen.
+    pub fn source(&self) -> TrackSource {
+        self.inner.source
+    }
+
+    /// The server's sid once published.
+    pub fn sid(&self) -> Option<String> {
+        self.inner.sid.borrow().clone()
+    }
+
+    /// The captured media (for a self view).
+    pub fn media(&self) -> MediaStreamTrack {
+        self.inner.track.borrow().clone()
+    }
+
+    /// Whether it is muted.
+    pub fn is_muted(&self) -> bool {
+        self.inner.muted.get()
+    }
+
+    /// Whether the server currently carries it.
+    pub fn is_published(&self) -> bool {
+        self.inner.transceiver.borrow().is_some()
+    }
+}
+
+impl LocalInner {
+    pub(crate) fn new(
+        track: MediaStreamTrack,
+        source: TrackSource,
+        simulcast: bool,
+    ) -> Result<Self, ClientError> {
+        let (width, height) = track_size(&track);
+        let encodings = if source == TrackSource::Camera && simulcast {
+            simulcast_layers(width, height)
+        } else {
+            Vec::new()
+        };
+        let stream = MediaStream::new().map_err(|_| ClientError::UnsupportedBrowser)?;
+        stream.add_track(&track);
+        Ok(Self {
+            cid: track.id(),
+            source,
+            track: RefCell::new(track),
+            stream,
+            encodings,
+            sid: RefCell::new(None),
+            transceiver: RefCell::new(None),
+            muted: Cell::new(false),
+            in_flight: Cell::new(false),
+        })
+    }
+
+    fn request(&self) -> proto::AddTrackRequest {
+        let track = self.track.borrow();
+        let (width, height) = track_size(&track);
+        let audio = self.source.is_audio();
+        proto::AddTrackRequest {
+            cid: self.cid.clone(),
+            name: format!("{:?}", self.source).to_lowercase(),
+            r#type: if audio {
+                proto::TrackType::Audio as i32
+            } else {
+                proto::TrackType::Video as i32
+            },
+            source: self.source.wire(),
+            width,
+            height,
+            muted: self.muted.get(),
+            layers: if audio {
+                Vec::new()
+            } else {
+                announced_layers(width, height, &self.encodings)
+            },
+            ..Default::default()
+        }
+    }
+}
+
+/// Publishes `local` if the room is joined and the grant allows; otherwise it stays a
+/// wish until [`on_permission`] or a rejoin publishes it.
+pub(crate) async fn publish(
+    engine: &Rc<Engine>,
+    local: &Rc<LocalInner>,
+) -> Result<(), ClientError> {
+    let receiver = {
+        let mut st = engine.state.borrow_mut();
+        if !st.locals.iter().any(|l| Rc::ptr_eq(l, local)) {
+            st.locals.push(local.clone());
+        }
+        if !st.session.is_joined() || !st.can_publish() || local.in_flight.get() {
+            return Ok(());
+        }
+        if local.transceiver.borrow().is_some() {
+            return Ok(());
+        }
+        local.in_flight.set(true);
+        let (sender, receiver) = oneshot::channel();
+        st.pending_publish.insert(local.cid.clone(), sender);
+        st.session.add_track(local.request());
+        receiver
+    };
+    engine.flush();
+    let outcome = select(receiver, Box::pin(js::sleep(PUBLISH_TIMEOUT_MS))).await;
+    local.in_flight.set(false);
+    let info = match outcome {
+        Either::Left((Ok(info), _)) => info,
+        _ => {
+            engine.state.borrow_mut().pending_publish.remove(&local.cid);
+            return Err(ClientError::NotAllowedToPublish);
+        }
+    };
+    {
+        let st = engine.state.borrow();
+        let Some(publisher) = st.publisher.as_ref() else {
+            return Err(ClientError::NotConnected);
+        };
+        let transceiver =
+            publisher.add_sender(&local.track.borrow(), &local.stream, &local.encodings)?;
+        *local.sid.borrow_mut() = Some(info.sid.clone());
+        *local.transceiver.borrow_mut() = Some(transceiver);
+    }
+    engine.post(Job::Negotiate);
+    let mut st = engine.state.borrow_mut();
+    st.emit(crate::room::RoomEvent::LocalTracksChanged);
+    Ok(())
+}
+
+/// Stops sending `local` (it stays a wish unless `forget`).
+pub(crate) fn take_down(engine: &Rc<Engine>, local: &Rc<LocalInner>, forget: bool) {
+    let mut st = engine.state.borrow_mut();
+    if let Some(transceiver) = local.transceiver.borrow_mut().take()
+        && let Some(publisher) = st.publisher.as_ref()
+    {
+        publisher.pc.remove_track(&transceiver.sender());
+        engine.post(Job::Negotiate);
+    }
+    local.sid.borrow_mut().take();
+    if forget {
+        st.locals.retain(|l| !Rc::ptr_eq(l, local));
+        local.track.borrow().stop();
+    }
+    st.emit(crate::room::RoomEvent::LocalTracksChanged);
+}
+
+/// The grant changed: publish the wishes it now allows, take down what it forbids.
+pub(crate) fn on_permission(engine: &Rc<Engine>, permission: proto::ParticipantPermission) {
+    let locals = {
+        let mut st = engine.state.borrow_mut();
+        st.permission = Some(permission.clone());
+        st.emit(crate::room::RoomEvent::PermissionChanged {
+            can_publish: permission.can_publish,
+            can_subscribe: permission.can_subscribe,
+        });
+        st.locals.clone()
+    };
+    for local in locals {
+        if permission.can_publish {
+            let engine = engine.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = publish(&engine, &local).await;
+                engine.dispatch();
+            });
+        } else {
+            take_down(engine, &local, false);
+        }
+    }
+}
+
+/// The server took one of our tracks down (a narrowed grant).
+pub(crate) fn on_unpublished(engine: &Rc<Engine>, sid: &str) {
+    let local = engine
+        .state
+        .borrow()
+        .locals
+        .iter()
+        .find(|l| l.sid.borrow().as_deref() == Some(sid))
+        .cloned();
+    if let Some(local) = local {
+        take_down(engine, &local, false);
+    }
+}
+
+/// The server (a moderator through `MutePublishedTrack`) muted one of our tracks.
+pub(crate) fn on_server_mute(engine: &Rc<Engine>, sid: &str, muted: bool) {
+    let local = engine
+        .state
+        .borrow()
+        .locals
+        .iter()
+        .find(|l| l.sid.borrow().as_deref() == Some(sid))
+        .cloned();
+    if let Some(local) = local {
+        set_muted(engine, &local, muted);
+    }
+}
+
+/// Mutes or unmutes: the track stays published; the server and everyone else are told.
+pub(crate) fn set_muted(engine: &Rc<Engine>, local: &Rc<LocalInner>, muted: bool) {
+    local.muted.set(muted);
+    local.track.borrow().set_enabled(!muted);
+    let mut st = engine.state.borrow_mut();
+    if let Some(sid) = local.sid.borrow().as_ref() {
+        st.session.mute(sid, muted);
+    }
+    st.emit(crate::room::RoomEvent::LocalTracksChanged);
+    drop(st);
+    engine.flush();
+}
+
+/// Dynacast: turn each simulcast layer on or off as subscribers need it.
+pub(crate) fn on_subscribed_quality(engine: &Rc<Engine>, update: &proto::SubscribedQualityUpdate) {
+    let st = engine.state.borrow();
+    let Some(local) = st
+        .locals
+        .iter()
+        .find(|l| l.sid.borrow().as_deref() == Some(update.track_sid.as_str()))
+    else {
+        return;
+    };
+    let Some(transceiver) = local.transceiver.borrow().clone() else {
+        return;
+    };
+    // Servers before codec-aware dynacast send only the deprecated flat list.
+    #[allow(deprecated)]
+    let qualities = match update.subscribed_codecs.first() {
+        Some(codec) => codec.qualities.clone(),
+        None => update.subscribed_qualities.clone(),
+    };
+    let sender = transceiver.sender();
+    let Ok(parameters) = js::call(&sender, "getParameters", &[]) else {
+        return;
+    };
+    let encodings = js::get(&parameters, "encodings");
+    let Ok(encodings) = wasm_bindgen::JsCast::dyn_into::<js_sys::Array>(encodings) else {
+        return;
+    };
+    for encoding in encodings.iter() {
+        let Some(rid) = js::get_str(&encoding, "rid") else {
+            continue;
+        };
+        let quality = Encoding::quality(&rid) as i32;
+        if let Some(wanted) = qualities.iter().find(|q| q.quality == quality) {
+            js::set(&encoding, "active", wanted.enabled);
+        }
+    }
+    let _ = js::call(&sender, "setParameters", &[parameters]);
+}

@@ -1,0 +1,201 @@
+//! The other participants and their tracks, as the server describes them, joined with
+//! the media the browser delivers (matched by the answer's `mid_to_track_id` on one
+//! connection, or the `PA_…|TR_…` stream id on two).
+
+use std::collections::HashMap;
+
+use bedside_signal::proto::{self, participant_info};
+use web_sys::MediaStreamTrack;
+
+use crate::engine::RemoteMedia;
+use crate::room::RoomEvent;
+
+/// Audio or video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackKind {
+    /// Audio.
+    Audio,
+    /// Video.
+    Video,
+}
+
+/// A track another participant publishes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteTrack {
+    /// The server's track sid (`TR_…`).
+    pub sid: String,
+    /// Audio or video.
+    pub kind: TrackKind,
+    /// Camera, microphone, screen share (the protocol's `TrackSource`).
+    pub source: proto::TrackSource,
+    /// The publisher muted it.
+    pub muted: bool,
+    /// The media, once it arrived.
+    pub media: Option<MediaStreamTrack>,
+    /// Where it arrives (for its statistics).
+    pub(crate) receiver: Option<web_sys::RtcRtpReceiver>,
+}
+
+/// Another participant in the room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteParticipant {
+    /// The server's participant sid (`PA_…`).
+    pub sid: String,
+    /// The identity in their token.
+    pub identity: String,
+    /// Their display name.
+    pub name: String,
+    /// Their metadata (for Bedside: their role).
+    pub metadata: String,
+    /// Their published tracks.
+    pub tracks: Vec<RemoteTrack>,
+}
+
+/// Remote participants and the media waiting for a track description.
+#[derive(Default)]
+pub(crate) struct Remotes {
+    pub(crate) participants: Vec<RemoteParticipant>,
+    mid_to_track: HashMap<String, String>,
+    unmatched: Vec<RemoteMedia>,
+}
+
+impl Remotes {
+    /// Media sections → track sids, from an answer.
+    pub(crate) fn learn_mids(&mut self, mids: HashMap<String, String>) {
+        self.mid_to_track.extend(mids);
+    }
+
+    /// Whether an answer mapped this media section to a track.
+    pub(crate) fn knows_mid(&self, mid: &str) -> bool {
+        self.mid_to_track.contains_key(mid)
+    }
+
+    /// Replaces everything (a join or rejoin).
+    pub(crate) fn reset(
+        &mut self,
+        list: Vec<proto::ParticipantInfo>,
+        own_sid: &str,
+    ) -> Vec<RoomEvent> {
+        self.participants.clear();
+        self.mid_to_track.clear();
+        self.unmatched.clear();
+        self.update(list, own_sid)
+    }
+
+    /// Applies a participant update.
+    pub(crate) fn update(
+        &mut self,
+        list: Vec<proto::ParticipantInfo>,
+        own_sid: &str,
+    ) -> Vec<RoomEvent> {
+        for info in list {
+            if info.sid == own_sid {
+                continue;
+            }
+            let gone = info.state == participant_info::State::Disconnected as i32;
+            let index = self.participants.iter().position(|p| p.sid == info.sid);
+            match (index, gone) {
+                (Some(i), true) => {
+                    self.participants.remove(i);
+                }
+                (None, true) => {}
+                (index, false) => {
+                    let previous = index.map(|i| std::mem::take(&mut self.participants[i].tracks));
+                    let tracks = info
+                        .tracks
+                        .iter()
+                        .map(|t| {
+                            let old = previous
+                                .as_ref()
+                                .and_then(|old| old.iter().find(|o| o.sid == t.sid));
+                            let media = old.and_then(|o| o.media.clone());
+                            let receiver = old.and_then(|o| o.receiver.clone());
+                            RemoteTrack {
+                                sid: t.sid.clone(),
+                                kind: if t.r#type == proto::TrackType::Audio as i32 {
+                                    TrackKind::Audio
+                                } else {
+                                    TrackKind::Video
+                                },
+                                source: proto::TrackSource::try_from(t.source).unwrap_or_default(),
+                                muted: t.muted,
+                                media,
+                                receiver,
+                            }
+                        })
+                        .collect();
+                    let participant = RemoteParticipant {
+                        sid: info.sid.clone(),
+                        identity: info.identity.clone(),
+                        name: info.name.clone(),
+                        metadata: info.metadata.clone(),
+                        tracks,
+                    };
+                    match index {
+                        Some(i) => self.participants[i] = participant,
+                        None => self.participants.push(participant),
+                    }
+                }
+            }
+        }
+        let mut events = vec![RoomEvent::ParticipantsChanged];
+        let waiting = std::mem::take(&mut self.unmatched);
+        for media in waiting {
+            events.extend(self.add_media(media));
+        }
+        events
+    }
+
+    /// Media from `ontrack`: attached to its track, or kept until the track is known.
+    pub(crate) fn add_media(&mut self, media: RemoteMedia) -> Vec<RoomEvent> {
+        let by_mid = media
+            .mid
+            .as_ref()
+            .and_then(|mid| self.mid_to_track.get(mid))
+            .cloned();
+        let by_stream = media
+            .stream_id
+            .as_ref()
+            .and_then(|id| id.split_once('|'))
+            .map(|(_, track)| track.to_owned());
+        let candidates = [by_mid, by_stream, Some(media.track.id())];
+        for sid in candidates.into_iter().flatten() {
+            for participant in &mut self.participants {
+                if let Some(track) = participant.tracks.iter_mut().find(|t| t.sid == sid) {
+                    let id = media.track.id();
+                    if track.media.as_ref().is_some_and(|m| m.id() == id) {
+                        return Vec::new();
+                    }
+                    track.media = Some(media.track.clone());
+                    track.receiver = Some(media.receiver.clone());
+                    return vec![RoomEvent::TrackSubscribed {
+                        participant: participant.identity.clone(),
+                        track_sid: sid,
+                    }];
+                }
+            }
+        }
+        let id = media.track.id();
+        self.unmatched.retain(|m| m.track.id() != id);
+        self.unmatched.push(media);
+        Vec::new()
+    }
+
+    /// Each remote track's sid and receiver, for statistics.
+    pub(crate) fn receivers(&self) -> Vec<(String, web_sys::RtcRtpReceiver)> {
+        self.participants
+            .iter()
+            .flat_map(|p| p.tracks.iter())
+            .filter_map(|t| Some((t.sid.clone(), t.receiver.clone()?)))
+            .collect()
+    }
+
+    /// The media of a remote track.
+    pub(crate) fn media(&self, sid: &str) -> Option<MediaStreamTrack> {
+        self.participants
+            .iter()
+            .flat_map(|p| p.tracks.iter())
+            .find(|t| t.sid == sid)
+            .and_then(|t| t.media.clone())
+    }
+}
