@@ -237,6 +237,7 @@ fn print_dev_banner(settings: &Settings, addr: std::net::SocketAddr) {
         Some(_) => "(the value of BEDSIDE_DEMO_PASSWORD)",
     };
     println!("\n  Bedside is running at http://{addr}");
+    println!("  Demo call (dev only, two tabs call each other): http://{addr}/dev/call");
     if settings.demo_enabled() {
         println!(
             "  Demo sign-in (dev only):\n    clinician: {}\n    admin:     {}\n    password:  {password}",

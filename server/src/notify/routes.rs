@@ -31,7 +31,8 @@ async fn page(State(state): State<AppState>, user: SignedIn) -> Result<Html<Stri
         "<!doctype html><meta charset=utf-8><title>Dev outbox · Bedside</title>\
          <link rel=stylesheet href=/pkg/bedside.css><main class=page><h1>Dev outbox</h1>\
          <p class=muted>Messages this dev server would have sent. Set SMTP_URL or an SMS \
-         provider to send them for real.</p>",
+         provider to send them for real. Try the media client on the \
+         <a href=/dev/call>demo call</a>.</p>",
     );
     if entries.is_empty() {
         html.push_str("<p>No messages yet.</p>");
