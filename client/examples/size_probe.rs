@@ -38,7 +38,13 @@ pub async fn probe(
     let devices = list_devices().await.map_err(error)?;
     room.simulate(Scenario::SignalLoss);
     room.unpublish(&screen);
-    let summary = format!("{:?} {} {:?} {:?}", stats.quality, devices.len(), room.state(), room.rtt_ms());
+    let summary = format!(
+        "{:?} {} {:?} {:?}",
+        stats.quality,
+        devices.len(),
+        room.state(),
+        room.rtt_ms()
+    );
     room.disconnect();
     Ok(summary)
 }

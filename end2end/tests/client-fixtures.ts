@@ -53,11 +53,17 @@ export async function inboundFrom(page: Page, identity: string, kind: 'audio' | 
   return rows.sort((a, b) => b.bytes - a.bytes)[0] ?? { dir: 'in', kind, identity, sid: '', rid: '', bytes: 0, frames: 0, width: 0, height: 0, bitrate: 0 };
 }
 
-/** Waits until inbound `kind` bytes from `identity` grow past what they are now. */
+/** Waits until inbound `kind` bytes from `identity` grow between two samples (the
+ * counters refresh every second; a sample from before a reconnect may be stale). */
 export async function expectFlowing(page: Page, identity: string, kind: 'audio' | 'video') {
-  await expect.poll(async () => (await inboundFrom(page, identity, kind)).bytes, { timeout: 15_000 }).toBeGreaterThan(0);
-  const before = (await inboundFrom(page, identity, kind)).bytes;
-  await expect.poll(async () => (await inboundFrom(page, identity, kind)).bytes, { timeout: 10_000 }).toBeGreaterThan(before);
+  await expect
+    .poll(async () => {
+      const before = (await inboundFrom(page, identity, kind)).bytes;
+      await page.waitForTimeout(1500);
+      const after = (await inboundFrom(page, identity, kind)).bytes;
+      return before > 0 && after > before;
+    }, { timeout: 20_000 })
+    .toBe(true);
 }
 
 /** The decoded width of `identity`'s camera video on `page`. */

@@ -1,9 +1,10 @@
 // Bedside's Rust/WASM media client (crate bedside-client, on the dev demo page
 // /dev/call) against the embedded SFU, with itself and with LiveKit's own JS SDK, in
 // both connection modes. scripts/test runs these in a loopback-only network namespace.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { expect, test } from '@playwright/test';
 import { closeCalls, expectFlowing, inboundFrom, openCall, streams, videoWidth } from './client-fixtures';
-import { closeParticipants, inbound, join, pageState, participantPage, roomService } from './rtc-fixtures';
+import { closeParticipants, inbound, join, pageState, participantPage, roomService, token } from './rtc-fixtures';
 
 test.afterEach(async () => {
   await closeCalls();
@@ -91,25 +92,73 @@ test('a dropped signal connection resumes: media flows again and the other side 
   expect((await pageState(lk)).events).not.toContain('left:ann');
 });
 
-test('adaptive stream: a hidden tile stops its video and a small tile gets a lower layer than a large one', async ({ browser }) => {
+test('adaptive stream: a small tile gets a lower layer than a large one, and a hidden tile stops its video', async ({ browser }) => {
+  test.setTimeout(120_000);
   const room = `adaptive-${Date.now()}`;
   const ann = await openCall(browser, room, 'ann');
-  const ben = await openCall(browser, room, 'ben', { publish: false });
-  const tile = ben.locator('figure.call-tile[data-identity="ann"][data-source="camera"] video');
-  await tile.evaluate((v: HTMLVideoElement) => { v.style.width = '1280px'; v.style.height = '720px'; });
-  await expectFlowing(ben, 'ann', 'video');
-  await expect.poll(async () => (await inboundFrom(ben, 'ann', 'video')).width, { timeout: 15_000 }).toBeGreaterThanOrEqual(640);
-  const large = (await inboundFrom(ben, 'ann', 'video')).width;
+  const small = await openCall(browser, room, 'small', { publish: false });
+  const large = await openCall(browser, room, 'large', { publish: false });
+  const tile = (page: typeof ann) => page.locator('figure.call-tile[data-identity="ann"][data-source="camera"] video');
+  await tile(small).evaluate((v: HTMLVideoElement) => { v.style.width = '160px'; v.style.height = '90px'; });
+  await tile(large).evaluate((v: HTMLVideoElement) => { v.style.width = '1280px'; v.style.height = '720px'; });
+  const width = async (page: typeof ann) => (await inboundFrom(page, 'ann', 'video')).width;
+  await expect.poll(() => width(small), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect.poll(async () => (await width(large)) > (await width(small)), { timeout: 60_000 }).toBe(true);
 
-  await tile.evaluate((v: HTMLVideoElement) => { v.style.width = '160px'; v.style.height = '90px'; });
-  await expect.poll(async () => (await inboundFrom(ben, 'ann', 'video')).width, { timeout: 15_000 }).toBeLessThan(large);
-
-  await tile.evaluate((v: HTMLVideoElement) => { v.style.display = 'none'; });
+  await tile(small).evaluate((v: HTMLVideoElement) => { v.style.display = 'none'; });
   // Once the SFU stops forwarding, two samples a few seconds apart are equal.
   await expect.poll(async () => {
-    const first = (await inboundFrom(ben, 'ann', 'video')).bytes;
-    await ben.waitForTimeout(2500);
-    return (await inboundFrom(ben, 'ann', 'video')).bytes - first;
-  }, { timeout: 20_000 }).toBe(0);
-  expect((await streams(ann)).some((s) => s.dir === 'out' && s.kind === 'video')).toBe(true);
+    const first = (await inboundFrom(small, 'ann', 'video')).bytes;
+    await small.waitForTimeout(2500);
+    return (await inboundFrom(small, 'ann', 'video')).bytes - first;
+  }, { timeout: 30_000 }).toBe(0);
+  await expectFlowing(large, 'ann', 'video');
+});
+
+test('after a media server restart the client rejoins in full and media flows again', async ({ browser }) => {
+  // A media host of the test's own (`server sfu`), so restarting it touches no other test.
+  const httpPort = 3117;
+  const udpPort = 7917;
+  const start = () =>
+    spawn(`${process.env.CARGO_TARGET_DIR}/debug/server`, ['sfu'], {
+      env: {
+        ...process.env,
+        BEDSIDE_ADDR: `127.0.0.1:${httpPort}`,
+        BEDSIDE_RTC_BIND_IP: '127.0.0.1',
+        BEDSIDE_RTC_PUBLIC_IP: '127.0.0.1',
+        BEDSIDE_RTC_UDP_PORT: String(udpPort),
+        BEDSIDE_RTC_TCP_PORT: 'off',
+        BEDSIDE_WEBHOOK_URLS: '',
+        RUST_LOG: 'warn',
+      },
+      stdio: 'ignore',
+    });
+  const healthy = () =>
+    expect.poll(() => fetch(`http://127.0.0.1:${httpPort}/health`).then((r) => r.status, () => 0), { timeout: 20_000 }).toBe(200);
+  let sfu: ChildProcess = start();
+  try {
+    await healthy();
+    const url = `ws://127.0.0.1:${httpPort}`;
+    const room = `restart-${Date.now()}`;
+    const context = await browser.newContext();
+    const ann = await context.newPage();
+    const query = new URLSearchParams({ url, token: token('ann', { room }), join: '1' });
+    await ann.goto(`/dev/call?${query}`);
+    await expect(ann.locator('.call-stage')).toHaveAttribute('data-state', 'Connected', { timeout: 15_000 });
+    const lk = await participantPage(browser);
+    await lk.evaluate(([u, t]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: true }), [url, token('lk', { room })] as const);
+    await expectFlowing(ann, 'lk', 'video');
+
+    sfu.kill('SIGKILL');
+    await expect(ann.locator('.call-stage')).toHaveAttribute('data-state', 'Reconnecting', { timeout: 20_000 });
+    sfu = start();
+    await healthy();
+    // The new server knows neither participant: both join again from scratch.
+    await expect(ann.locator('.call-stage')).toHaveAttribute('data-state', 'Connected', { timeout: 30_000 });
+    await expect.poll(() => videoWidth(ann, 'lk'), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expectFlowing(ann, 'lk', 'video');
+    await context.close();
+  } finally {
+    sfu.kill('SIGKILL');
+  }
 });

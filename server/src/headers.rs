@@ -20,13 +20,44 @@ pub const BASE_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsaf
      style-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The policy of a rendered page whose hydration script carries `nonce`.
-pub fn page_policy(nonce: &str) -> String {
-    BASE_POLICY.replacen(
+/// The policy of a rendered page whose hydration script carries `nonce`. Pages may
+/// also open WebSockets to `media_sources` (the media server's origin, when it is not
+/// this one: an external LiveKit, or a dedicated `server sfu` host); nothing else.
+pub fn page_policy(nonce: &str, media_sources: &str) -> String {
+    let policy = BASE_POLICY.replacen(
         "script-src 'self'",
         &format!("script-src 'self' 'nonce-{nonce}'"),
         1,
+    );
+    if media_sources.is_empty() {
+        return policy;
+    }
+    policy.replacen(
+        "connect-src 'self'",
+        &format!("connect-src 'self' {media_sources}"),
+        1,
     )
+}
+
+/// The CSP source for the media server at `client_url` (`ws(s)://host[:port][/path]`):
+/// its scheme, host and port, or nothing for a URL that is not a WebSocket URL.
+pub fn media_source(client_url: &str) -> String {
+    let Some((scheme, rest)) = client_url.split_once("://") else {
+        return String::new();
+    };
+    if scheme != "ws" && scheme != "wss" {
+        return String::new();
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let clean = !authority.is_empty()
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    if clean {
+        format!("{scheme}://{authority}")
+    } else {
+        String::new()
+    }
 }
 
 /// Longest time a request may take to be answered (WebSocket sessions run after their
@@ -80,4 +111,24 @@ pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, production: bo
         ));
     }
     router
+}
+
+#[cfg(test)]
+mod media_source_tests {
+    use super::*;
+
+    #[test]
+    fn pages_may_connect_to_the_media_servers_origin_and_nowhere_else() {
+        assert_eq!(
+            media_source("wss://media.example:7880/rtc"),
+            "wss://media.example:7880"
+        );
+        assert_eq!(media_source("ws://127.0.0.1:3000"), "ws://127.0.0.1:3000");
+        assert_eq!(media_source("https://media.example"), "");
+        assert_eq!(media_source("wss://evil.example; script-src *"), "");
+        let policy = page_policy("n0nce", "wss://media.example");
+        assert!(policy.contains("connect-src 'self' wss://media.example;"));
+        assert!(policy.contains("'nonce-n0nce'"));
+        assert!(page_policy("n", "").contains("connect-src 'self';"));
+    }
 }

@@ -170,6 +170,12 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let production = state.services.production;
+    // Pages open the media server's WebSocket; in dev also any loopback port (the demo
+    // call page may be pointed at a local `server sfu` or LiveKit).
+    let mut media_sources = headers::media_source(state.services.media.client_url());
+    if !production {
+        media_sources.push_str(" ws://127.0.0.1:* ws://localhost:*");
+    }
     let mut api = Router::new()
         .merge(auth::routes::router())
         .merge(users::routes::router())
@@ -194,7 +200,8 @@ pub fn router(state: AppState) -> Router {
                 // The hydration script's nonce, named in this page's policy.
                 if let Some(nonce) = leptos::nonce::use_nonce()
                     && let Some(options) = leptos::prelude::use_context::<ResponseOptions>()
-                    && let Ok(policy) = HeaderValue::from_str(&headers::page_policy(&nonce))
+                    && let Ok(policy) =
+                        HeaderValue::from_str(&headers::page_policy(&nonce, &media_sources))
                 {
                     options.insert_header(header::CONTENT_SECURITY_POLICY, policy);
                 }

@@ -1,8 +1,10 @@
 //! `/dev/call`: the demo call (dev only). Two tabs with the same room call each other
 //! on Bedside's Rust/WASM media client, without a meeting; the server mints the token
 //! (`/api/v1/dev/call-token`, mounted only in dev). Query parameters prefill the form
-//! and can join at once: `?room=demo&name=ann&connections=two&join=1`. The streams'
-//! counters are shown under the call, which is also what the browser tests read.
+//! and can join at once: `?room=demo&name=ann&connections=two&join=1`; `url` and
+//! `token` instead connect to any LiveKit-protocol server (a local `server sfu` or
+//! LiveKit) with a token minted elsewhere. The streams' counters are shown under the
+//! call, which is also what the browser tests read.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -22,6 +24,7 @@ pub fn DevCallPage() -> impl IntoView {
     let publish = RwSignal::new(param("publish").as_deref() != Some("0"));
     // `?granted=0`: join without the right to publish (a grant may come mid-call).
     let granted = param("granted").as_deref() != Some("0");
+    let direct = StoredValue::new(param("url").zip(param("token")));
     let call = CallHandle::new();
     let stats = RwSignal::new(String::from("[]"));
     let join = move || {
@@ -30,13 +33,16 @@ pub fn DevCallPage() -> impl IntoView {
             camera: publish.get_untracked(),
             microphone: publish.get_untracked(),
         };
-        join_demo(
-            call,
-            room.get_untracked(),
-            name.get_untracked(),
-            granted,
-            choice,
-        );
+        match direct.get_value() {
+            Some((url, token)) => call.connect(url, token, choice),
+            None => join_demo(
+                call,
+                room.get_untracked(),
+                name.get_untracked(),
+                granted,
+                choice,
+            ),
+        }
     };
     Effect::new(move |_| {
         if param("join").as_deref() == Some("1") {
