@@ -174,6 +174,15 @@ pub async fn join_visit(token: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The caller's media token for a meeting: where to connect and with what rights.
+#[server]
+pub async fn media_token(meeting_id: String) -> Result<crate::meetings::MediaToken, AppError> {
+    let headers = crate::ports::request_headers().await?;
+    crate::ports::backend()?
+        .media_token(&headers, &meeting_id)
+        .await
+}
+
 /// The waiting page's heartbeat: keeps the patient's place and says where the visit
 /// stands.
 #[server]

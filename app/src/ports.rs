@@ -87,6 +87,13 @@ pub trait PortalBackend: Send + Sync + 'static {
     async fn visit_link_info(&self, token: &str) -> Result<crate::meetings::LinkInfo, AppError>;
     /// Redeems a visit link; returns the visit session's `Set-Cookie` value.
     async fn join_visit(&self, token: &str) -> Result<String, AppError>;
+    /// The caller's media token for a meeting (staff by cookie, or the request's visit
+    /// session), by the grant matrix: a waiting patient's is hidden, without media rights.
+    async fn media_token(
+        &self,
+        headers: &HeaderMap,
+        meeting_id: &str,
+    ) -> Result<crate::meetings::MediaToken, AppError>;
     /// The waiting page's heartbeat for the request's visit session.
     async fn visit_heartbeat(
         &self,

@@ -1,7 +1,7 @@
 // A telehealth visit set up through the API as the demo clinician: a new patient with
 // an email, a video appointment in ten minutes, its meeting, and the patient's one-tap
 // link from the dev outbox.
-import { type APIRequestContext, request } from '@playwright/test';
+import { type APIRequestContext, type Page, expect, request } from '@playwright/test';
 import { baseURL } from './rtc-fixtures';
 import { clinician } from './fixtures';
 
@@ -37,4 +37,13 @@ export async function apiVisit(patientName: string): Promise<ApiVisit> {
     return body.participants.find((p: any) => p.id === patientId).state;
   };
   return { api, auth, meeting, patientId, link, patientState };
+}
+
+/** The device check after "Continue": the camera preview plays, the server answers,
+ * then "Join the waiting room". */
+export async function passDeviceCheck(page: Page) {
+  await expect(page.getByTestId('device-check')).toBeVisible();
+  await expect.poll(() => page.getByTestId('device-preview').evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+  await expect(page.getByTestId('check-connection')).toContainText('good');
+  await page.getByTestId('join-waiting').click();
 }

@@ -3,7 +3,7 @@
 // shows at once; the end of the visit closes the page and the link.
 import { expect, test } from '@playwright/test';
 import { hydrated } from './fixtures';
-import { apiVisit } from './visit-fixtures';
+import { apiVisit, passDeviceCheck } from './visit-fixtures';
 
 test('a patient opens the link, waits, is admitted, and the ended visit closes the link', async ({ page }) => {
   const { api, auth, meeting, patientId, link, patientState: stateOf } = await apiVisit('Sam Whitfield');
@@ -15,6 +15,8 @@ test('a patient opens the link, waits, is admitted, and the ended visit closes t
   expect(await stateOf()).toBe('invited');
 
   await page.getByTestId('visit-continue').click();
+
+  await passDeviceCheck(page);
   await expect(page.getByTestId('visit-waiting')).toBeVisible();
   await expect.poll(stateOf).toBe('waiting');
 
@@ -42,12 +44,14 @@ test('opening the link on a second device moves the visit there, and the first p
   await page.goto(`/visit#${link}`);
   await hydrated(page);
   await page.getByTestId('visit-continue').click();
+  await passDeviceCheck(page);
   await expect(page.getByTestId('visit-waiting')).toBeVisible();
 
   const phone = await (await browser.newContext()).newPage();
   await phone.goto(`/visit#${link}`);
   await hydrated(phone);
   await phone.getByTestId('visit-continue').click();
+  await passDeviceCheck(phone);
   await expect(phone.getByTestId('visit-waiting')).toBeVisible();
   await expect(page.getByTestId('visit-replaced')).toBeVisible({ timeout: 15_000 });
   await phone.context().close();

@@ -198,6 +198,23 @@ impl PortalBackend for Portal {
         ))
     }
 
+    async fn media_token(
+        &self,
+        headers: &HeaderMap,
+        meeting_id: &str,
+    ) -> Result<app::meetings::MediaToken, AppError> {
+        let meeting_id: Uuid = meeting_id.trim().parse().map_err(|_| AppError::NotFound)?;
+        let source = leptos_axum::extract::<ClientAddr>()
+            .await
+            .ok()
+            .and_then(|a| a.0);
+        let caller = crate::meetings::visit::caller(&self.services, headers).await?;
+        Ok(
+            crate::meetings::visit::media_token(&self.services, &caller, meeting_id, source)
+                .await?,
+        )
+    }
+
     async fn visit_heartbeat(
         &self,
         headers: &HeaderMap,

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use bedside_client::{
     ClientError, ConnectMode, ConnectionState, LocalTrack, Room, RoomEvent, RoomOptions, Scenario,
-    TrackKind,
+    TrackKind, TrackSource,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -19,6 +19,9 @@ pub(super) struct Live {
     camera: Option<LocalTrack>,
     mic: Option<LocalTrack>,
     screen: Option<LocalTrack>,
+    pub(super) prepared_camera: Option<web_sys::MediaStreamTrack>,
+    pub(super) prepared_mic: Option<web_sys::MediaStreamTrack>,
+    pub(super) meter: Option<super::preview::Meter>,
 }
 
 impl CallHandle {
@@ -99,14 +102,26 @@ impl CallHandle {
             };
             self.inner.update_value(|i| i.room = Some(room.clone()));
             self.refresh();
+            let (camera, mic) = self
+                .inner
+                .with_value(|i| (i.prepared_camera.clone(), i.prepared_mic.clone()));
+            self.inner.update_value(|i| i.meter = None);
             if choice.microphone {
-                match room.publish_microphone(None).await {
+                let published = match mic {
+                    Some(track) => room.publish_track(track, TrackSource::Microphone).await,
+                    None => room.publish_microphone(None).await,
+                };
+                match published {
                     Ok(track) => self.inner.update_value(|i| i.mic = Some(track)),
                     Err(error) => self.error.set(Some(error.human_message())),
                 }
             }
             if choice.camera {
-                match room.publish_camera(None).await {
+                let published = match camera {
+                    Some(track) => room.publish_track(track, TrackSource::Camera).await,
+                    None => room.publish_camera(None).await,
+                };
+                match published {
                     Ok(track) => self.inner.update_value(|i| i.camera = Some(track)),
                     Err(error) => self.error.set(Some(error.human_message())),
                 }

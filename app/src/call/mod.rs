@@ -3,6 +3,7 @@
 //! draws it. The media client is browser-only: under `ssr` the handle renders its idle
 //! state and its actions do nothing, so pages render on the server unchanged.
 
+pub mod check;
 pub mod stage;
 
 use leptos::prelude::*;
@@ -69,6 +70,38 @@ pub struct LocalView {
     pub camera_published: bool,
 }
 
+/// A camera or microphone to choose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceOption {
+    /// The browser's device id.
+    pub id: String,
+    /// Its label.
+    pub label: String,
+}
+
+/// The device check's findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    /// The camera is captured.
+    pub camera_ready: bool,
+    /// The microphone is captured.
+    pub mic_ready: bool,
+    /// The browser or the user blocked access.
+    pub denied: bool,
+    /// What went wrong, in plain words.
+    pub error: Option<String>,
+    /// Cameras to choose from.
+    pub cameras: Vec<DeviceOption>,
+    /// Microphones to choose from.
+    pub mics: Vec<DeviceOption>,
+    /// The camera in use.
+    pub camera_id: Option<String>,
+    /// The microphone in use.
+    pub mic_id: Option<String>,
+    /// The test sound was played.
+    pub sound_played: bool,
+}
+
 /// What to join with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JoinChoice {
@@ -83,6 +116,9 @@ pub struct JoinChoice {
 #[cfg(feature = "hydrate")]
 #[path = "live.rs"]
 mod live;
+#[cfg(feature = "hydrate")]
+#[path = "preview.rs"]
+mod preview;
 
 #[cfg(feature = "hydrate")]
 type Inner = live::Live;
@@ -104,6 +140,8 @@ pub struct CallHandle {
     pub error: RwSignal<Option<String>>,
     /// Which connection flow is in use ("one" or "two").
     pub mode: RwSignal<String>,
+    /// The device check's findings.
+    pub preview: RwSignal<Preview>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     inner: StoredValue<Inner, LocalStorage>,
 }
@@ -117,6 +155,7 @@ impl CallHandle {
             local: RwSignal::new(LocalView::default()),
             error: RwSignal::new(None),
             mode: RwSignal::new(String::new()),
+            preview: RwSignal::new(Preview::default()),
             inner: StoredValue::new_local(Inner::default()),
         }
     }
@@ -142,4 +181,12 @@ impl CallHandle {
     pub fn leave(self) {}
     /// Drops the signal connection to exercise recovery (browser only).
     pub fn simulate_signal_loss(self) {}
+    /// Captures the device check's preview (browser only).
+    pub fn start_preview(self, _camera_id: Option<String>, _mic_id: Option<String>) {}
+    /// The microphone's level (browser only).
+    pub fn mic_level(self) -> u8 {
+        0
+    }
+    /// Plays a test tone (browser only).
+    pub fn play_test_sound(self) {}
 }

@@ -8,14 +8,20 @@
 //!    survives reloads: the session cookie and the link both stay valid) and tells the
 //!    page when the clinician admits or turns them away, or ends the visit.
 //!
-//! The call itself (device check, media) arrives with the browser media client; until
-//! then an admitted patient sees that they are admitted.
+//! 3. The device check (camera preview, microphone level, test sound, pickers, the
+//!    connection), then **Join the waiting room**: the page connects to the call at
+//!    once, hidden and without media rights, with the checked camera and microphone
+//!    waiting to be sent. Admission is a live grant: media starts with no page change
+//!    and no reconnect. A reload skips the check and reconnects.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::chat::ChatPanel;
-use crate::api::{JoinVisit, visit_heartbeat, visit_link_info};
+use crate::api::{JoinVisit, media_token, visit_heartbeat, visit_link_info};
+use crate::call::check::DeviceCheck;
+use crate::call::stage::CallStage;
+use crate::call::{CallHandle, JoinChoice};
 use crate::error::AppError;
 use crate::meetings::{LinkInfo, MeetingStatus, ParticipantState, VisitStatus};
 
@@ -122,6 +128,44 @@ fn Visit(
         info.clinician_name, info.when
     );
     let ended_at_open = info.status == MeetingStatus::Ended;
+    let call = CallHandle::new();
+    // Past the device check (or back after a reload, which skips it).
+    let checked = RwSignal::new(false);
+    let meeting = info.meeting_id.to_string();
+    let connect = move || {
+        checked.set(true);
+        let meeting = meeting.clone();
+        leptos::task::spawn_local(async move {
+            match media_token(meeting).await {
+                Ok(token) => call.connect(
+                    token.livekit_url,
+                    token.token,
+                    JoinChoice {
+                        two_connections: false,
+                        camera: true,
+                        microphone: true,
+                    },
+                ),
+                Err(error) => call.error.set(Some(error.to_string())),
+            }
+        });
+    };
+    let connect = StoredValue::new(connect);
+    Effect::new(move |_| {
+        if resumed.get() && !checked.get_untracked() {
+            connect.with_value(|c| c());
+        }
+    });
+    // The visit ended or the patient was turned away: leave the call.
+    Effect::new(move |_| {
+        let over = replaced.get()
+            || status.get().is_some_and(|s| {
+                s.meeting_status == MeetingStatus::Ended || s.state == ParticipantState::Rejected
+            });
+        if over {
+            call.leave();
+        }
+    });
     let join_error = move || {
         join.value()
             .get()
@@ -167,6 +211,10 @@ fn Visit(
                 }
                 .into_any()
             }
+            (_, true, _) if !checked.get() => view! {
+                <DeviceCheck call on_join=move || connect.with_value(|c| c()) />
+            }
+            .into_any(),
             (_, true, Some(s)) if matches!(s.state, ParticipantState::Admitted | ParticipantState::InCall) => view! {
                 <p class="banner success" role="status" data-testid="visit-admitted">
                     "You're admitted. Your clinician is ready for you."
@@ -193,6 +241,9 @@ fn Visit(
         Signal::derive(move || status.get().and_then(|s| s.last_message_id).unwrap_or(0) as u64);
     view! {
         {stage}
+        <Show when=move || checked.get() && chat_open()>
+            <CallStage call />
+        </Show>
         <Show when=chat_open>
             <ChatPanel meeting_id=meeting_id.clone() refresh=refresh />
         </Show>
