@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 
 use crate::api::{SignOut, get_portal_session};
+use crate::call::portal::{CallDock, provide_portal_call};
 use crate::error::AppError;
 use crate::types::{PortalSession, Role};
 
@@ -16,6 +17,8 @@ pub type SessionResource = Resource<Result<PortalSession, AppError>>;
 pub fn PortalLayout() -> impl IntoView {
     let session: SessionResource = Resource::new(|| (), |_| get_portal_session());
     provide_context(session);
+    // The call outlives page changes: it belongs to the layout, not to a page.
+    provide_portal_call();
     let sign_out = ServerAction::<SignOut>::new();
 
     view! {
@@ -51,6 +54,7 @@ pub fn PortalLayout() -> impl IntoView {
                                 </div>
                             </header>
                             <main class="page">
+                                <CallDock />
                                 <Outlet />
                             </main>
                         }

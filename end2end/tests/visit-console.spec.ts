@@ -8,6 +8,7 @@ import { clinician, hydrated, signIn } from './fixtures';
 import { passDeviceCheck } from './visit-fixtures';
 
 test('a clinician starts a visit, sends the link, sees the patient arrive, admits them and ends the visit', async ({ page, browser }) => {
+  test.setTimeout(120_000);
   await signIn(page, clinician.email, clinician.password);
   await expect(page.getByTestId('schedule')).toBeVisible();
   await hydrated(page);
@@ -57,6 +58,35 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   await expect(patientRow.getByTestId('participant-state')).toContainText(/Admitted|In call/);
   await expect(patient.getByTestId('visit-admitted')).toBeVisible({ timeout: 15_000 });
 
+  // Both see and hear each other: frames decoded, audio bytes growing, both ways.
+  const dock = page.getByTestId('call-dock');
+  const remoteVideo = (scope: typeof dock) => scope.locator('figure.call-tile[data-source="camera"] video');
+  await expect.poll(() => remoteVideo(dock).evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 }).toBeGreaterThan(0);
+  await expect.poll(() => remoteVideo(patient.locator('.call-stage')).evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 }).toBeGreaterThan(0);
+  await expectAudioGrowing(dock);
+  await expectAudioGrowing(patient.locator('.call-stage'));
+  await expect(dock.getByTestId('call-quality')).toHaveAttribute('data-quality', /excellent|good/);
+
+  // Minimized to picture-in-picture, the call keeps flowing on another portal page.
+  await dock.getByTestId('call-minimize').click();
+  await expect(dock).toHaveAttribute('data-mini', 'true');
+  await page.getByRole('link', { name: 'Patients' }).click();
+  await expect(page).toHaveURL(/\/patients$/);
+  await expect(dock).toHaveAttribute('data-mini', 'true');
+  await expectVideoAdvancing(remoteVideo(dock));
+  // Dragged somewhere else, it stays there after a reload of the page.
+  const bar = dock.locator('.call-dock-bar');
+  const box = (await bar.boundingBox())!;
+  await page.mouse.move(box.x + 20, box.y + 10);
+  await page.mouse.down();
+  await page.mouse.move(200, 300, { steps: 5 });
+  await page.mouse.up();
+  expect(Math.round((await dock.boundingBox())!.x)).toBe(180);
+  expect(await page.evaluate(() => localStorage.getItem('bedside.call.position'))).toBe('180,300');
+  await dock.getByTestId('call-expand').click();
+  await expect(page).toHaveURL(/\/visits\//);
+  await expect(dock).toHaveAttribute('data-mini', 'false');
+
   // The SOAP note saves while typing and survives a reload.
   await page.getByTestId('soap-subjective').fill('Follow-up; feels better.');
   await page.getByTestId('soap-plan').fill('Continue current dose; recheck in 3 months.');
@@ -64,14 +94,36 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   await page.reload();
   await hydrated(page);
   await expect(page.getByTestId('soap-plan')).toHaveValue('Continue current dose; recheck in 3 months.');
+  // The reloaded console joins the call again.
+  await expect(page.getByTestId('call-dock').locator('.call-stage')).toHaveAttribute('data-state', 'Connected', { timeout: 15_000 });
 
+  const consoleUrl = page.url();
   await page.getByTestId('end-visit').click();
-  await expect(page.getByTestId('visit-status')).toHaveText('Ended');
+  // Ending returns to the schedule and leaves the call; the patient sees the end.
+  await expect(page.getByTestId('schedule')).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByTestId('call-dock')).toHaveCount(0);
   await expect(patient.getByTestId('visit-ended')).toBeVisible({ timeout: 15_000 });
   await patient.context().close();
   // Filed on the chart with the visit's end, and read-only from then on.
-  await page.reload();
+  await page.goto(consoleUrl);
   await hydrated(page);
+  await expect(page.getByTestId('visit-status')).toHaveText('Ended');
   await expect(page.getByTestId('soap-state')).toHaveText("Filed on the patient's chart");
   await expect(page.getByTestId('soap-plan')).toBeDisabled();
 });
+
+/** Audio bytes received on the first remote audio track grow. */
+async function expectAudioGrowing(scope: import('@playwright/test').Locator) {
+  const audio = scope.locator('audio').first();
+  const bytes = async () => Number((await audio.getAttribute('data-received')) ?? 0);
+  await expect.poll(bytes, { timeout: 20_000 }).toBeGreaterThan(0);
+  const before = await bytes();
+  await expect.poll(bytes, { timeout: 10_000 }).toBeGreaterThan(before);
+}
+
+/** New frames keep arriving in a video element. */
+async function expectVideoAdvancing(video: import('@playwright/test').Locator) {
+  const frames = () => video.evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames);
+  const before = await frames();
+  await expect.poll(frames, { timeout: 20_000 }).toBeGreaterThan(before);
+}

@@ -22,6 +22,7 @@ pub(super) struct Live {
     pub(super) prepared_camera: Option<web_sys::MediaStreamTrack>,
     pub(super) prepared_mic: Option<web_sys::MediaStreamTrack>,
     pub(super) meter: Option<super::preview::Meter>,
+    sampler: Option<leptos::leptos_dom::helpers::IntervalHandle>,
 }
 
 impl CallHandle {
@@ -102,6 +103,7 @@ impl CallHandle {
             };
             self.inner.update_value(|i| i.room = Some(room.clone()));
             self.refresh();
+            self.follow_quality(room.clone());
             let (camera, mic) = self
                 .inner
                 .with_value(|i| (i.prepared_camera.clone(), i.prepared_mic.clone()));
@@ -128,6 +130,37 @@ impl CallHandle {
             }
             self.refresh();
         });
+    }
+
+    /// Samples the media statistics every two seconds while the room is up: the
+    /// quality level and each remote track's received bytes.
+    fn follow_quality(self, room: Room) {
+        let handle = set_interval_with_handle(
+            move || {
+                let room = room.clone();
+                spawn_local(async move {
+                    let stats = room.stats().await;
+                    let level = match stats.quality {
+                        bedside_client::Quality::Excellent => "excellent",
+                        bedside_client::Quality::Good => "good",
+                        bedside_client::Quality::Poor => "poor",
+                        bedside_client::Quality::Lost => "lost",
+                    };
+                    self.quality.set(level.into());
+                    let received = stats
+                        .streams
+                        .iter()
+                        .filter(|s| s.direction == bedside_client::Direction::Inbound)
+                        .map(|s| (s.track_sid.clone(), s.bytes))
+                        .collect();
+                    self.received.set(received);
+                });
+            },
+            std::time::Duration::from_secs(2),
+        );
+        if let Ok(handle) = handle {
+            self.inner.update_value(|i| i.sampler = Some(handle));
+        }
     }
 
     /// Our camera's media (for the self view).
@@ -190,6 +223,11 @@ impl CallHandle {
         if let Some(room) = self.room() {
             room.disconnect();
         }
+        self.inner.update_value(|i| {
+            if let Some(sampler) = i.sampler.take() {
+                sampler.clear();
+            }
+        });
     }
 
     /// Drops the signal connection to exercise recovery.

@@ -4,6 +4,7 @@
 //! state and its actions do nothing, so pages render on the server unchanged.
 
 pub mod check;
+pub mod portal;
 pub mod stage;
 
 use leptos::prelude::*;
@@ -127,6 +128,23 @@ type Inner = live::Live;
 #[derive(Default)]
 struct Inner(());
 
+/// The room lives in the browser's one thread (`LocalStorage`). On the server the
+/// handle must not use local storage at all: a render may end on another worker
+/// thread than it began, and dropping a thread-bound value there panics mid-stream.
+#[cfg(feature = "hydrate")]
+type InnerStore = StoredValue<Inner, LocalStorage>;
+#[cfg(not(feature = "hydrate"))]
+type InnerStore = StoredValue<Inner>;
+
+#[cfg(feature = "hydrate")]
+fn new_inner() -> InnerStore {
+    StoredValue::new_local(Inner::default())
+}
+#[cfg(not(feature = "hydrate"))]
+fn new_inner() -> InnerStore {
+    StoredValue::new(Inner::default())
+}
+
 /// A call's state as signals, and its actions. `Copy`: hand it to any component.
 #[derive(Clone, Copy)]
 pub struct CallHandle {
@@ -142,8 +160,13 @@ pub struct CallHandle {
     pub mode: RwSignal<String>,
     /// The device check's findings.
     pub preview: RwSignal<Preview>,
+    /// The connection quality ("excellent", "good", "poor", "lost"; empty before the
+    /// first sample), from the media statistics every two seconds.
+    pub quality: RwSignal<String>,
+    /// Bytes received so far per remote track sid (from the same samples).
+    pub received: RwSignal<Vec<(String, u64)>>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-    inner: StoredValue<Inner, LocalStorage>,
+    inner: InnerStore,
 }
 
 impl CallHandle {
@@ -156,8 +179,22 @@ impl CallHandle {
             error: RwSignal::new(None),
             mode: RwSignal::new(String::new()),
             preview: RwSignal::new(Preview::default()),
-            inner: StoredValue::new_local(Inner::default()),
+            quality: RwSignal::new(String::new()),
+            received: RwSignal::new(Vec::new()),
+            inner: new_inner(),
         }
+    }
+}
+
+impl CallHandle {
+    /// Bytes received so far on a remote track.
+    pub fn received_bytes(self, track_sid: &str) -> u64 {
+        self.received.with(|r| {
+            r.iter()
+                .find(|(sid, _)| sid == track_sid)
+                .map(|(_, bytes)| *bytes)
+                .unwrap_or(0)
+        })
     }
 }
 

@@ -15,7 +15,12 @@ pub fn CallStage(call: CallHandle) -> impl IntoView {
     };
     view! {
         <section class="call-stage" aria-label="Call" data-state=move || format!("{:?}", call.state.get()) data-mode=move || call.mode.get()>
-            <p class="call-state" role="status" aria-live="polite">{move || call.state.with(CallState::label)}</p>
+            <p class="call-state" role="status" aria-live="polite">
+                {move || call.state.with(CallState::label)}
+                <span class="call-quality" data-testid="call-quality" data-quality=move || call.quality.get()>
+                    {move || call.quality.with(|q| (!q.is_empty()).then(|| format!(" · connection {q}")))}
+                </span>
+            </p>
             {move || call.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <div class="call-tiles">
                 <For
@@ -49,6 +54,9 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let _ = call;
     let label = format!("{} ({})", tile.name, tile.source.replace('_', " "));
+    let sid = tile.track_sid.clone();
+    // Bytes received so far: tests read it, and it is cheap.
+    let received = move || call.received_bytes(&sid).to_string();
     if tile.video {
         let node = NodeRef::<html::Video>::new();
         #[cfg(feature = "hydrate")]
@@ -59,7 +67,7 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
             tile.ready,
         );
         view! {
-            <figure class="call-tile" data-identity=tile.identity.clone() data-source=tile.source.clone() data-muted=tile.muted.to_string()>
+            <figure class="call-tile" data-identity=tile.identity.clone() data-source=tile.source.clone() data-muted=tile.muted.to_string() data-received=received>
                 <video node_ref=node autoplay playsinline muted data-track-sid=tile.track_sid.clone() aria-label=label.clone()></video>
                 <figcaption>{label}{tile.muted.then_some(" · camera off")}</figcaption>
             </figure>
@@ -75,7 +83,7 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
             tile.ready,
         );
         view! {
-            <audio node_ref=node autoplay data-identity=tile.identity.clone() data-track-sid=tile.track_sid.clone() data-muted=tile.muted.to_string()></audio>
+            <audio node_ref=node autoplay data-identity=tile.identity.clone() data-track-sid=tile.track_sid.clone() data-muted=tile.muted.to_string() data-received=received></audio>
         }
         .into_any()
     }

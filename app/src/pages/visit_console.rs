@@ -11,6 +11,7 @@ use leptos_router::hooks::use_params_map;
 use super::chat::ChatPanel;
 use super::soap::SoapPanel;
 use crate::api::{DecideAdmission, EndVisit, SendVisitLink, get_meeting};
+use crate::call::portal::use_portal_call;
 use crate::meetings::{Meeting, MeetingStatus, Participant, ParticipantRole, ParticipantState};
 
 /// The visit console.
@@ -35,6 +36,27 @@ pub fn VisitConsolePage() -> impl IntoView {
         |(id, _, _, _)| get_meeting(id),
     );
     Effect::new(move |_| follow_events(&id(), pushed));
+    // Opening a live visit's console joins its call; ending the visit leaves it and
+    // returns to the schedule.
+    let portal = use_portal_call();
+    Effect::new(move |_| {
+        if let (Some(portal), Some(Ok(meeting))) = (portal, meeting.get())
+            && meeting.status != MeetingStatus::Ended
+        {
+            // Next task: never while the page is still hydrating.
+            let id = meeting.id.to_string();
+            set_timeout(move || portal.join_meeting(id), std::time::Duration::ZERO);
+        }
+    });
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if end.value().get().is_some_and(|r| r.is_ok()) {
+            if let Some(portal) = portal {
+                portal.end();
+            }
+            navigate("/", Default::default());
+        }
+    });
     view! {
         <Title text="Video visit" />
         <div class="page-head">
@@ -195,15 +217,34 @@ fn ParticipantRow(
 }
 
 /// Listens to the meeting's events in the browser (nothing on the server) and bumps
-/// `pushed` on each one; the stream closes with the page.
+/// `pushed` on each one; the stream closes with the page. It opens after the page's
+/// `load` event: an `EventSource` opened before it keeps the document loading for as
+/// long as the stream lives.
 #[cfg(feature = "hydrate")]
 fn follow_events(id: &str, pushed: RwSignal<u32>) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
     if id.is_empty() {
         return;
     }
-    let Ok(source) = web_sys::EventSource::new(&format!("/api/v1/meetings/{id}/events")) else {
+    let address = format!("/api/v1/meetings/{id}/events");
+    let loaded = document().ready_state() == "complete";
+    if loaded {
+        open_events(&address, pushed);
+        return;
+    }
+    // The stream belongs to this page's owner, so it closes when the page goes.
+    let owner = Owner::current();
+    let handle = window_event_listener(leptos::ev::load, move |_| match &owner {
+        Some(owner) => owner.with(|| open_events(&address, pushed)),
+        None => open_events(&address, pushed),
+    });
+    on_cleanup(move || handle.remove());
+}
+
+#[cfg(feature = "hydrate")]
+fn open_events(address: &str, pushed: RwSignal<u32>) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Ok(source) = web_sys::EventSource::new(address) else {
         return;
     };
     let on_event =
