@@ -77,19 +77,63 @@ fn cache_control(response: &Response) -> Option<HeaderValue> {
         .then(|| HeaderValue::from_static("no-store"))
 }
 
+/// Pages that may use the camera and microphone: the patient's visit page, the demo
+/// call, and the signed-in portal, whose layout carries the clinician's call from page
+/// to page (a call started on the schedule or the console continues on a chart, in the
+/// same document, so the document's policy must allow it). The sign-in, invitation and
+/// every other response get no camera, no microphone, no screen capture.
+fn may_capture(path: &str) -> bool {
+    let signed_out = [
+        "/login",
+        "/invitation",
+        "/api/",
+        "/pkg/",
+        "/health",
+        "/rtc",
+        "/twirp/",
+    ];
+    !signed_out.iter().any(|prefix| path.starts_with(prefix)) && !path.contains('.')
+}
+
+/// Pages a one-tap link opens: they send no `Referer` at all (the link page's URL is
+/// nothing to share, and it never leaves for another origin).
+fn is_link_page(path: &str) -> bool {
+    path == "/visit" || path == "/invitation"
+}
+
+/// `Permissions-Policy` and `Referrer-Policy` by path (see [`may_capture`] and
+/// [`is_link_page`]).
+async fn per_page(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let mut response = next.run(request).await;
+    let permissions = if may_capture(&path) {
+        "camera=(self), microphone=(self), display-capture=(self), geolocation=()"
+    } else {
+        "camera=(), microphone=(), display-capture=(), geolocation=()"
+    };
+    let referrer = if is_link_page(&path) {
+        "no-referrer"
+    } else {
+        "same-origin"
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(permissions),
+    );
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static(referrer));
+    response
+}
+
 /// Adds the header layers to `router`; `production` adds HSTS (served behind TLS).
 pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, production: bool) -> Router<S> {
     let fixed = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "same-origin"),
         (header::CONTENT_SECURITY_POLICY, BASE_POLICY),
-        (
-            header::HeaderName::from_static("permissions-policy"),
-            "camera=(self), microphone=(self), display-capture=(self), geolocation=()",
-        ),
     ];
     let mut router = router
+        .layer(axum::middleware::from_fn(per_page))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             cache_control,
@@ -116,6 +160,25 @@ pub fn apply<S: Clone + Send + Sync + 'static>(router: Router<S>, production: bo
 #[cfg(test)]
 mod media_source_tests {
     use super::*;
+
+    #[test]
+    fn only_call_pages_may_use_the_camera_and_link_pages_send_no_referrer() {
+        for page in ["/visit", "/visits/42", "/", "/patients", "/dev/call"] {
+            assert!(may_capture(page), "{page}");
+        }
+        for other in [
+            "/login",
+            "/invitation",
+            "/api/v1/me",
+            "/pkg/bedside.wasm",
+            "/favicon.svg",
+            "/rtc/v1",
+        ] {
+            assert!(!may_capture(other), "{other}");
+        }
+        assert!(is_link_page("/visit") && is_link_page("/invitation"));
+        assert!(!is_link_page("/visits/42") && !is_link_page("/"));
+    }
 
     #[test]
     fn pages_may_connect_to_the_media_servers_origin_and_nowhere_else() {

@@ -483,3 +483,33 @@ async fn a_session_left_idle_ends_before_its_lifetime_while_one_in_use_stays() {
         "automatic logoff"
     );
 }
+
+#[tokio::test]
+async fn the_camera_is_allowed_only_on_call_pages_and_link_pages_send_no_referrer() {
+    let app = spawn_app().await;
+    let get = |path: &str| reqwest::get(format!("{}{path}", app.address));
+    let visit = get("/visit").await.unwrap();
+    assert_eq!(visit.headers()["referrer-policy"], "no-referrer");
+    let policy = visit.headers()["permissions-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("camera=(self)"), "{policy}");
+    let login = get("/login").await.unwrap();
+    assert_eq!(login.headers()["referrer-policy"], "same-origin");
+    let policy = login.headers()["permissions-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        policy.contains("camera=()") && policy.contains("microphone=()"),
+        "{policy}"
+    );
+    let api = get("/api/v1/me").await.unwrap();
+    assert!(
+        api.headers()["permissions-policy"]
+            .to_str()
+            .unwrap()
+            .contains("camera=()")
+    );
+}
