@@ -94,6 +94,8 @@ pub(crate) struct State {
     pub(crate) observers: HashMap<String, VideoObserver>,
     pub(crate) shown: HashMap<String, (bool, u32, u32)>,
     pub(crate) rtt_ms: Option<u64>,
+    /// Since when a subscribed remote track has had no media (see [`media_overdue`]).
+    pub(crate) missing_media_since: Option<u64>,
     pub(crate) reconnecting: bool,
     pub(crate) outbox: Vec<RoomEvent>,
     pub(crate) stats_previous: HashMap<String, (u64, f64)>,
@@ -257,6 +259,9 @@ async fn handle(engine: &Rc<Engine>, job: Job) {
                 .session
                 .handle_timeout(js::now_ms());
             drain_session(engine).await;
+            if media_overdue(&mut engine.state.borrow_mut(), js::now_ms()) {
+                negotiate(engine, false).await;
+            }
         }
     }
 }
@@ -291,6 +296,45 @@ fn rematch_receivers(st: &mut State, pc: &RtcPeerConnection) -> Vec<RoomEvent> {
         }
     }
     events
+}
+
+/// How long a remote track may go without media before the client offers again.
+const MEDIA_GRACE_MS: u64 = 3_000;
+
+/// Whether to offer again because a remote track we may receive has had no media for
+/// [`MEDIA_GRACE_MS`]: a server that had no free receive section for it when the grant
+/// arrived (an admitted patient) assigns one in the answer to a fresh offer. A safety
+/// net, not the normal path (`MediaSectionsRequirement` is); it retries at most every
+/// grace period.
+fn media_overdue(st: &mut State, now_ms: u64) -> bool {
+    let may_receive = st.permission.as_ref().is_some_and(|p| p.can_subscribe);
+    let missing = may_receive
+        && st.session.is_joined()
+        && st.mode == ConnectMode::SinglePeerConnection
+        && st
+            .remotes
+            .participants
+            .iter()
+            .any(|p| p.tracks.iter().any(|t| t.media.is_none()));
+    if !missing || st.negotiating {
+        st.missing_media_since = if missing {
+            st.missing_media_since
+        } else {
+            None
+        };
+        return false;
+    }
+    match st.missing_media_since {
+        None => {
+            st.missing_media_since = Some(now_ms);
+            false
+        }
+        Some(since) if now_ms >= since + MEDIA_GRACE_MS => {
+            st.missing_media_since = Some(now_ms);
+            true
+        }
+        Some(_) => false,
+    }
 }
 
 /// Handles every event the session has queued.

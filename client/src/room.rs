@@ -147,6 +147,7 @@ impl Room {
             observers: HashMap::new(),
             shown: HashMap::new(),
             rtt_ms: None,
+            missing_media_since: None,
             reconnecting: false,
             outbox: vec![RoomEvent::StateChanged(ConnectionState::Connecting)],
             stats_previous: HashMap::new(),
