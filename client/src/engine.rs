@@ -18,6 +18,7 @@ use bedside_signal::{ConnectMode, Event, LossCause, Session, Target};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
+use wasm_bindgen::JsCast;
 use web_sys::{MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionState, RtcRtpTransceiver};
 
 use crate::adaptive::VideoObserver;
@@ -301,7 +302,8 @@ fn rematch_receivers(st: &mut State, pc: &RtcPeerConnection) -> Vec<RoomEvent> {
 /// How long a remote track may go without media before the client offers again.
 const MEDIA_GRACE_MS: u64 = 3_000;
 
-/// Whether to offer again because a remote track we may receive has had no media for
+/// Whether to offer again because a remote track we may receive has had no media (or no
+/// packets) for
 /// [`MEDIA_GRACE_MS`]: a server that had no free receive section for it when the grant
 /// arrived (an admitted patient) assigns one in the answer to a fresh offer. A safety
 /// net, not the normal path (`MediaSectionsRequirement` is); it retries at most every
@@ -315,7 +317,7 @@ fn media_overdue(st: &mut State, now_ms: u64) -> bool {
             .remotes
             .participants
             .iter()
-            .any(|p| p.tracks.iter().any(|t| t.media.is_none()));
+            .any(|p| p.tracks.iter().any(|t| !t.muted && !receiving(t)));
     if !missing || st.negotiating {
         st.missing_media_since = if missing {
             st.missing_media_since
@@ -335,6 +337,18 @@ fn media_overdue(st: &mut State, now_ms: u64) -> bool {
         }
         Some(_) => false,
     }
+}
+
+/// Whether RTP arrives for a remote track: its media is attached and its receiver has
+/// heard a packet in the last ten seconds (`getSynchronizationSources`, no await).
+fn receiving(track: &crate::remote::RemoteTrack) -> bool {
+    let Some(receiver) = track.receiver.as_ref() else {
+        return false;
+    };
+    js::call(receiver, "getSynchronizationSources", &[])
+        .ok()
+        .and_then(|sources| sources.dyn_into::<js_sys::Array>().ok())
+        .is_some_and(|sources| sources.length() > 0)
 }
 
 /// Handles every event the session has queued.
