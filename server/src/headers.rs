@@ -77,22 +77,15 @@ fn cache_control(response: &Response) -> Option<HeaderValue> {
         .then(|| HeaderValue::from_static("no-store"))
 }
 
-/// Pages that may use the camera and microphone: the patient's visit page, the demo
-/// call, and the signed-in portal, whose layout carries the clinician's call from page
-/// to page (a call started on the schedule or the console continues on a chart, in the
-/// same document, so the document's policy must allow it). The sign-in, invitation and
-/// every other response get no camera, no microphone, no screen capture.
+/// Documents that may use the camera and microphone: the app's pages. The portal is a
+/// single-page app, so the document a call runs in is whichever page the browser loaded
+/// first. A clinician who signs in on `/login` and clicks through to a visit is still in
+/// the `/login` document; so is a new colleague arriving from `/invitation`. A policy
+/// kept to "call pages" would block their camera. Every other response (API answers,
+/// static files, signaling, metrics) says no camera, no microphone, no screen capture.
 fn may_capture(path: &str) -> bool {
-    let signed_out = [
-        "/login",
-        "/invitation",
-        "/api/",
-        "/pkg/",
-        "/health",
-        "/rtc",
-        "/twirp/",
-    ];
-    !signed_out.iter().any(|prefix| path.starts_with(prefix)) && !path.contains('.')
+    let not_pages = ["/api/", "/pkg/", "/health", "/rtc", "/twirp/", "/metrics"];
+    !not_pages.iter().any(|prefix| path.starts_with(prefix)) && !path.contains('.')
 }
 
 /// Pages a one-tap link opens: they send no `Referer` at all (the link page's URL is
@@ -162,17 +155,23 @@ mod media_source_tests {
     use super::*;
 
     #[test]
-    fn only_call_pages_may_use_the_camera_and_link_pages_send_no_referrer() {
-        for page in ["/visit", "/visits/42", "/", "/patients", "/dev/call"] {
+    fn only_pages_may_use_the_camera_and_link_pages_send_no_referrer() {
+        for page in [
+            "/visit",
+            "/visits/42",
+            "/",
+            "/patients",
+            "/dev/call",
+            "/login",
+        ] {
             assert!(may_capture(page), "{page}");
         }
         for other in [
-            "/login",
-            "/invitation",
             "/api/v1/me",
             "/pkg/bedside.wasm",
             "/favicon.svg",
             "/rtc/v1",
+            "/metrics",
         ] {
             assert!(!may_capture(other), "{other}");
         }
