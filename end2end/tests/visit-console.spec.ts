@@ -56,7 +56,7 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   await patientRow.getByTestId('admit').click();
   // The patient is connected to the call while waiting, so admission puts them in it.
   await expect(patientRow.getByTestId('participant-state')).toContainText(/Admitted|In call/);
-  await expect(patient.getByTestId('visit-admitted')).toBeVisible({ timeout: 15_000 });
+  await expect(patient.getByTestId('visit-admitted')).toBeVisible({ timeout: 30_000 });
 
   // Both see and hear each other: frames decoded, audio bytes growing, both ways.
   const dock = page.getByTestId('call-dock');

@@ -27,7 +27,7 @@ test('the patient pages, the call and the schedule have no accessibility violati
   await expect(page.getByTestId('visit-waiting')).toBeVisible();
   await expectNoAxeViolations(page, 'the waiting room');
   await api.post(`/api/v1/meetings/${meeting.id}/participants/${patientId}/admit`, { headers: auth, data: {} });
-  await expect(page.getByTestId('visit-admitted')).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByTestId('visit-admitted')).toBeVisible({ timeout: 30_000 });
   await expect(page.locator('.call-stage')).toHaveAttribute('data-state', 'Connected');
   await expectNoAxeViolations(page, 'the call');
   await api.dispose();

@@ -27,7 +27,7 @@ test('a patient opens the link, waits, is admitted, and the ended visit closes t
   await expect(page.getByTestId('visit-continue')).toHaveCount(0);
 
   await api.post(`/api/v1/meetings/${meeting.id}/participants/${patientId}/admit`, { headers: auth, data: {} });
-  await expect(page.getByTestId('visit-admitted')).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByTestId('visit-admitted')).toBeVisible({ timeout: 30_000 });
 
   expect((await api.delete(`/api/v1/meetings/${meeting.id}`, { headers: auth })).status()).toBe(204);
   await expect(page.getByTestId('visit-ended')).toBeVisible({ timeout: 15_000 });
