@@ -209,15 +209,20 @@ pub(crate) fn on_permission(engine: &Rc<Engine>, permission: proto::ParticipantP
     }
 }
 
-/// The server took one of our tracks down (a narrowed grant).
-pub(crate) fn on_unpublished(engine: &Rc<Engine>, sid: &str) {
-    let local = engine
+/// Our local track published as `sid`.
+fn published(engine: &Rc<Engine>, sid: &str) -> Option<Rc<LocalInner>> {
+    engine
         .state
         .borrow()
         .locals
         .iter()
         .find(|l| l.sid.borrow().as_deref() == Some(sid))
-        .cloned();
+        .cloned()
+}
+
+/// The server took one of our tracks down (a narrowed grant).
+pub(crate) fn on_unpublished(engine: &Rc<Engine>, sid: &str) {
+    let local = published(engine, sid);
     if let Some(local) = local {
         take_down(engine, &local, false);
     }
@@ -225,13 +230,7 @@ pub(crate) fn on_unpublished(engine: &Rc<Engine>, sid: &str) {
 
 /// The server (a moderator through `MutePublishedTrack`) muted one of our tracks.
 pub(crate) fn on_server_mute(engine: &Rc<Engine>, sid: &str, muted: bool) {
-    let local = engine
-        .state
-        .borrow()
-        .locals
-        .iter()
-        .find(|l| l.sid.borrow().as_deref() == Some(sid))
-        .cloned();
+    let local = published(engine, sid);
     if let Some(local) = local {
         set_muted(engine, &local, muted);
     }

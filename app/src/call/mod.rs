@@ -187,6 +187,25 @@ impl CallHandle {
 }
 
 impl CallHandle {
+    /// Joins the call of `meeting_id` with the caller's media token (staff by cookie, or
+    /// the visit session), camera and microphone on (published once the grant allows).
+    pub fn join_meeting(self, meeting_id: String) {
+        leptos::task::spawn_local(async move {
+            match crate::api::media_token(meeting_id).await {
+                Ok(token) => self.connect(
+                    token.livekit_url,
+                    token.token,
+                    JoinChoice {
+                        two_connections: false,
+                        camera: true,
+                        microphone: true,
+                    },
+                ),
+                Err(error) => self.error.set(Some(error.to_string())),
+            }
+        });
+    }
+
     /// Bytes received so far on a remote track.
     pub fn received_bytes(self, track_sid: &str) -> u64 {
         self.received.with(|r| {

@@ -9,8 +9,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+use super::CallHandle;
 use super::stage::CallStage;
-use super::{CallHandle, JoinChoice};
 
 /// Where the mini window was put (`localStorage`).
 #[cfg(feature = "hydrate")]
@@ -40,20 +40,7 @@ impl PortalCall {
         }
         self.meeting.set(Some(meeting_id.clone()));
         let call = self.call;
-        leptos::task::spawn_local(async move {
-            match crate::api::media_token(meeting_id).await {
-                Ok(token) => call.connect(
-                    token.livekit_url,
-                    token.token,
-                    JoinChoice {
-                        two_connections: false,
-                        camera: true,
-                        microphone: true,
-                    },
-                ),
-                Err(error) => call.error.set(Some(error.to_string())),
-            }
-        });
+        call.join_meeting(meeting_id);
     }
 
     /// Leaves the call (the visit ended).

@@ -18,10 +18,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::chat::ChatPanel;
-use crate::api::{JoinVisit, media_token, visit_heartbeat, visit_link_info};
+use crate::api::{JoinVisit, visit_heartbeat, visit_link_info};
+use crate::call::CallHandle;
 use crate::call::check::DeviceCheck;
 use crate::call::stage::CallStage;
-use crate::call::{CallHandle, JoinChoice};
 use crate::error::AppError;
 use crate::meetings::{LinkInfo, MeetingStatus, ParticipantState, VisitStatus};
 
@@ -134,21 +134,8 @@ fn Visit(
     let meeting = info.meeting_id.to_string();
     let connect = move || {
         checked.set(true);
-        let meeting = meeting.clone();
-        leptos::task::spawn_local(async move {
-            match media_token(meeting).await {
-                Ok(token) => call.connect(
-                    token.livekit_url,
-                    token.token,
-                    JoinChoice {
-                        two_connections: false,
-                        camera: true,
-                        microphone: true,
-                    },
-                ),
-                Err(error) => call.error.set(Some(error.to_string())),
-            }
-        });
+
+        call.join_meeting(meeting.clone());
     };
     let connect = StoredValue::new(connect);
     Effect::new(move |_| {

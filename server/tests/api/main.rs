@@ -3,6 +3,7 @@
 
 mod appointments;
 mod auth;
+mod headers;
 mod helpers;
 mod logs;
 mod meeting_chat;
