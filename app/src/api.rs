@@ -191,6 +191,17 @@ pub async fn visit_heartbeat() -> Result<crate::meetings::VisitStatus, AppError>
     crate::ports::backend()?.visit_heartbeat(&headers).await
 }
 
+/// The patient's device check result, for the clinician's waiting panel.
+#[server]
+pub async fn report_device_check(
+    report: crate::meetings::DeviceCheckReport,
+) -> Result<(), AppError> {
+    let headers = crate::ports::request_headers().await?;
+    crate::ports::backend()?
+        .report_device_check(&headers, report)
+        .await
+}
+
 /// Accepts a staff invitation (no session: the emailed token is the credential).
 #[server]
 pub async fn accept_invitation(token: String, password: String) -> Result<String, AppError> {

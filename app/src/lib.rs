@@ -25,6 +25,34 @@ use leptos_router::path;
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    document(options, App)
+}
+
+/// The name of the patient's bundle in `/pkg` (`bedside-patient.js` and `.wasm`),
+/// built from the `patient` crate by `scripts/build-site`.
+pub const PATIENT_BUNDLE: &str = "bedside-patient";
+
+/// The document for the patient's one-tap link `/visit`: [`PatientApp`], loading the
+/// patient's bundle ([`PATIENT_BUNDLE`]) instead of the portal's.
+pub fn patient_shell(mut options: LeptosOptions) -> impl IntoView {
+    options.output_name = PATIENT_BUNDLE.into();
+    document(options, PatientApp)
+}
+
+/// The patient's pages: the visit page alone, with no router. What a patient never
+/// needs (the portal's pages, layout and router) is then not in their download.
+#[component]
+pub fn PatientApp() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/bedside.css" />
+        <Title formatter=|page: String| format!("{page} · Bedside") />
+        <pages::visit::VisitPage />
+    }
+}
+
+/// `<html>` around a root component, loading the bundle `options.output_name`.
+fn document<V: IntoView + 'static>(options: LeptosOptions, root: fn() -> V) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,9 +65,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options />
                 <MetaTags />
             </head>
-            <body>
-                <App />
-            </body>
+            <body>{root()}</body>
         </html>
     }
 }

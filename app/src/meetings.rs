@@ -154,7 +154,59 @@ pub struct Participant {
     pub rejected_at: Option<DateTime<Utc>>,
     /// The reason given to a rejected participant.
     pub rejection_reason: Option<String>,
+    /// What their device check found, once they ran it.
+    #[serde(default)]
+    pub device_check: Option<DeviceCheckReport>,
 }
+
+/// What a patient's device check found, as the clinician's waiting panel shows it (no
+/// device names: labels can carry a person's name, "Anna's iPhone camera").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCheckReport {
+    /// The camera.
+    pub camera: DeviceStatus,
+    /// The microphone.
+    pub microphone: DeviceStatus,
+    /// The round trip to the clinic's server in ms; `None` when it did not answer.
+    pub round_trip_ms: Option<u32>,
+}
+
+/// How one device fared in the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// Captured and working.
+    Working,
+    /// The browser or the patient blocked it.
+    Blocked,
+    /// It failed (none found, or in use by another app).
+    Failed,
+}
+
+impl DeviceStatus {
+    /// The stored and wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceStatus::Working => "working",
+            DeviceStatus::Blocked => "blocked",
+            DeviceStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "working" => DeviceStatus::Working,
+            "blocked" => DeviceStatus::Blocked,
+            "failed" => DeviceStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// The longest round trip a report may claim (a minute; anything above is not a
+/// measurement).
+pub const MAX_ROUND_TRIP_MS: u32 = 60_000;
 
 /// A meeting.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -99,6 +99,12 @@ pub trait PortalBackend: Send + Sync + 'static {
         &self,
         headers: &HeaderMap,
     ) -> Result<crate::meetings::VisitStatus, AppError>;
+    /// Stores the request's visit session's device check.
+    async fn report_device_check(
+        &self,
+        headers: &HeaderMap,
+        report: crate::meetings::DeviceCheckReport,
+    ) -> Result<(), AppError>;
     /// Accepts a staff invitation by its emailed token; returns the new account's email.
     async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError>;
     /// Changes the password of the request's login; every other login of the user ends.

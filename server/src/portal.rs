@@ -225,6 +225,17 @@ impl PortalBackend for Portal {
         Ok(crate::meetings::visit::heartbeat(&self.services, &bound).await?)
     }
 
+    async fn report_device_check(
+        &self,
+        headers: &HeaderMap,
+        report: app::meetings::DeviceCheckReport,
+    ) -> Result<(), AppError> {
+        let bound = crate::meetings::links::visit_session(&self.services, headers)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(crate::meetings::visit::report_device_check(&self.services, &bound, &report).await?)
+    }
+
     async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError> {
         Ok(users::invitations::accept(&self.services, token, password).await?)
     }

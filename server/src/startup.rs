@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use app::ports::Backend;
-use app::{App, shell};
+use app::{App, patient_shell, shell};
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::routing::{any, get};
 use leptos::prelude::provide_context;
 use leptos_axum::ResponseOptions;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{LeptosRoutes, generate_route_list, render_app_to_stream_with_context};
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 
@@ -162,12 +162,20 @@ pub async fn run_sfu_only(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The patient's one-tap link page, served with its own shell and bundle
+/// ([`app::patient_shell`]).
+const PATIENT_PAGE: &str = "/visit";
+
 /// The whole HTTP surface: REST API, portal pages and server functions, static files.
 pub fn router(state: AppState) -> Router {
     let backend: Backend = Arc::new(Portal {
         services: state.services.clone(),
     });
-    let routes = generate_route_list(App);
+    // `/visit` is rendered with the patient's shell and bundle (below), not the portal's.
+    let routes: Vec<_> = generate_route_list(App)
+        .into_iter()
+        .filter(|route| route.path() != PATIENT_PAGE)
+        .collect();
     let options = state.leptos_options.clone();
     let production = state.services.production;
     // Pages open the media server's WebSocket; in dev also any loopback port (the demo
@@ -176,6 +184,18 @@ pub fn router(state: AppState) -> Router {
     if !production {
         media_sources.push_str(" ws://127.0.0.1:* ws://localhost:*");
     }
+    // Every rendered page: the portal's backend, and a policy naming the hydration
+    // script's nonce.
+    let page_context = move || {
+        provide_context(backend.clone());
+        if let Some(nonce) = leptos::nonce::use_nonce()
+            && let Some(options) = leptos::prelude::use_context::<ResponseOptions>()
+            && let Ok(policy) = HeaderValue::from_str(&headers::page_policy(&nonce, &media_sources))
+        {
+            options.insert_header(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    };
+    let patient_options = options.clone();
     let mut api = Router::new()
         .merge(auth::routes::router())
         .merge(users::routes::router())
@@ -192,22 +212,20 @@ pub fn router(state: AppState) -> Router {
         .merge(rtc::router(state.rtc.clone()))
         .route("/api/v1/{*rest}", any(|| async { Error::NotFound }))
         .route("/health", get(|| async { "ok" }))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || {
-                provide_context(backend.clone());
-                // The hydration script's nonce, named in this page's policy.
-                if let Some(nonce) = leptos::nonce::use_nonce()
-                    && let Some(options) = leptos::prelude::use_context::<ResponseOptions>()
-                    && let Ok(policy) =
-                        HeaderValue::from_str(&headers::page_policy(&nonce, &media_sources))
+        .route(
+            PATIENT_PAGE,
+            get(render_app_to_stream_with_context(
                 {
-                    options.insert_header(header::CONTENT_SECURITY_POLICY, policy);
-                }
-            },
-            move || shell(options.clone()),
+                    let (state, page_context) = (state.clone(), page_context.clone());
+                    move || {
+                        provide_context(state.clone());
+                        page_context();
+                    }
+                },
+                move || patient_shell(patient_options.clone()),
+            )),
         )
+        .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(csrf::refuse_cross_origin));
     headers::apply(router, production)

@@ -7,6 +7,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::CallHandle;
+use crate::meetings::{DeviceCheckReport, DeviceStatus};
 
 /// What the patient does when a browser blocks the camera and microphone.
 const BLOCKED_HELP: &str = "Your browser is blocking the camera and microphone for this page. \
@@ -119,10 +120,31 @@ pub fn DeviceCheck(call: CallHandle, #[prop(into)] on_join: Callback<()>) -> imp
                     Some(Err(())) => "We cannot reach the clinic. Check your internet connection, or try another network.".to_owned(),
                 }}
             </p>
-            <button type="button" class="button primary wide" data-testid="join-waiting" on:click=move |_| on_join.run(())>
+            <button type="button" class="button primary wide" data-testid="join-waiting" on:click=move |_| {
+                let report = call.preview.with_untracked(|p| report(p, connection.get_untracked()));
+                // The clinician's waiting panel shows it; joining never waits for it.
+                leptos::task::spawn_local(async move {
+                    let _ = crate::api::report_device_check(report).await;
+                });
+                on_join.run(())
+            }>
                 "Join the waiting room"
             </button>
         </section>
+    }
+}
+
+/// What the check found, for the clinician (statuses only, never device labels).
+fn report(preview: &super::Preview, connection: Option<Result<u32, ()>>) -> DeviceCheckReport {
+    let status = |ready: bool| match (ready, preview.denied) {
+        (true, _) => DeviceStatus::Working,
+        (false, true) => DeviceStatus::Blocked,
+        (false, false) => DeviceStatus::Failed,
+    };
+    DeviceCheckReport {
+        camera: status(preview.camera_ready),
+        microphone: status(preview.mic_ready),
+        round_trip_ms: connection.and_then(Result::ok),
     }
 }
 

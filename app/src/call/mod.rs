@@ -3,7 +3,10 @@
 //! draws it. The media client is browser-only: under `ssr` the handle renders its idle
 //! state and its actions do nothing, so pages render on the server unchanged.
 
+pub mod arrivals;
 pub mod check;
+pub mod events;
+pub mod pip;
 pub mod portal;
 pub mod stage;
 
@@ -114,6 +117,9 @@ pub struct JoinChoice {
     pub microphone: bool,
 }
 
+#[cfg(feature = "hydrate")]
+#[path = "dom.rs"]
+mod dom;
 #[cfg(feature = "hydrate")]
 #[path = "live.rs"]
 mod live;

@@ -10,6 +10,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 use super::CallHandle;
+use super::arrivals::{ArrivalNotice, Arrivals};
+use super::events::follow_meeting;
+use super::pip::Floating;
 use super::stage::CallStage;
 
 /// Where the mini window was put (`localStorage`).
@@ -27,6 +30,12 @@ pub struct PortalCall {
     pub minimized: RwSignal<bool>,
     /// The mini window's top-left corner, in CSS pixels (`None`: the corner default).
     pub position: RwSignal<Option<(i32, i32)>>,
+    /// Bumped by each event of the meeting (the console re-reads the meeting).
+    pub events: RwSignal<u32>,
+    /// Who waits, and how arrivals are signalled.
+    pub arrivals: Arrivals,
+    /// The call in a Document Picture-in-Picture window.
+    pub floating: Floating,
 }
 
 impl PortalCall {
@@ -48,6 +57,8 @@ impl PortalCall {
         self.call.leave();
         self.meeting.set(None);
         self.minimized.set(false);
+        self.arrivals.clear();
+        self.floating.close();
     }
 }
 
@@ -58,10 +69,23 @@ pub fn provide_portal_call() -> PortalCall {
         meeting: RwSignal::new(None),
         minimized: RwSignal::new(false),
         position: RwSignal::new(None),
+        events: RwSignal::new(0),
+        arrivals: Arrivals::new(),
+        floating: Floating::new(),
     };
     provide_context(portal);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| portal.position.set(stored_position()));
+    // The meeting's events for as long as the portal is in it (the effect's cleanup
+    // closes the stream when the meeting changes or ends).
+    Effect::new(move |_| {
+        if let Some(id) = portal.meeting.get() {
+            follow_meeting(&id, move |event| {
+                portal.arrivals.on_event(&event);
+                portal.events.update(|n| *n = n.wrapping_add(1));
+            });
+        }
+    });
     portal
 }
 
@@ -95,7 +119,11 @@ pub fn CallDock() -> impl IntoView {
             .get()
             .is_some_and(|id| location.pathname.get() == format!("/visits/{id}"))
     });
-    let mini = Memo::new(move |_| portal.minimized.get() || !on_console.get());
+    let floating = portal.floating;
+    // Floating in its own window, the call is shown whole (the window is the mini view).
+    let mini =
+        Memo::new(move |_| !floating.active.get() && (portal.minimized.get() || !on_console.get()));
+    let dock = NodeRef::<leptos::html::Aside>::new();
     // Placed through CSSOM (`style:` sets properties, not the attribute), which the
     // page's strict CSP allows; a `style` attribute would be refused.
     let placed = move || {
@@ -110,7 +138,9 @@ pub fn CallDock() -> impl IntoView {
     let unset = move || if placed().is_some() { "auto" } else { "" };
     let dragging = StoredValue::new(None::<(i32, i32)>);
     let start_drag = move |ev: leptos::ev::PointerEvent| {
-        dragging.set_value(Some((ev.offset_x(), ev.offset_y())));
+        if !floating.active.get_untracked() {
+            dragging.set_value(Some((ev.offset_x(), ev.offset_y())));
+        }
     };
     #[cfg(feature = "hydrate")]
     {
@@ -153,9 +183,21 @@ pub fn CallDock() -> impl IntoView {
     let saving = move || !call.local.with(|l| l.camera_on);
     view! {
         <Show when=move || portal.meeting.get().is_some()>
-            <aside class="call-dock" class:mini=mini style:left=left style:top=top style:right=unset style:bottom=unset data-testid="call-dock" data-mini=move || mini.get().to_string() aria-label="Video call">
+            <aside node_ref=dock class="call-dock" class:mini=mini class:floating=move || floating.active.get() style:left=left style:top=top style:right=unset style:bottom=unset data-testid="call-dock" data-mini=move || mini.get().to_string() aria-label="Video call">
                 <div class="call-dock-bar" on:pointerdown=start_drag title="Drag to move">
                     <span class="call-dock-title">"Video visit"</span>
+                    {move || (floating.supported.get() && !floating.active.get()).then(|| view! {
+                        <button type="button" class="button ghost" data-testid="call-float" title="Keep the call on top of other windows"
+                            on:click=move |_| {
+                                #[cfg(feature = "hydrate")]
+                                if let Some(element) = dock.get_untracked() {
+                                    floating.float(element);
+                                }
+                            }>"Float"</button>
+                    })}
+                    {move || floating.active.get().then(|| view! {
+                        <button type="button" class="button ghost" data-testid="call-unfloat" on:click=move |_| floating.close()>"Back to the tab"</button>
+                    })}
                     <Show when=move || mini.get() fallback=move || view! {
                         <button type="button" class="button ghost" data-testid="call-minimize" aria-keyshortcuts="Alt+P" on:click=move |_| portal.minimized.set(true)>"Minimize"</button>
                     }>
@@ -165,6 +207,7 @@ pub fn CallDock() -> impl IntoView {
                         <a class="button ghost" data-testid="call-expand" href=move || format!("/visits/{}", portal.meeting.get().unwrap_or_default()) on:click=move |_| portal.minimized.set(false)>"Expand"</a>
                     </Show>
                 </div>
+                <ArrivalNotice arrivals=portal.arrivals href=Signal::derive(move || format!("/visits/{}", portal.meeting.get().unwrap_or_default())) />
                 <CallStage call />
             </aside>
         </Show>

@@ -4,27 +4,13 @@
 
 use bedside_client::media::{capture_camera, capture_microphone};
 use bedside_client::{DeviceKind, list_devices};
-use js_sys::{Array, Reflect, Uint8Array};
+use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
+use super::dom::{audio_context, call, get, now, tone};
 use super::{CallHandle, DeviceOption};
-
-fn get(target: &JsValue, key: &str) -> JsValue {
-    Reflect::get(target, &key.into()).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Option<JsValue> {
-    let function: js_sys::Function = get(target, method).dyn_into().ok()?;
-    function.apply(target, &args.iter().collect::<Array>()).ok()
-}
-
-fn audio_context() -> Option<JsValue> {
-    let window: JsValue = web_sys::window()?.into();
-    let constructor: js_sys::Function = get(&window, "AudioContext").dyn_into().ok()?;
-    Reflect::construct(&constructor, &Array::new()).ok()
-}
 
 /// The live audio graph of the level meter.
 pub(super) struct Meter {
@@ -148,23 +134,7 @@ impl CallHandle {
         let Some(context) = audio_context() else {
             return;
         };
-        let (Some(oscillator), Some(gain)) = (
-            call(&context, "createOscillator", &[]),
-            call(&context, "createGain", &[]),
-        ) else {
-            return;
-        };
-        let _ = Reflect::set(
-            &get(&oscillator, "frequency"),
-            &"value".into(),
-            &523.25.into(),
-        );
-        let _ = Reflect::set(&get(&gain, "gain"), &"value".into(), &0.2.into());
-        let _ = call(&oscillator, "connect", std::slice::from_ref(&gain));
-        let _ = call(&gain, "connect", &[get(&context, "destination")]);
-        let now = get(&context, "currentTime").as_f64().unwrap_or(0.0);
-        let _ = call(&oscillator, "start", &[]);
-        let _ = call(&oscillator, "stop", &[(now + 0.8).into()]);
+        tone(&context, 523.25, now(&context), 0.8, 0.2);
         self.preview.update(|p| p.sound_played = true);
     }
 }

@@ -32,10 +32,10 @@ pub fn CallStage(call: CallHandle) -> impl IntoView {
             </div>
             <Show when=connected>
                 <div class="call-controls" role="toolbar" aria-label="Call controls">
-                    <button type="button" aria-pressed=move || (!call.local.with(|l| l.mic_on)).to_string() on:click=move |_| call.toggle_mic()>
+                    <button type="button" data-testid="call-mic" aria-keyshortcuts="Alt+M" aria-pressed=move || (!call.local.with(|l| l.mic_on)).to_string() on:click=move |_| call.toggle_mic()>
                         {move || if call.local.with(|l| l.mic_on) { "Mute" } else { "Unmute" }}
                     </button>
-                    <button type="button" aria-pressed=move || (!call.local.with(|l| l.camera_on)).to_string() on:click=move |_| call.toggle_camera()>
+                    <button type="button" data-testid="call-camera" aria-keyshortcuts="Alt+V" aria-pressed=move || (!call.local.with(|l| l.camera_on)).to_string() on:click=move |_| call.toggle_camera()>
                         {move || if call.local.with(|l| l.camera_on) { "Stop video" } else { "Start video" }}
                     </button>
                     <button type="button" on:click=move |_| call.toggle_screen()>

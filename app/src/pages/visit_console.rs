@@ -11,8 +11,12 @@ use leptos_router::hooks::use_params_map;
 use super::chat::ChatPanel;
 use super::soap::SoapPanel;
 use crate::api::{DecideAdmission, EndVisit, SendVisitLink, get_meeting};
+use crate::call::arrivals::AlertsToggle;
 use crate::call::portal::use_portal_call;
-use crate::meetings::{Meeting, MeetingStatus, Participant, ParticipantRole, ParticipantState};
+use crate::meetings::{
+    DeviceCheckReport, DeviceStatus, Meeting, MeetingStatus, Participant, ParticipantRole,
+    ParticipantState,
+};
 
 /// The visit console.
 #[component]
@@ -22,8 +26,9 @@ pub fn VisitConsolePage() -> impl IntoView {
     let decide = ServerAction::<DecideAdmission>::new();
     let send = ServerAction::<SendVisitLink>::new();
     let end = ServerAction::<EndVisit>::new();
-    // Bumped by every pushed event: the meeting is read again.
-    let pushed = RwSignal::new(0u32);
+    let portal = use_portal_call();
+    // Bumped by every event of the meeting the portal is in: the meeting is read again.
+    let pushed = Signal::derive(move || portal.map(|p| p.events.get()).unwrap_or(0));
     let meeting = Resource::new(
         move || {
             (
@@ -35,10 +40,8 @@ pub fn VisitConsolePage() -> impl IntoView {
         },
         |(id, _, _, _)| get_meeting(id),
     );
-    Effect::new(move |_| follow_events(&id(), pushed));
-    // Opening a live visit's console joins its call; ending the visit leaves it and
-    // returns to the schedule.
-    let portal = use_portal_call();
+    // Opening a live visit's console joins its call (and follows its events); ending
+    // the visit leaves it and returns to the schedule.
     Effect::new(move |_| {
         if let (Some(portal), Some(Ok(meeting))) = (portal, meeting.get())
             && meeting.status != MeetingStatus::Ended
@@ -152,6 +155,7 @@ fn Console(
                     {sent}
                     <button type="submit" class="button primary" data-testid="send-link">"Send link"</button>
                 </ActionForm>
+                {use_portal_call().map(|portal| view! { <AlertsToggle arrivals=portal.arrivals /> })}
             </section>
             <ActionForm action=end>
                 <input type="hidden" name="meeting_id" value=end_id.clone() />
@@ -192,7 +196,12 @@ fn ParticipantRow(
         <tr data-testid="participant" data-state=participant.state.as_str()>
             <td>{participant.name.clone()}</td>
             <td>{role}</td>
-            <td data-testid="participant-state">{state}{since}</td>
+            <td>
+                <span data-testid="participant-state">{state}{since}</span>
+                {participant.device_check.map(|check| view! {
+                    <span class="device-result" data-testid="device-check-result">{describe_check(check)}</span>
+                })}
+            </td>
             <td>
                 {(waiting).then(|| view! {
                     <div class="row-actions">
@@ -216,46 +225,21 @@ fn ParticipantRow(
     }
 }
 
-/// Listens to the meeting's events in the browser (nothing on the server) and bumps
-/// `pushed` on each one; the stream closes with the page. It opens after the page's
-/// `load` event: an `EventSource` opened before it keeps the document loading for as
-/// long as the stream lives.
-#[cfg(feature = "hydrate")]
-fn follow_events(id: &str, pushed: RwSignal<u32>) {
-    if id.is_empty() {
-        return;
-    }
-    let address = format!("/api/v1/meetings/{id}/events");
-    let loaded = document().ready_state() == "complete";
-    if loaded {
-        open_events(&address, pushed);
-        return;
-    }
-    // The stream belongs to this page's owner, so it closes when the page goes.
-    let owner = Owner::current();
-    let handle = window_event_listener(leptos::ev::load, move |_| match &owner {
-        Some(owner) => owner.with(|| open_events(&address, pushed)),
-        None => open_events(&address, pushed),
-    });
-    on_cleanup(move || handle.remove());
-}
-
-#[cfg(feature = "hydrate")]
-fn open_events(address: &str, pushed: RwSignal<u32>) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-    let Ok(source) = web_sys::EventSource::new(address) else {
-        return;
+/// A device check in the clinician's words: "Camera working · Microphone blocked ·
+/// Connection 24 ms".
+fn describe_check(check: DeviceCheckReport) -> String {
+    let status = |s: DeviceStatus| match s {
+        DeviceStatus::Working => "working",
+        DeviceStatus::Blocked => "blocked by the browser",
+        DeviceStatus::Failed => "not working",
     };
-    let on_event =
-        Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |_: web_sys::MessageEvent| {
-            pushed.update(|n| *n = n.wrapping_add(1));
-        });
-    let _ = source.add_event_listener_with_callback("meeting", on_event.as_ref().unchecked_ref());
-    // The listener lives as long as the stream; both go when the page does.
-    let kept = send_wrapper::SendWrapper::new((source, on_event));
-    on_cleanup(move || kept.0.close());
+    let connection = match check.round_trip_ms {
+        Some(ms) => format!("Connection {ms} ms"),
+        None => "Connection failed".to_owned(),
+    };
+    format!(
+        "Camera {} · Microphone {} · {connection}",
+        status(check.camera),
+        status(check.microphone)
+    )
 }
-
-#[cfg(not(feature = "hydrate"))]
-fn follow_events(_id: &str, _pushed: RwSignal<u32>) {}

@@ -1,6 +1,8 @@
 //! SQL for meetings and their participants, inside workspace transactions.
 
-use app::meetings::{MeetingStatus, Participant, ParticipantRole, ParticipantState};
+use app::meetings::{
+    DeviceCheckReport, DeviceStatus, MeetingStatus, Participant, ParticipantRole, ParticipantState,
+};
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -75,6 +77,12 @@ pub struct ParticipantRow {
     pub rejected_at: Option<DateTime<Utc>>,
     /// Address of the last token request, as text.
     pub last_source: Option<String>,
+    /// Device check: the camera's status.
+    pub check_camera: Option<String>,
+    /// Device check: the microphone's status.
+    pub check_microphone: Option<String>,
+    /// Device check: the round trip to the server, ms.
+    pub check_round_trip_ms: Option<i32>,
 }
 
 impl ParticipantRow {
@@ -102,7 +110,19 @@ impl ParticipantRow {
             left_at: self.left_at,
             rejected_at: self.rejected_at,
             rejection_reason: self.rejection_reason.clone(),
+            device_check: self.device_check(),
         }
+    }
+
+    /// The stored device check, if the participant ran one.
+    pub fn device_check(&self) -> Option<DeviceCheckReport> {
+        Some(DeviceCheckReport {
+            camera: DeviceStatus::parse(self.check_camera.as_deref()?)?,
+            microphone: DeviceStatus::parse(self.check_microphone.as_deref()?)?,
+            round_trip_ms: self
+                .check_round_trip_ms
+                .and_then(|ms| u32::try_from(ms).ok()),
+        })
     }
 }
 
@@ -113,7 +133,7 @@ const PARTICIPANT: &str =
     "select p.participant_id, p.role, p.user_id, p.patient_id, p.display_name,
     coalesce(p.email, pt.email) as email, coalesce(p.phone, pt.phone) as phone, p.state, p.rsvp,
     p.rejection_reason, p.waiting_since, p.admitted_at, p.joined_at, p.left_at, p.rejected_at,
-    host(p.last_source) as last_source
+    host(p.last_source) as last_source, p.check_camera, p.check_microphone, p.check_round_trip_ms
     from meeting_participant p left join patient pt on pt.patient_id = p.patient_id";
 
 /// A meeting with one staff participant's row.
@@ -142,7 +162,8 @@ pub async fn with_staff_token_audited(
                     m.status, m.duration_minutes, m.scheduled_start,
                     p.participant_id, p.role, p.user_id, p.patient_id, p.display_name, p.email,
                     p.phone, p.state, p.rsvp, p.rejection_reason, p.waiting_since, p.admitted_at,
-                    p.joined_at, p.left_at, p.rejected_at, host(p.last_source) as last_source
+                    p.joined_at, p.left_at, p.rejected_at, host(p.last_source) as last_source,
+                    p.check_camera, p.check_microphone, p.check_round_trip_ms
              from meeting m join meeting_participant p on p.meeting_id = m.meeting_id
              where m.meeting_id = $1 and p.user_id = $2
          ), audited as (
@@ -301,6 +322,26 @@ pub async fn set_state(
     .bind(participant_id)
     .bind(state.as_str())
     .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Stores what a participant's device check found (the latest run wins).
+pub async fn set_device_check(
+    tx: &mut WorkspaceTx,
+    participant_id: Uuid,
+    report: &DeviceCheckReport,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update meeting_participant set check_camera = $2, check_microphone = $3,
+             check_round_trip_ms = $4, checked_at = now()
+         where participant_id = $1",
+    )
+    .bind(participant_id)
+    .bind(report.camera.as_str())
+    .bind(report.microphone.as_str())
+    .bind(report.round_trip_ms.map(|ms| ms as i32))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -4,7 +4,9 @@
 
 use std::net::IpAddr;
 
-use app::meetings::{LinkInfo, MediaToken, ParticipantState, VisitStatus};
+use app::meetings::{
+    DeviceCheckReport, LinkInfo, MAX_ROUND_TRIP_MS, MediaToken, ParticipantState, VisitStatus,
+};
 use app::types::CurrentUser;
 
 use crate::auth::Principal;
@@ -446,4 +448,38 @@ pub async fn heartbeat(services: &Services, bound: &Bound) -> Result<VisitStatus
         meeting_status: meeting.status(),
         rejection_reason: participant.rejection_reason,
     })
+}
+
+/// Stores what the patient's device check found (the latest run wins) and tells the
+/// clinician's console, whose waiting panel shows it beside the patient's name.
+pub async fn report_device_check(
+    services: &Services,
+    bound: &Bound,
+    report: &DeviceCheckReport,
+) -> Result<()> {
+    if report
+        .round_trip_ms
+        .is_some_and(|ms| ms > MAX_ROUND_TRIP_MS)
+    {
+        return Err(Error::field(
+            "round_trip_ms",
+            "A round trip is at most 60000 ms.",
+        ));
+    }
+    let mut tx = services.db.begin_for(bound.workspace_id).await?;
+    let meeting = store::find(&mut tx, bound.meeting_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    require_live(&meeting)?;
+    store::set_device_check(&mut tx, bound.participant_id, report).await?;
+    tx.commit().await?;
+    super::service::announce(
+        services,
+        bound.meeting_id,
+        crate::waiting_room::MeetingEvent::DeviceCheck {
+            participant_id: bound.participant_id,
+        },
+    )
+    .await;
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! LiveKit webhook receiver. Link tokens travel in an `Authorization: Link …` header or
 //! a POST body, never in a URL (URLs end up in logs and browser history).
 
-use app::meetings::{IceServer, LinkInfo, MediaToken, VisitStatus};
+use app::meetings::{DeviceCheckReport, IceServer, LinkInfo, MediaToken, VisitStatus};
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::header::{AUTHORIZATION, SET_COOKIE};
 use axum::http::request::Parts;
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/meetings/{id}/rsvp", post(rsvp))
         .route("/api/v1/calls/generate-token", post(generate_token))
         .route("/api/v1/calls/heartbeat", post(heartbeat))
+        .route("/api/v1/calls/device-check", post(device_check))
         .route("/api/v1/livekit/token", post(livekit_token))
         .route("/api/v1/livekit/webhook", post(receive_webhook))
         .route("/api/v1/video/auth-token", get(recorder_token))
@@ -170,6 +171,15 @@ async fn heartbeat(
     VisitSession(bound): VisitSession,
 ) -> Result<Json<VisitStatus>> {
     Ok(Json(visit::heartbeat(&state.services, &bound).await?))
+}
+
+async fn device_check(
+    State(state): State<AppState>,
+    VisitSession(bound): VisitSession,
+    ApiJson(report): ApiJson<DeviceCheckReport>,
+) -> Result<StatusCode> {
+    visit::report_device_check(&state.services, &bound, &report).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

@@ -63,6 +63,11 @@ pub enum MeetingEvent {
         /// The new status.
         status: String,
     },
+    /// A participant ran the device check (fetch the meeting for its result).
+    DeviceCheck {
+        /// Who.
+        participant_id: Uuid,
+    },
     /// A chat message was stored (fetch it; the text never travels in events).
     Message {
         /// Its id.

@@ -3,6 +3,7 @@
 
 mod appointments;
 mod auth;
+mod device_check;
 mod headers;
 mod helpers;
 mod logs;

@@ -1,0 +1,127 @@
+//! The patient's device check result: the visit session reports it, the clinician's
+//! meeting shows it beside the patient; forged, malformed and late reports are refused.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+use crate::visit_fixture::*;
+
+fn report_url(app: &crate::helpers::TestApp) -> String {
+    format!("{}/api/v1/calls/device-check", app.address)
+}
+
+fn patient_of<'a>(meeting: &'a Value, id: &str) -> &'a Value {
+    meeting["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_patients_device_check_shows_in_the_clinicians_meeting_and_the_latest_run_wins() {
+    let app = spawn_app().await;
+    let visit = visit(&app).await;
+    let meeting = create_meeting(&app, &visit).await;
+    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
+    assert_eq!(
+        patient_of(&read(&app, &visit, &meeting).await, &meeting.patient_id)["device_check"],
+        Value::Null
+    );
+
+    let blocked = json!({ "camera": "blocked", "microphone": "working", "round_trip_ms": null });
+    let sent = patient
+        .post(report_url(&app))
+        .json(&blocked)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        patient_of(&read(&app, &visit, &meeting).await, &meeting.patient_id)["device_check"],
+        blocked
+    );
+
+    let fixed = json!({ "camera": "working", "microphone": "working", "round_trip_ms": 24 });
+    patient
+        .post(report_url(&app))
+        .json(&fixed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        patient_of(&read(&app, &visit, &meeting).await, &meeting.patient_id)["device_check"],
+        fixed
+    );
+}
+
+#[tokio::test]
+async fn a_device_check_without_a_visit_session_or_with_a_bad_body_is_refused_and_stores_nothing() {
+    let app = spawn_app().await;
+    let visit = visit(&app).await;
+    let meeting = create_meeting(&app, &visit).await;
+    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
+    let good = json!({ "camera": "working", "microphone": "working", "round_trip_ms": 10 });
+
+    let stranger = browser()
+        .post(report_url(&app))
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
+    // Staff have no device check to report: the endpoint is the patient's.
+    let staff = app
+        .post("/api/v1/calls/device-check", &visit.token, &good)
+        .await;
+    assert_eq!(staff.status(), StatusCode::UNAUTHORIZED);
+
+    for bad in [
+        json!({ "camera": "great", "microphone": "working", "round_trip_ms": 10 }),
+        json!({ "camera": "working" }),
+        json!({ "camera": "working", "microphone": "working", "round_trip_ms": -5 }),
+    ] {
+        let refused = patient
+            .post(report_url(&app))
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let not_json = patient
+        .post(report_url(&app))
+        .header("content-type", "application/json")
+        .body("{camera: working")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    let too_slow = json!({ "camera": "working", "microphone": "working", "round_trip_ms": 60_001 });
+    let refused = patient
+        .post(report_url(&app))
+        .json(&too_slow)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body.to_string().contains("round_trip_ms"), "{body}");
+
+    assert_eq!(
+        patient_of(&read(&app, &visit, &meeting).await, &meeting.patient_id)["device_check"],
+        Value::Null
+    );
+
+    app.delete(&format!("/api/v1/meetings/{}", meeting.id), &visit.token)
+        .await;
+    let after_end = patient
+        .post(report_url(&app))
+        .json(&good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after_end.status(), StatusCode::CONFLICT);
+}
