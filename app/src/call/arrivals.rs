@@ -113,7 +113,7 @@ pub fn AlertsToggle(arrivals: Arrivals) -> impl IntoView {
         }.into_any(),
         "unsupported" => ().into_any(),
         _ => view! {
-            <button type="button" class="button" data-testid="alerts-enable" on:click=move |_| arrivals.ask_permission()>
+            <button type="button" class="button ghost" data-testid="alerts-enable" on:click=move |_| arrivals.ask_permission()>
                 "Alert me when the patient arrives"
             </button>
         }.into_any(),

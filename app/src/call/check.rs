@@ -110,7 +110,7 @@ pub fn DeviceCheck(call: CallHandle, #[prop(into)] on_join: Callback<()>) -> imp
                 </label>
             </div>
             <p>
-                <button type="button" class="button" on:click=move |_| call.play_test_sound()>"Play a test sound"</button>
+                <button type="button" class="button ghost" on:click=move |_| call.play_test_sound()>"Play a test sound"</button>
                 {move || call.preview.with(|p| p.sound_played).then_some(" Did you hear a tone? If not, turn up your volume.")}
             </p>
             <p data-testid="check-connection" role="status">
