@@ -435,7 +435,11 @@ async fn on_signal(engine: &Rc<Engine>, event: Event) {
         }
         Event::TrackUnpublished { sid } => crate::publish::on_unpublished(engine, &sid),
         Event::SubscribedQuality(update) => crate::publish::on_subscribed_quality(engine, &update),
-        Event::StreamState(_) => {}
+        Event::StreamState(update) => {
+            let mut st = engine.state.borrow_mut();
+            let events = st.remotes.set_stream_states(&update.stream_states);
+            st.outbox.extend(events);
+        }
         Event::Leave(leave) => crate::reconnect::on_leave(engine, &leave),
         Event::TokenRefreshed(token) => engine.state.borrow_mut().token = token,
         Event::Rtt(rtt) => engine.state.borrow_mut().rtt_ms = Some(rtt),

@@ -30,6 +30,9 @@ pub struct RemoteTrack {
     pub source: proto::TrackSource,
     /// The publisher muted it.
     pub muted: bool,
+    /// The server paused it: this side's downlink cannot carry even its lowest layer
+    /// (`StreamStateUpdate`); it resumes by itself when the link allows.
+    pub paused: bool,
     /// The media, once it arrived.
     pub media: Option<MediaStreamTrack>,
     /// Where it arrives (for its statistics).
@@ -109,6 +112,7 @@ impl Remotes {
                                 .as_ref()
                                 .and_then(|old| old.iter().find(|o| o.sid == t.sid));
                             let media = old.and_then(|o| o.media.clone());
+                            let paused = old.is_some_and(|o| o.paused);
                             let receiver = old.and_then(|o| o.receiver.clone());
                             RemoteTrack {
                                 sid: t.sid.clone(),
@@ -119,6 +123,7 @@ impl Remotes {
                                 },
                                 source: proto::TrackSource::try_from(t.source).unwrap_or_default(),
                                 muted: t.muted,
+                                paused,
                                 media,
                                 receiver,
                             }
@@ -182,6 +187,31 @@ impl Remotes {
     }
 
     /// Each remote track's sid and receiver, for statistics.
+    /// Applies the server's `StreamStateUpdate`: which tracks it paused or resumed.
+    pub(crate) fn set_stream_states(
+        &mut self,
+        states: &[proto::StreamStateInfo],
+    ) -> Vec<RoomEvent> {
+        let mut changed = false;
+        for state in states {
+            let paused = state.state == proto::StreamState::Paused as i32;
+            for track in self
+                .participants
+                .iter_mut()
+                .flat_map(|p| p.tracks.iter_mut())
+                .filter(|t| t.sid == state.track_sid && t.paused != paused)
+            {
+                track.paused = paused;
+                changed = true;
+            }
+        }
+        if changed {
+            vec![RoomEvent::ParticipantsChanged]
+        } else {
+            Vec::new()
+        }
+    }
+
     pub(crate) fn receivers(&self) -> Vec<(String, web_sys::RtcRtpReceiver)> {
         self.participants
             .iter()

@@ -41,7 +41,8 @@ pub enum ConnectionState {
 pub enum RoomEvent {
     /// The connection state changed.
     StateChanged(ConnectionState),
-    /// Someone joined, left, published, unpublished, muted or unmuted.
+    /// Someone joined, left, published, unpublished, muted or unmuted, or the server
+    /// paused or resumed one of their tracks for this side's bandwidth.
     ParticipantsChanged,
     /// A remote track's media arrived.
     TrackSubscribed {

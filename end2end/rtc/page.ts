@@ -51,6 +51,9 @@ async function join(url: string, token: string, options: Options) {
   room.on(RoomEvent.Reconnecting, () => state.events.push('reconnecting'));
   room.on(RoomEvent.Reconnected, () => state.events.push('reconnected'));
   room.on(RoomEvent.ParticipantPermissionsChanged, () => state.events.push('permissions-changed'));
+  room.on(RoomEvent.TrackStreamStateChanged, (publication, streamState, participant) =>
+    state.events.push(`stream:${participant.identity}:${publication.kind}:${streamState}`),
+  );
   room.on(RoomEvent.DataReceived, (payload, participant) => {
     state.data.push(`${participant?.identity}:${new TextDecoder().decode(payload)}`);
   });

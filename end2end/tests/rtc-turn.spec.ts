@@ -6,13 +6,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { expect, request, test } from '@playwright/test';
-import { baseURL, closeParticipants, inbound, participantPage, token, wsURL } from './rtc-fixtures';
+import { baseURL, closeParticipants, inbound, pageState, participantPage, token, wsURL } from './rtc-fixtures';
 import { clinician } from './fixtures';
 
 let coturn: ChildProcess | undefined;
 
-/** Resolves once coturn answers a STUN binding request on 127.0.0.1:3478. */
-async function stunAnswers(): Promise<boolean> {
+/** Resolves once coturn answers a STUN binding request on 127.0.0.1:`port`. */
+async function stunAnswers(port = 3478): Promise<boolean> {
   const socket = dgram.createSocket('udp4');
   const request = Buffer.alloc(20);
   request.writeUInt16BE(0x0001, 0); // Binding request
@@ -20,20 +20,34 @@ async function stunAnswers(): Promise<boolean> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => { socket.close(); resolve(false); }, 300);
     socket.on('message', () => { clearTimeout(timer); socket.close(); resolve(true); });
-    socket.send(request, 3478, '127.0.0.1');
+    socket.send(request, port, '127.0.0.1');
   });
 }
 
-test.beforeAll(async () => {
-  coturn = spawn('turnserver', [
-    '-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', '--listening-port=3478',
+/** Debian's coturn on 127.0.0.1:`port`, relaying from `ports`, with the e2e secret. */
+function startCoturn(port: number, ports: [number, number], extra: string[] = []): ChildProcess {
+  return spawn('turnserver', [
+    '-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
     '--use-auth-secret', `--static-auth-secret=${process.env.E2E_TURN_SECRET}`, '--realm=bedside.test',
     '--no-tls', '--no-dtls', '--no-cli', '--allow-loopback-peers', '--simple-log', '--log-file=stdout',
-    '--min-port=49160', '--max-port=49200',
+    `--min-port=${ports[0]}`, `--max-port=${ports[1]}`, ...extra,
   ], { stdio: 'ignore' });
-  await expect.poll(stunAnswers, { timeout: 10_000 }).toBe(true);
+}
+
+/** A second coturn whose sessions carry at most 10 kB/s each way: a thin link in user
+ * space (kernel netem is not available here). */
+let thinCoturn: ChildProcess | undefined;
+
+test.beforeAll(async () => {
+  coturn = startCoturn(3478, [49160, 49200]);
+  thinCoturn = startCoturn(3479, [49201, 49240], ['--max-bps=10000']);
+  await expect.poll(() => stunAnswers(3478), { timeout: 10_000 }).toBe(true);
+  await expect.poll(() => stunAnswers(3479), { timeout: 10_000 }).toBe(true);
 });
-test.afterAll(() => coturn?.kill());
+test.afterAll(() => {
+  coturn?.kill();
+  thinCoturn?.kill();
+});
 test.afterEach(closeParticipants);
 
 test('a call whose browsers may only relay goes through coturn, with credentials from the API and from the join response', async ({ browser }) => {
@@ -63,4 +77,34 @@ test('a call whose browsers may only relay goes through coturn, with credentials
   await expect.poll(async () => (await inbound(alice, 'bob', 'audio')).packets).toBeGreaterThan(0);
   expect(await alice.evaluate(() => (window as any).bedside.localCandidateType('bob', 'video'))).toBe('relay');
   expect(await bob.evaluate(() => (window as any).bedside.localCandidateType('alice', 'video'))).toBe('relay');
+});
+
+test('a subscriber behind a link too thin for any video layer is told its video paused and keeps hearing', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const api = await request.newContext({ baseURL });
+  const login = await api.post('/api/v1/auth/login', { data: { email: clinician.email, password: clinician.password } });
+  const auth = { authorization: `Bearer ${(await login.json()).access_token}` };
+  const { ice_servers } = await (await api.get('/api/v1/video/ice-servers', { headers: auth })).json();
+  const turn = ice_servers.find((s: any) => s.urls.some((u: string) => u.startsWith('turn:')));
+  await api.dispose();
+  const thin = [{ urls: ['turn:127.0.0.1:3479?transport=udp'], username: turn.username, credential: turn.credential }];
+
+  const room = `visit-thin-${Date.now()}`;
+  const alice = await participantPage(browser);
+  const bob = await participantPage(browser);
+  await alice.evaluate(
+    ([u, t]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: true }),
+    [wsURL, token('alice', { room })] as const,
+  );
+  await bob.evaluate(
+    ([u, t, c]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: false, rtcConfig: c }),
+    [wsURL, token('bob', { room }), { iceTransportPolicy: 'relay', iceServers: thin }] as const,
+  );
+  await expect.poll(async () => (await inbound(bob, 'alice', 'audio')).packets).toBeGreaterThan(0);
+  await expect
+    .poll(async () => (await pageState(bob)).events, { timeout: 45_000 })
+    .toContain('stream:alice:video:paused');
+  // Sound goes on through the same thin link.
+  const heard = (await inbound(bob, 'alice', 'audio')).packets;
+  await expect.poll(async () => (await inbound(bob, 'alice', 'audio')).packets).toBeGreaterThan(heard + 50);
 });

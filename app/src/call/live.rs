@@ -44,6 +44,7 @@ impl CallHandle {
                     video: t.kind == TrackKind::Video,
                     source: t.source.as_str_name().to_lowercase(),
                     muted: t.muted,
+                    paused: t.paused,
                     ready: t.media.is_some(),
                 })
             })

@@ -55,6 +55,8 @@ pub struct Tile {
     pub source: String,
     /// Muted by its publisher.
     pub muted: bool,
+    /// Paused by the server: this side's connection cannot carry the video now.
+    pub paused: bool,
     /// Its media arrived (can be attached).
     pub ready: bool,
 }

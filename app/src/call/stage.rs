@@ -25,7 +25,7 @@ pub fn CallStage(call: CallHandle) -> impl IntoView {
             <div class="call-tiles">
                 <For
                     each=move || call.tiles.get()
-                    key=|tile| (tile.track_sid.clone(), tile.ready, tile.muted)
+                    key=|tile| (tile.track_sid.clone(), tile.ready, tile.muted, tile.paused)
                     children=move |tile| view! { <RemoteTile call tile /> }
                 />
                 <SelfView call />
@@ -67,8 +67,13 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
             tile.ready,
         );
         view! {
-            <figure class="call-tile" data-identity=tile.identity.clone() data-source=tile.source.clone() data-muted=tile.muted.to_string() data-received=received>
+            <figure class="call-tile" data-identity=tile.identity.clone() data-source=tile.source.clone() data-muted=tile.muted.to_string() data-paused=tile.paused.to_string() data-received=received>
                 <video node_ref=node autoplay playsinline muted data-track-sid=tile.track_sid.clone() aria-label=label.clone()></video>
+                {tile.paused.then(|| view! {
+                    <p class="call-paused" role="status" data-testid="video-paused">
+                        "Video paused: the connection is too slow right now. Sound continues, and the video comes back by itself."
+                    </p>
+                })}
                 <figcaption>{label}{tile.muted.then_some(" · camera off")}</figcaption>
             </figure>
         }

@@ -1,6 +1,7 @@
 //! Bandwidth adaptation: runs the layer selector ([`super::layers`]) for a subscriber's
-//! video down tracks when its downlink estimate or its wishes change, tells str0m what
-//! to probe and pad towards, and keeps publishers informed of the layers anyone needs
+//! video down tracks when its downlink estimate or its wishes change, pauses video the
+//! link cannot carry (and says so with `StreamStateUpdate`), tells str0m what to probe
+//! and pad towards, and keeps publishers informed of the layers anyone needs
 //! (dynacast).
 
 use std::time::Instant;
@@ -10,13 +11,17 @@ use str0m::media::{MediaKind, Rid};
 
 use super::core::{ConnId, Core};
 use super::forward::{AUDIO_ALLOWANCE_BPS, layer_rank, rid_of_rank};
-use super::layers::select_layer;
+use super::layers::{must_pause, select_layer};
 
 /// The selector's decision for one down track, and what its layers need.
 struct LayerPlan {
     /// Index in the subscriber's down tracks.
     index: usize,
     target: Option<u8>,
+    /// Paused for bandwidth (`target` is `None` then).
+    paused: bool,
+    /// What the lowest layer needs, with headroom: probed towards while paused.
+    lowest_bps: u64,
     rids: Vec<Rid>,
     /// What the subscriber's preferred layer needs, with headroom.
     desired_bps: u64,
@@ -54,9 +59,11 @@ impl Core {
                     .published
                     .iter()
                     .find(|t| t.info.sid == d.track_sid)?;
-                let specs = track.layer_specs();
+                let specs = track.layer_specs(now);
                 let current = d.layer.as_ref().map(|r| layer_rank(r.as_ref()));
-                let target = select_layer(&specs, d.wanted, budget, current);
+                let chosen = select_layer(&specs, d.wanted, budget, current);
+                let paused = chosen.is_some() && must_pause(&specs, budget, d.paused);
+                let target = chosen.filter(|_| !paused);
                 let ceiling = select_layer(&specs, d.wanted, None, None);
                 let rate = |rank: Option<u8>| {
                     specs
@@ -72,6 +79,8 @@ impl Core {
                 Some(LayerPlan {
                     index: i,
                     target,
+                    paused,
+                    lowest_bps: rate(specs.iter().map(|l| l.rank).min()),
                     rids: track.rids.clone(),
                     desired_bps: rate(ceiling),
                     next_bps: rate(next),
@@ -81,10 +90,31 @@ impl Core {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
+        let mut stream_states = Vec::new();
         for plan in plans {
-            desired += plan.desired_bps;
-            minimum += plan.next_bps;
             let d = &mut p.down[plan.index];
+            if plan.paused {
+                // Nothing is padded for a paused track (the link is already short);
+                // str0m probes towards its lowest layer to learn when it fits again.
+                desired += plan.lowest_bps;
+            } else {
+                desired += plan.desired_bps;
+                minimum += plan.next_bps;
+            }
+            if d.paused != plan.paused {
+                d.paused = plan.paused;
+                // Back from a pause, the decoder needs a keyframe to start again.
+                d.needs_keyframe |= !plan.paused;
+                stream_states.push(proto::StreamStateInfo {
+                    participant_sid: d.publisher_sid.clone(),
+                    track_sid: d.track_sid.clone(),
+                    state: if plan.paused {
+                        proto::StreamState::Paused
+                    } else {
+                        proto::StreamState::Active
+                    } as i32,
+                });
+            }
             let rank = plan.target.unwrap_or(0);
             d.disabled = plan.target.is_none();
             if d.target != rank {
@@ -103,6 +133,15 @@ impl Core {
                 .bwe()
                 .set_bitrate(str0m::bwe::Bitrate::bps(minimum), desired);
         }
+        if !stream_states.is_empty() {
+            // LiveKit's clients show a paused stream as such (`TrackStreamStateChanged`).
+            self.send(
+                conn,
+                proto::signal_response::Message::StreamStateUpdate(proto::StreamStateUpdate {
+                    stream_states,
+                }),
+            );
+        }
         for (publisher, sid, rid) in changed {
             self.request_keyframe(now, publisher, &sid, rid);
             self.update_dynacast(publisher, &sid);
@@ -117,7 +156,16 @@ impl Core {
             let Some(q) = self.participants.get(&other) else {
                 continue;
             };
-            for d in q.down.iter().filter(|d| d.track_sid == sid && !d.disabled) {
+            for d in q.down.iter().filter(|d| d.track_sid == sid) {
+                // A paused subscriber keeps the lowest layer alive (and measured), so
+                // it can resume the moment its link allows.
+                if d.paused {
+                    needed[0] = true;
+                    continue;
+                }
+                if d.disabled {
+                    continue;
+                }
                 needed[usize::from(d.target.min(2))] = true;
                 if let Some(layer) = &d.layer {
                     needed[usize::from(layer_rank(layer.as_ref()))] = true;

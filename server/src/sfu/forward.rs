@@ -12,7 +12,7 @@ use super::participant::{DownState, Side};
 /// Keyframe requests to one publisher layer are at most this frequent.
 const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 /// A layer silent this long is considered stopped (the encoder paused it).
-const LAYER_STALE_AFTER: Duration = Duration::from_millis(1500);
+pub(crate) const LAYER_STALE_AFTER: Duration = Duration::from_millis(1500);
 /// Audio reserved out of a subscriber's downlink before video is shared out.
 pub(crate) const AUDIO_ALLOWANCE_BPS: u64 = 64_000;
 
@@ -238,6 +238,11 @@ impl Core {
             return;
         };
         track.layer_seen.insert(data.rid, now);
+        track
+            .layer_rate
+            .entry(data.rid)
+            .or_insert_with(|| super::layers::LayerRate::new(now))
+            .record(now, data.data.len());
         if track.info.mime_type.is_empty() {
             track.info.mime_type =
                 format!("{}/{}", track.kind, data.params.spec().codec).to_lowercase();

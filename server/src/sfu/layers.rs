@@ -2,7 +2,8 @@
 //! sends, what the subscriber asked for (`UpdateTrackSettings`: disabled, visible size,
 //! quality) and what its downlink can carry (str0m's TWCC estimate), with hysteresis.
 //! Table-tested in `layers_test.rs`; the forwarder switches only on a keyframe of the
-//! chosen layer.
+//! chosen layer. When even the lowest layer clearly does not fit, video pauses
+//! ([`must_pause`]) and the subscriber is told (`StreamStateUpdate`).
 
 /// One layer of a published video track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,8 +13,58 @@ pub struct LayerSpec {
     pub rank: u8,
     /// Encoded width (0 if unknown).
     pub width: u32,
-    /// Bits per second the publisher announced for it.
+    /// Bits per second it costs: measured on arrival when it has been flowing, else what
+    /// the publisher announced.
     pub bitrate_bps: u64,
+}
+
+/// A layer's measured bitrate: payload bytes counted per window of [`RATE_WINDOW`],
+/// plus [`HEADER_OVERHEAD`] for the RTP, SRTP and UDP/IP headers around them, smoothed
+/// across windows. Publishers announce what a layer may use at most; what it uses is
+/// often far less (a still picture, a small window), and choosing by the announcement
+/// left thin links with no video at all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LayerRate {
+    window_start: std::time::Instant,
+    bytes: u64,
+    bps: Option<u64>,
+}
+
+/// How long one measurement window is.
+pub const RATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(1);
+/// Headers on top of the payload: about 60 bytes per packet of up to 1200.
+const HEADER_OVERHEAD: f64 = 1.08;
+
+impl LayerRate {
+    /// Starts measuring at `now`.
+    pub fn new(now: std::time::Instant) -> Self {
+        Self {
+            window_start: now,
+            bytes: 0,
+            bps: None,
+        }
+    }
+
+    /// A frame of `bytes` arrived at `now`.
+    pub fn record(&mut self, now: std::time::Instant, bytes: usize) {
+        self.bytes += bytes as u64;
+        let elapsed = now.saturating_duration_since(self.window_start);
+        if elapsed < RATE_WINDOW {
+            return;
+        }
+        let measured = (self.bytes as f64 * 8.0 * HEADER_OVERHEAD / elapsed.as_secs_f64()) as u64;
+        self.bps = Some(match self.bps {
+            Some(old) => (old + measured) / 2,
+            None => measured,
+        });
+        self.window_start = now;
+        self.bytes = 0;
+    }
+
+    /// Bits per second, once a whole window was measured.
+    pub fn bps(&self) -> Option<u64> {
+        self.bps
+    }
 }
 
 /// What a subscriber asked for.
@@ -80,6 +131,28 @@ pub fn select_layer(
         .max();
     // Never starve a subscriber: the lowest layer is the floor.
     Some(chosen.unwrap_or(lowest))
+}
+
+/// Below this share of what the lowest layer needs, video pauses: forwarding a layer the
+/// link cannot carry only queues and drops it, and the subscriber sees nothing (a frozen
+/// or black tile) without being told why. Between this and the layer's whole cost the
+/// lowest layer keeps flowing: the estimate is close, and it grows into what is sent.
+const PAUSE_BELOW: f64 = 0.7;
+/// A paused track resumes once the lowest layer fits whole (hysteresis, so a link at
+/// the edge does not flap between paused and active).
+const RESUME_AT: f64 = 1.0;
+
+/// Whether a track's video must pause for `budget_bps` (`None`: no estimate yet, never),
+/// given whether it is `paused` now. A lowest layer of unknown cost never pauses.
+pub fn must_pause(layers: &[LayerSpec], budget_bps: Option<u64>, paused: bool) -> bool {
+    let (Some(budget), Some(lowest)) = (budget_bps, layers.iter().min_by_key(|l| l.rank)) else {
+        return false;
+    };
+    if lowest.bitrate_bps == 0 {
+        return false;
+    }
+    let share = if paused { RESUME_AT } else { PAUSE_BELOW };
+    (budget as f64) < lowest.bitrate_bps as f64 * share
 }
 
 #[cfg(test)]

@@ -95,3 +95,30 @@ fn a_track_without_simulcast_always_gets_its_only_layer_unless_disabled() {
     );
     assert_eq!(select_layer(&[], want(0, None), None, None), None);
 }
+
+#[test]
+fn video_pauses_only_when_even_the_lowest_layer_clearly_does_not_fit() {
+    let k = 1000;
+    // (budget, paused now) -> pause
+    let cases = [
+        (None, false, false),
+        (Some(150 * k), false, false),
+        // Close to the lowest layer's 150 kbit/s: it keeps flowing.
+        (Some(110 * k), false, false),
+        (Some(104 * k), false, true),
+        (Some(20 * k), false, true),
+        // Paused, it resumes only once the layer fits whole.
+        (Some(140 * k), true, true),
+        (Some(150 * k), true, false),
+    ];
+    for (i, (budget, paused, expected)) in cases.into_iter().enumerate() {
+        assert_eq!(must_pause(&CAMERA, budget, paused), expected, "case {i}");
+    }
+    let unknown_cost = [LayerSpec {
+        rank: 0,
+        width: 640,
+        bitrate_bps: 0,
+    }];
+    assert!(!must_pause(&unknown_cost, Some(1), false));
+    assert!(!must_pause(&[], Some(1), false));
+}

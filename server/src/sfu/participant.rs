@@ -56,6 +56,8 @@ pub(crate) struct UpTrack {
     pub(crate) rids: Vec<Rid>,
     /// When each layer last delivered a frame.
     pub(crate) layer_seen: HashMap<Option<Rid>, Instant>,
+    /// What each layer really sends.
+    pub(crate) layer_rate: HashMap<Option<Rid>, super::layers::LayerRate>,
     /// Last keyframe request sent to the publisher, per layer.
     pub(crate) last_keyframe_request: HashMap<Option<Rid>, Instant>,
     /// Layers last announced to the publisher as needed (dynacast), by rank.
@@ -63,24 +65,35 @@ pub(crate) struct UpTrack {
 }
 
 impl UpTrack {
-    /// The layers as the layer selector sees them (announced in `AddTrack`).
+    /// The layers as the layer selector sees them: announced in `AddTrack`, with the
+    /// measured bitrate of each layer that is flowing at `now` in place of the
+    /// announced one.
     #[allow(deprecated)] // `layers` is still what protocol-16 clients send.
-    pub(crate) fn layer_specs(&self) -> Vec<super::layers::LayerSpec> {
+    pub(crate) fn layer_specs(&self, now: Instant) -> Vec<super::layers::LayerSpec> {
         let defaults = [150_000, 500_000, 1_500_000];
+        let measured = |rid: Option<Rid>| {
+            let fresh = self.layer_seen.get(&rid).is_some_and(|seen| {
+                now.saturating_duration_since(*seen) < super::forward::LAYER_STALE_AFTER
+            });
+            fresh
+                .then(|| self.layer_rate.get(&rid).and_then(|r| r.bps()))
+                .flatten()
+        };
         let mut specs: Vec<super::layers::LayerSpec> = self
             .info
             .layers
             .iter()
             .map(|l| {
                 let rank = (l.quality.clamp(0, 2)) as u8;
-                let bitrate = match l.bitrate {
+                let announced = match l.bitrate {
                     0 => defaults[usize::from(rank)],
                     b => u64::from(b),
                 };
+                let rid = super::forward::rid_of_rank(&self.rids, rank);
                 super::layers::LayerSpec {
                     rank,
                     width: l.width,
-                    bitrate_bps: bitrate,
+                    bitrate_bps: rid.and_then(|r| measured(Some(r))).unwrap_or(announced),
                 }
             })
             .collect();
@@ -88,7 +101,7 @@ impl UpTrack {
             specs = vec![super::layers::LayerSpec {
                 rank: 0,
                 width: self.info.width,
-                bitrate_bps: 0,
+                bitrate_bps: measured(None).unwrap_or(0),
             }];
         }
         specs
@@ -125,6 +138,9 @@ pub(crate) struct DownTrack {
     pub(crate) wanted: super::layers::Wanted,
     /// The rank the layer selector chose (video; audio always forwards).
     pub(crate) target: u8,
+    /// Video paused because the subscriber's downlink cannot carry even the lowest
+    /// layer (they were told with `StreamStateUpdate`).
+    pub(crate) paused: bool,
     /// Last forwarded frame: its output time and arrival, to keep timestamps continuous
     /// across layer switches.
     pub(crate) last_out: Option<(str0m::media::MediaTime, Instant)>,

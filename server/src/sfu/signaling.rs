@@ -231,6 +231,7 @@ impl Core {
             mid: None,
             rids: Vec::new(),
             layer_seen: Default::default(),
+            layer_rate: Default::default(),
             last_keyframe_request: Default::default(),
             dynacast: None,
         });

@@ -56,12 +56,6 @@ fn a_publish_permission_granted_live_lets_the_participant_publish_and_revoking_i
     }
 }
 
-/// Sizes of the last `n` video frames `index` received.
-fn last_sizes(sim: &Sim, index: usize, n: usize) -> Vec<usize> {
-    let frames = sim.clients[index].frames(MediaKind::Video);
-    frames.iter().rev().take(n).map(|f| f.len).collect()
-}
-
 #[test]
 fn a_constrained_subscriber_settles_low_and_climbs_back_while_an_unconstrained_one_stays_high() {
     let (q, h, f) = (LAYERS[0].1, LAYERS[1].1, LAYERS[2].1);
@@ -366,4 +360,42 @@ fn a_subscription_permission_limits_who_receives_a_publishers_tracks_live() {
     });
     assert_eq!(subscribed(&sim, "carol"), 2);
     assert_eq!(told(&sim, true), 2);
+}
+
+#[test]
+fn a_waiting_patient_admitted_at_any_moment_of_their_first_negotiation_receives_media() {
+    use crate::sfu::room_service::RoomServiceCall;
+    // A clinician admitting the moment the patient shows up: the grant can land before,
+    // during or after the patient's first offer/answer and ICE/DTLS.
+    for mode in MODES {
+        for delay_ms in [0, 5, 20, 50, 100, 200, 400, 800, 1500] {
+            let mut sim = Sim::new(21 + delay_ms);
+            let clinician = sim.join("clinician", "visit", mode, true);
+            sim.run(SECOND);
+            let patient = sim.join_waiting("patient", "visit", mode);
+            sim.run(Duration::from_millis(delay_ms));
+            let admit = RoomServiceCall::UpdateParticipant(proto::UpdateParticipantRequest {
+                room: "visit".into(),
+                identity: "patient".into(),
+                permission: Some(proto::ParticipantPermission {
+                    can_publish: true,
+                    can_subscribe: true,
+                    can_publish_data: true,
+                    hidden: false,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+            assert!(sim.core.room_service(sim.now, 0, admit).is_ok());
+            sim.run_until(
+                5 * SECOND,
+                &format!("{mode:?}: the patient admitted after {delay_ms} ms receives media"),
+                |s| {
+                    let c = &s.clients[patient];
+                    c.frames(MediaKind::Audio).len() > 10 && c.frames(MediaKind::Video).len() > 10
+                },
+            );
+            let _ = clinician;
+        }
+    }
 }

@@ -67,6 +67,8 @@ pub struct Client {
     pub audio_mid: Option<Mid>,
     pub video_mid: Option<Mid>,
     pub simulcast: bool,
+    /// Announces each layer's bitrate this many times what it sends.
+    pub announce_factor: u32,
     publishing: bool,
     force_keyframe: bool,
     frames: u64,

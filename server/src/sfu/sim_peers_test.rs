@@ -17,6 +17,24 @@ impl Sim {
         publish: bool,
         can_publish: bool,
     ) -> usize {
+        let grant = test_grant(identity, room, can_publish);
+        self.join_granted(grant, mode, publish)
+    }
+    /// A patient in the waiting room: hidden, and neither publishing nor subscribing
+    /// until a live permission update admits them.
+    pub fn join_waiting(&mut self, identity: &str, room: &str, mode: PeerMode) -> usize {
+        let grant = JoinGrant {
+            can_publish: false,
+            can_subscribe: false,
+            hidden: true,
+            ..test_grant(identity, room, false)
+        };
+        self.join_granted(grant, mode, false)
+    }
+    /// A client joins with `grant`; if `publish`, it then publishes.
+    pub fn join_granted(&mut self, grant: JoinGrant, mode: PeerMode, publish: bool) -> usize {
+        let identity = grant.identity.clone();
+        let identity = identity.as_str();
         let index = self.clients.len();
         let conn = self.next_conn;
         self.next_conn += 1;
@@ -42,7 +60,6 @@ impl Sim {
         let (offer, pending) = api
             .apply()
             .unwrap_or_else(|| unreachable!("channels are a change"));
-        let grant = test_grant(identity, room, can_publish);
         let request = proto::JoinRequest {
             publisher_offer: Some(proto::SessionDescription {
                 r#type: "offer".into(),
@@ -72,6 +89,7 @@ impl Sim {
             audio_mid: None,
             video_mid: None,
             simulcast: true,
+            announce_factor: 1,
             publishing: false,
             force_keyframe: true,
             frames: 0,
@@ -106,8 +124,10 @@ impl Sim {
                     .map(|(q, (rid, size))| proto::VideoLayer {
                         quality: q as i32,
                         rid: rid.to_string(),
-                        // What the frames of the layer amount to at one per 35 ms.
-                        bitrate: (size * 8 * 1000 / 35) as u32,
+                        // What the frames of the layer amount to at one per 35 ms,
+                        // or more, as real encoders announce their ceilings.
+                        bitrate: (size * 8 * 1000 / 35) as u32
+                            * self.clients[index].announce_factor,
                         width: 320 << q,
                         height: 180 << q,
                         ..Default::default()

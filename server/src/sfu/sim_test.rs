@@ -4,6 +4,8 @@
 #[path = "sim_harness_test.rs"]
 mod harness;
 
+#[path = "sim_adapt_test.rs"]
+mod adapt;
 #[path = "sim_control_test.rs"]
 mod control;
 
@@ -18,6 +20,12 @@ use super::core::PeerMode;
 
 const MODES: [PeerMode; 2] = [PeerMode::Single, PeerMode::Dual];
 const SECOND: Duration = Duration::from_secs(1);
+
+/// Sizes of the last `n` video frames `index` received.
+fn last_sizes(sim: &Sim, index: usize, n: usize) -> Vec<usize> {
+    let frames = sim.clients[index].frames(MediaKind::Video);
+    frames.iter().rev().take(n).map(|f| f.len).collect()
+}
 
 /// Media of `from` flows to `to` (both kinds), within the time limit.
 fn wait_for_media(sim: &mut Sim, to: usize, what: &str) {

@@ -137,6 +137,7 @@ impl Core {
             disabled: false,
             wanted: Default::default(),
             target: 2,
+            paused: false,
             last_out: None,
             time_offset: 0,
         });

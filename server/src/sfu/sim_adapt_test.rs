@@ -1,0 +1,90 @@
+//! Simulation tests of layer choice on thin links: layers chosen by what they really
+//! send rather than what their publisher announced, and video that pauses (and says so)
+//! when even the lowest layer cannot get through, then resumes.
+
+use super::*;
+
+/// `StreamStateUpdate` states `index` was told, in order (`Paused`/`Active`).
+fn stream_states(sim: &Sim, index: usize) -> Vec<proto::StreamState> {
+    sim.clients[index]
+        .signals
+        .iter()
+        .filter_map(|s| match s {
+            proto::signal_response::Message::StreamStateUpdate(u) => Some(u.stream_states.clone()),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|s| proto::StreamState::try_from(s.state).ok())
+        .collect()
+}
+
+/// A publisher whose encoder announces three times what each layer really sends.
+fn overstating_publisher(sim: &mut Sim, mode: PeerMode) -> usize {
+    let alice = sim.join("alice", "visit", mode, false);
+    sim.clients[alice].announce_factor = 3;
+    sim.publish(alice);
+    alice
+}
+
+#[test]
+fn layers_are_chosen_by_what_they_really_send_not_by_what_was_announced() {
+    let (q, h) = (LAYERS[0].1, LAYERS[1].1);
+    for mode in MODES {
+        let mut sim = Sim::new(31);
+        overstating_publisher(&mut sim, mode);
+        let bob = sim.join("bob", "visit", mode, false);
+        wait_for_media(&mut sim, bob, "bob receives");
+        // 1 Mbit/s: the medium layer announced at 1.95 Mbit/s really sends 0.7.
+        sim.limit_downlink(bob, Some(1_000_000));
+        sim.run(12 * SECOND);
+        let sizes = last_sizes(&sim, bob, 20);
+        assert!(
+            sizes.iter().all(|s| *s == h),
+            "{mode:?}: bob gets the medium layer it has room for, not the low one: {sizes:?}"
+        );
+        let _ = q;
+    }
+}
+
+#[test]
+fn video_the_link_cannot_carry_pauses_with_a_stream_state_update_and_resumes_when_it_can() {
+    for mode in MODES {
+        let mut sim = Sim::new(32);
+        sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, false);
+        wait_for_media(&mut sim, bob, "bob receives");
+        assert!(
+            stream_states(&sim, bob).is_empty(),
+            "{mode:?}: nothing paused yet"
+        );
+
+        // 90 kbit/s: audio gets through, the 150 kbit/s low layer cannot.
+        sim.limit_downlink(bob, Some(90_000));
+        sim.run_until(10 * SECOND, "bob is told his video paused", |s| {
+            stream_states(s, bob) == [proto::StreamState::Paused]
+        });
+        // What was already queued for the link drains first.
+        sim.run(4 * SECOND);
+        let (video, audio) = (
+            sim.clients[bob].frames(MediaKind::Video).len(),
+            sim.clients[bob].frames(MediaKind::Audio).len(),
+        );
+        sim.run(3 * SECOND);
+        assert_eq!(
+            sim.clients[bob].frames(MediaKind::Video).len(),
+            video,
+            "{mode:?}: no video is sent into the thin link"
+        );
+        assert!(
+            sim.clients[bob].frames(MediaKind::Audio).len() > audio + 100,
+            "{mode:?}: audio keeps flowing"
+        );
+
+        // The link recovers: bob is told, and video starts again (on a keyframe).
+        sim.limit_downlink(bob, None);
+        sim.run_until(20 * SECOND, "bob's video resumes", |s| {
+            stream_states(s, bob) == [proto::StreamState::Paused, proto::StreamState::Active]
+                && s.clients[bob].frames(MediaKind::Video).len() > video + 30
+        });
+    }
+}
