@@ -169,7 +169,61 @@ pub struct DeviceCheckReport {
     pub microphone: DeviceStatus,
     /// The round trip to the clinic's server in ms; `None` when it did not answer.
     pub round_trip_ms: Option<u32>,
+    /// Download throughput from the clinic's server, kbit/s, if measured.
+    #[serde(default)]
+    pub down_kbps: Option<u32>,
+    /// Upload throughput to it, kbit/s, if measured.
+    #[serde(default)]
+    pub up_kbps: Option<u32>,
+    /// How video reaches the media server, once the check's connection knows.
+    #[serde(default)]
+    pub route: Option<VideoRoute>,
 }
+
+/// How a participant's video reaches the media server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoRoute {
+    /// Direct, over UDP.
+    Udp,
+    /// Direct, over TCP: the network blocks UDP.
+    Tcp,
+    /// Through a TURN relay.
+    Relay,
+}
+
+impl VideoRoute {
+    /// The stored and wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VideoRoute::Udp => "udp",
+            VideoRoute::Tcp => "tcp",
+            VideoRoute::Relay => "relay",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "udp" => VideoRoute::Udp,
+            "tcp" => VideoRoute::Tcp,
+            "relay" => VideoRoute::Relay,
+            _ => return None,
+        })
+    }
+}
+
+/// A throughput for people: "85 Mbit/s" or "450 kbit/s".
+pub fn describe_kbps(kbps: u32) -> String {
+    if kbps >= 1000 {
+        format!("{} Mbit/s", kbps / 1000)
+    } else {
+        format!("{kbps} kbit/s")
+    }
+}
+
+/// The highest throughput a report may claim, kbit/s (10 Gbit/s).
+pub const MAX_THROUGHPUT_KBPS: u32 = 10_000_000;
 
 /// How one device fared in the check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

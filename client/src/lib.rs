@@ -45,4 +45,4 @@ pub use media::{Device, DeviceKind, TrackSource, list_devices};
 pub use publish::LocalTrack;
 pub use remote::{RemoteParticipant, RemoteTrack, TrackKind};
 pub use room::{ConnectionState, Room, RoomEvent, RoomOptions, Scenario};
-pub use stats::{Direction, Quality, Stats, StreamStats};
+pub use stats::{Direction, Quality, Route, Stats, StreamStats};

@@ -372,13 +372,11 @@ impl Room {
         };
         let mut previous = std::mem::take(&mut self.engine.state.borrow_mut().stats_previous);
         let mut streams = Vec::new();
-        let mut rtt_ms = None;
+        let (mut rtt_ms, mut route) = (None, None);
         for pc in pcs {
-            if let Some(rtt) =
-                stats::sample(pc.get_stats(), None, &mut previous, &mut streams).await
-            {
-                rtt_ms = Some(rtt);
-            }
+            let pair = stats::sample(pc.get_stats(), None, &mut previous, &mut streams).await;
+            rtt_ms = pair.rtt_ms.or(rtt_ms);
+            route = pair.route.or(route);
         }
         for (sid, receiver) in receivers {
             stats::sample(
@@ -397,6 +395,7 @@ impl Room {
         Stats {
             streams,
             rtt_ms,
+            route,
             quality,
         }
     }

@@ -57,6 +57,17 @@ pub enum Quality {
     Lost,
 }
 
+/// How media reaches the server: the selected candidate pair's local side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Straight to the server over UDP (the best path).
+    DirectUdp,
+    /// Straight to the server over TCP: the network blocks UDP (ICE-TCP).
+    DirectTcp,
+    /// Through a TURN relay: the network allows no direct path.
+    Relayed,
+}
+
 /// A sample of all streams.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stats {
@@ -64,31 +75,51 @@ pub struct Stats {
     pub streams: Vec<StreamStats>,
     /// The selected candidate pair's round-trip time.
     pub rtt_ms: Option<f64>,
+    /// How media flows, once a candidate pair is selected.
+    pub route: Option<Route>,
     /// The overall level.
     pub quality: Quality,
 }
 
+/// What a connection's selected candidate pair says.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PairSample {
+    /// Its round-trip time.
+    pub(crate) rtt_ms: Option<f64>,
+    /// Its path.
+    pub(crate) route: Option<Route>,
+}
+
 /// Reads a `getStats` report into `streams`, naming its RTP streams `track_sid` (none
-/// for a whole connection's report, which is read for its RTT only) and computing
-/// bitrates against `previous` (stats id → (bytes, timestamp ms)); returns the
-/// selected candidate pair's RTT.
+/// for a whole connection's report, which is read for its candidate pair only) and
+/// computing bitrates against `previous` (stats id → (bytes, timestamp ms)); returns
+/// what the selected candidate pair says.
 pub(crate) async fn sample(
     report: js_sys::Promise,
     track_sid: Option<&str>,
     previous: &mut HashMap<String, (u64, f64)>,
     streams: &mut Vec<StreamStats>,
-) -> Option<f64> {
-    let report = wasm_bindgen_futures::JsFuture::from(report).await.ok()?;
-    let values = js::call(&report, "values", &[]).ok()?;
-    let mut rtt = None;
-    for entry in js_sys::try_iter(&values).ok()??.flatten() {
+) -> PairSample {
+    let mut pair = PairSample::default();
+    let Ok(report) = wasm_bindgen_futures::JsFuture::from(report).await else {
+        return pair;
+    };
+    let Some(entries) = js::call(&report, "values", &[])
+        .ok()
+        .and_then(|values| js_sys::try_iter(&values).ok().flatten())
+    else {
+        return pair;
+    };
+    for entry in entries.flatten() {
         let kind = js::get_str(&entry, "type").unwrap_or_default();
         if kind == "candidate-pair" {
             if js::get(&entry, "nominated").is_truthy()
                 && js::get_str(&entry, "state").as_deref() == Some("succeeded")
-                && let Some(seconds) = js::get_f64(&entry, "currentRoundTripTime")
             {
-                rtt = Some(seconds * 1000.0);
+                pair.rtt_ms = js::get_f64(&entry, "currentRoundTripTime").map(|s| s * 1000.0);
+                let local = js::get_str(&entry, "localCandidateId")
+                    .and_then(|id| js::call(&report, "get", &[id.into()]).ok());
+                pair.route = local.as_ref().map(route_of);
             }
             continue;
         }
@@ -135,7 +166,19 @@ pub(crate) async fn sample(
             bitrate_bps,
         });
     }
-    rtt
+    pair
+}
+
+/// The path of a local candidate (`local-candidate` stats).
+fn route_of(candidate: &wasm_bindgen::JsValue) -> Route {
+    match (
+        js::get_str(candidate, "candidateType").as_deref(),
+        js::get_str(candidate, "protocol").as_deref(),
+    ) {
+        (Some("relay"), _) => Route::Relayed,
+        (_, Some("tcp")) => Route::DirectTcp,
+        _ => Route::DirectUdp,
+    }
 }
 
 /// The level for these streams and this round trip.

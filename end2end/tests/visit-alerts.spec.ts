@@ -78,7 +78,7 @@ test('a patient arriving while the portal is in the background knocks, notifies 
   await expect(page).toHaveURL(new RegExp(`/visits/${visit.meeting.id}$`));
   const row = page.getByTestId('participant').filter({ hasText: 'Riley Chen' });
   await expect(row.getByTestId('participant-state')).toContainText('Waiting');
-  await expect(row.getByTestId('device-check-result')).toHaveText(/^Camera working · Microphone working · Connection \d+ ms$/);
+  await expect(row.getByTestId('device-check-result')).toHaveText(/^Camera working · Microphone working · Connection \d+ ms, \d+ [Mk]bit\/s down, \d+ [Mk]bit\/s up, direct$/);
   await row.getByTestId('admit').click();
   await expect(notice).not.toContainText('waiting room');
   await expect(patient.getByTestId('visit-admitted')).toBeVisible({ timeout: 30_000 });

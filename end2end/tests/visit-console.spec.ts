@@ -45,7 +45,7 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   // Pushed to the console: no reload here.
   await expect(patientRow.getByTestId('participant-state')).toContainText('Waiting');
   // What the patient's device check found, beside their name.
-  await expect(patientRow.getByTestId('device-check-result')).toHaveText(/^Camera working · Microphone working · Connection \d+ ms$/);
+  await expect(patientRow.getByTestId('device-check-result')).toHaveText(/^Camera working · Microphone working · Connection \d+ ms, \d+ [Mk]bit\/s down, \d+ [Mk]bit\/s up, direct$/);
   // A quiet check-in both ways while the patient waits.
   await hydrated(page);
   await page.getByTestId('chat-input').fill('Please have your medication list ready.');

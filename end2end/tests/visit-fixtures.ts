@@ -45,5 +45,7 @@ export async function passDeviceCheck(page: Page) {
   await expect(page.getByTestId('device-check')).toBeVisible();
   await expect.poll(() => page.getByTestId('device-preview').evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 10_000 }).toBeGreaterThan(0);
   await expect(page.getByTestId('check-connection')).toContainText('good');
+  // The check joined the call, hidden: the path to the media server is proven.
+  await expect(page.getByTestId('check-video')).toHaveText('Video connection: direct. Good for video.', { timeout: 15_000 });
   await page.getByTestId('join-waiting').click();
 }

@@ -86,6 +86,20 @@ test('a blocked camera is explained in plain words, and Try again works once all
   await api.dispose();
 });
 
+test('the device check stays on screen across waiting-room heartbeats, measuring the link both ways', async ({ page }) => {
+  const { api, link } = await apiVisit('Ellis Moreau');
+  await page.goto(`/visit#${link}`);
+  await hydrated(page);
+  await page.getByTestId('visit-continue').click();
+  await expect(page.getByTestId('check-connection')).toHaveText(/^Connection to the clinic: good \(\d+ ms; about \d+ [Mk]bit\/s down and \d+ [Mk]bit\/s up\)\.$/);
+  await expect(page.getByTestId('check-video')).toHaveText('Video connection: direct. Good for video.', { timeout: 15_000 });
+  // The same preview element after a heartbeat (every 5 s): nothing was torn down.
+  await page.getByTestId('device-preview').evaluate((v) => v.setAttribute('data-kept', 'yes'));
+  await page.waitForTimeout(6_000);
+  await expect(page.getByTestId('device-preview')).toHaveAttribute('data-kept', 'yes');
+  await api.dispose();
+});
+
 test('a rejected patient sees the clinician\'s reason and leaves the call', async ({ page }) => {
   const { api, auth, meeting, patientId, link } = await apiVisit('Mira Santos');
   await page.goto(`/visit#${link}`);

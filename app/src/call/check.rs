@@ -1,13 +1,14 @@
 //! The patient's device and connection check, before the waiting room: camera preview,
-//! microphone level, a test sound, device pickers, and whether the clinic's server
-//! answers. Each failure says what to do in plain words. The captured camera and
+//! microphone level, a test sound, device pickers, how fast the clinic's server
+//! answers and how much it carries each way, and the path video takes to the media
+//! server. Each failure says what to do in plain words. The captured camera and
 //! microphone are kept and sent once admitted, so permission is asked for once.
 
 use leptos::html;
 use leptos::prelude::*;
 
 use super::CallHandle;
-use crate::meetings::{DeviceCheckReport, DeviceStatus};
+use crate::meetings::{DeviceCheckReport, DeviceStatus, VideoRoute, describe_kbps};
 
 /// What the patient does when a browser blocks the camera and microphone.
 const BLOCKED_HELP: &str = "Your browser is blocking the camera and microphone for this page. \
@@ -20,7 +21,7 @@ const BLOCKED_HELP: &str = "Your browser is blocking the camera and microphone f
 pub fn DeviceCheck(call: CallHandle, #[prop(into)] on_join: Callback<()>) -> impl IntoView {
     let video = NodeRef::<html::Video>::new();
     let level = RwSignal::new(0u8);
-    let connection = RwSignal::new(None::<Result<u32, ()>>);
+    let connection = RwSignal::new(None::<Result<Reach, ()>>);
     #[cfg(feature = "hydrate")]
     {
         Effect::new(move |_| call.start_preview(None, None));
@@ -114,14 +115,12 @@ pub fn DeviceCheck(call: CallHandle, #[prop(into)] on_join: Callback<()>) -> imp
                 {move || call.preview.with(|p| p.sound_played).then_some(" Did you hear a tone? If not, turn up your volume.")}
             </p>
             <p data-testid="check-connection" role="status">
-                {move || match connection.get() {
-                    None => "Checking your connection…".to_owned(),
-                    Some(Ok(ms)) => format!("Connection to the clinic: good ({ms} ms)."),
-                    Some(Err(())) => "We cannot reach the clinic. Check your internet connection, or try another network.".to_owned(),
-                }}
+                {move || describe_reach(connection.get())}
             </p>
+            <p data-testid="check-video" role="status">{move || video_path(call)}</p>
             <button type="button" class="button primary wide" data-testid="join-waiting" on:click=move |_| {
-                let report = call.preview.with_untracked(|p| report(p, connection.get_untracked()));
+                let route = call.route.get_untracked();
+                let report = call.preview.with_untracked(|p| report(p, connection.get_untracked(), &route));
                 // The clinician's waiting panel shows it; joining never waits for it.
                 leptos::task::spawn_local(async move {
                     let _ = crate::api::report_device_check(report).await;
@@ -134,32 +133,155 @@ pub fn DeviceCheck(call: CallHandle, #[prop(into)] on_join: Callback<()>) -> imp
     }
 }
 
+/// The path video takes to the clinic, in plain words (from the connection the check
+/// made to the media server).
+fn video_path(call: CallHandle) -> String {
+    match (call.state.get(), call.route.get().as_str()) {
+        (super::CallState::Ended(message), _) => {
+            format!("We cannot reach the clinic's video service. {message}")
+        }
+        (super::CallState::Connected, "udp") => "Video connection: direct. Good for video.".into(),
+        (super::CallState::Connected, "tcp") => "Video connection: this network blocks the usual \
+            video traffic (UDP), so video goes over TCP. It may be less smooth; another network \
+            or your phone's mobile data may help."
+            .into(),
+        (super::CallState::Connected, "relay") => "Video connection: this network allows no \
+            direct path, so video goes through a relay server. It may be less smooth."
+            .into(),
+        _ => "Connecting to the clinic's video service…".into(),
+    }
+}
+
 /// What the check found, for the clinician (statuses only, never device labels).
-fn report(preview: &super::Preview, connection: Option<Result<u32, ()>>) -> DeviceCheckReport {
+fn report(
+    preview: &super::Preview,
+    connection: Option<Result<Reach, ()>>,
+    route: &str,
+) -> DeviceCheckReport {
     let status = |ready: bool| match (ready, preview.denied) {
         (true, _) => DeviceStatus::Working,
         (false, true) => DeviceStatus::Blocked,
         (false, false) => DeviceStatus::Failed,
     };
+    let reach = connection.and_then(Result::ok);
     DeviceCheckReport {
         camera: status(preview.camera_ready),
         microphone: status(preview.mic_ready),
-        round_trip_ms: connection.and_then(Result::ok),
+        round_trip_ms: reach.map(|r| r.round_trip_ms),
+        down_kbps: reach.and_then(|r| r.down_kbps),
+        up_kbps: reach.and_then(|r| r.up_kbps),
+        route: VideoRoute::parse(route),
     }
 }
 
-/// The round trip to the server, in ms.
+/// What the check measured of the way to the clinic's server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reach {
+    round_trip_ms: u32,
+    down_kbps: Option<u32>,
+    up_kbps: Option<u32>,
+}
+
+/// Below these, video will struggle (LiveKit's lowest simulcast layer plus audio, with
+/// room to spare).
+const SLOW_DOWN_KBPS: u32 = 600;
+const SLOW_UP_KBPS: u32 = 300;
+
+/// The connection line, in plain words.
+fn describe_reach(reach: Option<Result<Reach, ()>>) -> String {
+    let reach = match reach {
+        None => return "Checking your connection…".into(),
+        Some(Err(())) => {
+            return "We cannot reach the clinic. Check your internet connection, or try another network.".into();
+        }
+        Some(Ok(reach)) => reach,
+    };
+    let speeds = match (reach.down_kbps, reach.up_kbps) {
+        (Some(down), Some(up)) => format!(
+            "; about {} down and {} up",
+            describe_kbps(down),
+            describe_kbps(up)
+        ),
+        _ => String::new(),
+    };
+    let slow = reach.down_kbps.is_some_and(|k| k < SLOW_DOWN_KBPS)
+        || reach.up_kbps.is_some_and(|k| k < SLOW_UP_KBPS);
+    if slow {
+        format!(
+            "Connection to the clinic: slow ({} ms{speeds}). Video may be choppy: move closer \
+             to your Wi-Fi router, or pause other downloads and video.",
+            reach.round_trip_ms
+        )
+    } else {
+        format!(
+            "Connection to the clinic: good ({} ms{speeds}).",
+            reach.round_trip_ms
+        )
+    }
+}
+
+/// The round trip to the server, then a throughput sample each way
+/// (`/api/v1/calls/speed-test`). A failed sample leaves its figure out.
 #[cfg(feature = "hydrate")]
-async fn probe_server() -> Result<u32, ()> {
+async fn probe_server() -> Result<Reach, ()> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
     let window = web_sys::window().ok_or(())?;
     let performance = window.performance().ok_or(())?;
     let started = performance.now();
-    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str("/health"))
+    let response = JsFuture::from(window.fetch_with_str("/health"))
         .await
         .map_err(|_| ())?;
-    let response: web_sys::Response = wasm_bindgen::JsCast::unchecked_into(response);
+    let response: web_sys::Response = response.unchecked_into();
     if !response.ok() {
         return Err(());
     }
-    Ok((performance.now() - started).round() as u32)
+    let round_trip_ms = (performance.now() - started).round() as u32;
+    let kbps = |bytes: f64, since: f64| {
+        let ms = (performance.now() - since).max(1.0);
+        Some((bytes * 8.0 / ms).round() as u32)
+    };
+    let down_kbps = async {
+        let started = performance.now();
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(SPEED_TEST))
+            .await
+            .ok()?
+            .unchecked_into();
+        if !response.ok() {
+            return None;
+        }
+        let body = JsFuture::from(response.array_buffer().ok()?).await.ok()?;
+        let bytes = js_sys::ArrayBuffer::from(body).byte_length();
+        kbps(f64::from(bytes), started)
+    }
+    .await;
+    let up_kbps = async {
+        let body = js_sys::Uint8Array::new_with_length(UPLOAD_BYTES);
+        let init = web_sys::RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&body);
+        let started = performance.now();
+        let response: web_sys::Response =
+            JsFuture::from(window.fetch_with_str_and_init(SPEED_TEST, &init))
+                .await
+                .ok()?
+                .unchecked_into();
+        if !response.ok() {
+            return None;
+        }
+        kbps(f64::from(UPLOAD_BYTES), started)
+    }
+    .await;
+    Ok(Reach {
+        round_trip_ms,
+        down_kbps,
+        up_kbps,
+    })
 }
+
+/// The throughput sample's address.
+#[cfg(feature = "hydrate")]
+const SPEED_TEST: &str = "/api/v1/calls/speed-test";
+/// What the upload half sends (the server takes up to 256 KiB).
+#[cfg(feature = "hydrate")]
+const UPLOAD_BYTES: u32 = 128 * 1024;

@@ -105,32 +105,53 @@ impl CallHandle {
             self.inner.update_value(|i| i.room = Some(room.clone()));
             self.refresh();
             self.follow_quality(room.clone());
-            let (camera, mic) = self
-                .inner
-                .with_value(|i| (i.prepared_camera.clone(), i.prepared_mic.clone()));
-            self.inner.update_value(|i| i.meter = None);
-            if choice.microphone {
-                let published = match mic {
-                    Some(track) => room.publish_track(track, TrackSource::Microphone).await,
-                    None => room.publish_microphone(None).await,
-                };
-                match published {
-                    Ok(track) => self.inner.update_value(|i| i.mic = Some(track)),
-                    Err(error) => self.error.set(Some(error.human_message())),
-                }
-            }
-            if choice.camera {
-                let published = match camera {
-                    Some(track) => room.publish_track(track, TrackSource::Camera).await,
-                    None => room.publish_camera(None).await,
-                };
-                match published {
-                    Ok(track) => self.inner.update_value(|i| i.camera = Some(track)),
-                    Err(error) => self.error.set(Some(error.human_message())),
-                }
-            }
-            self.refresh();
+            self.publish_chosen(room, choice).await;
         });
+    }
+
+    /// Publishes the checked camera and microphone into the connected room (the device
+    /// check connected without them).
+    pub fn publish_prepared(self) {
+        let Some(room) = self.room() else { return };
+        let choice = JoinChoice {
+            two_connections: false,
+            camera: true,
+            microphone: true,
+        };
+        spawn_local(async move { self.publish_chosen(room, choice).await });
+    }
+
+    /// Publishes what `choice` names: the device check's prepared tracks, or freshly
+    /// captured ones. The level meter stops once the microphone goes to the call.
+    async fn publish_chosen(self, room: Room, choice: JoinChoice) {
+        if !(choice.microphone || choice.camera) {
+            return;
+        }
+        let (camera, mic) = self
+            .inner
+            .with_value(|i| (i.prepared_camera.clone(), i.prepared_mic.clone()));
+        self.inner.update_value(|i| i.meter = None);
+        if choice.microphone {
+            let published = match mic {
+                Some(track) => room.publish_track(track, TrackSource::Microphone).await,
+                None => room.publish_microphone(None).await,
+            };
+            match published {
+                Ok(track) => self.inner.update_value(|i| i.mic = Some(track)),
+                Err(error) => self.error.set(Some(error.human_message())),
+            }
+        }
+        if choice.camera {
+            let published = match camera {
+                Some(track) => room.publish_track(track, TrackSource::Camera).await,
+                None => room.publish_camera(None).await,
+            };
+            match published {
+                Ok(track) => self.inner.update_value(|i| i.camera = Some(track)),
+                Err(error) => self.error.set(Some(error.human_message())),
+            }
+        }
+        self.refresh();
     }
 
     /// Samples the media statistics every two seconds while the room is up: the
@@ -148,6 +169,16 @@ impl CallHandle {
                         bedside_client::Quality::Lost => "lost",
                     };
                     self.quality.set(level.into());
+                    if let Some(route) = stats.route {
+                        let route = match route {
+                            bedside_client::Route::DirectUdp => "udp",
+                            bedside_client::Route::DirectTcp => "tcp",
+                            bedside_client::Route::Relayed => "relay",
+                        };
+                        if self.route.get_untracked() != route {
+                            self.route.set(route.into());
+                        }
+                    }
                     let received = stats
                         .streams
                         .iter()

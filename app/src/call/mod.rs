@@ -173,6 +173,8 @@ pub struct CallHandle {
     pub quality: RwSignal<String>,
     /// Bytes received so far per remote track sid (from the same samples).
     pub received: RwSignal<Vec<(String, u64)>>,
+    /// How media reaches the server ("udp", "tcp", "relay"; empty before it is known).
+    pub route: RwSignal<String>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     inner: InnerStore,
 }
@@ -189,6 +191,7 @@ impl CallHandle {
             preview: RwSignal::new(Preview::default()),
             quality: RwSignal::new(String::new()),
             received: RwSignal::new(Vec::new()),
+            route: RwSignal::new(String::new()),
             inner: new_inner(),
         }
     }
@@ -198,6 +201,18 @@ impl CallHandle {
     /// Joins the call of `meeting_id` with the caller's media token (staff by cookie, or
     /// the visit session), camera and microphone on (published once the grant allows).
     pub fn join_meeting(self, meeting_id: String) {
+        self.join_meeting_with(meeting_id, true);
+    }
+
+    /// Joins the call of `meeting_id`, sending nothing yet: the device check connects
+    /// this way to prove the path to the media server (and to be in the room already
+    /// when the clinician admits), then [`CallHandle::publish_prepared`] sends the
+    /// checked camera and microphone.
+    pub fn connect_for_check(self, meeting_id: String) {
+        self.join_meeting_with(meeting_id, false);
+    }
+
+    fn join_meeting_with(self, meeting_id: String, media: bool) {
         leptos::task::spawn_local(async move {
             match crate::api::media_token(meeting_id).await {
                 Ok(token) => self.connect(
@@ -205,8 +220,8 @@ impl CallHandle {
                     token.token,
                     JoinChoice {
                         two_connections: false,
-                        camera: true,
-                        microphone: true,
+                        camera: media,
+                        microphone: media,
                     },
                 ),
                 Err(error) => self.error.set(Some(error.to_string())),
@@ -253,4 +268,6 @@ impl CallHandle {
     }
     /// Plays a test tone (browser only).
     pub fn play_test_sound(self) {}
+    /// Publishes the checked camera and microphone (browser only).
+    pub fn publish_prepared(self) {}
 }

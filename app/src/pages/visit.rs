@@ -19,9 +19,9 @@ use leptos_meta::Title;
 
 use super::chat::ChatPanel;
 use crate::api::{JoinVisit, visit_heartbeat, visit_link_info};
-use crate::call::CallHandle;
 use crate::call::check::DeviceCheck;
 use crate::call::stage::CallStage;
+use crate::call::{CallHandle, CallState};
 use crate::error::AppError;
 use crate::meetings::{LinkInfo, MeetingStatus, ParticipantState, VisitStatus};
 
@@ -132,12 +132,32 @@ fn Visit(
     // Past the device check (or back after a reload, which skips it).
     let checked = RwSignal::new(false);
     let meeting = info.meeting_id.to_string();
+    // Past the check: send the checked devices into the call it already connected (or,
+    // back after a reload or if that connection failed, join with them).
     let connect = move || {
         checked.set(true);
-
-        call.join_meeting(meeting.clone());
+        let connected = matches!(
+            call.state.get_untracked(),
+            CallState::Connecting | CallState::Connected | CallState::Reconnecting
+        );
+        if connected {
+            call.publish_prepared();
+        } else {
+            call.join_meeting(meeting.clone());
+        }
     };
     let connect = StoredValue::new(connect);
+    // The device check proves the path to the media server by joining the call at
+    // once, hidden and sending nothing.
+    let check_meeting = info.meeting_id.to_string();
+    let check_connected = StoredValue::new(false);
+    Effect::new(move |_| {
+        let joined = resumed.get() || join.value().get().is_some_and(|r| r.is_ok());
+        if joined && !resumed.get_untracked() && !checked.get() && !check_connected.get_value() {
+            check_connected.set_value(true);
+            call.connect_for_check(check_meeting.clone());
+        }
+    });
     Effect::new(move |_| {
         if resumed.get() && !checked.get_untracked() {
             connect.with_value(|c| c());
@@ -159,61 +179,80 @@ fn Visit(
             .and_then(|r| r.err())
             .map(|error| view! { <p class="banner error" role="alert" data-testid="visit-error">{error.to_string()}</p> })
     };
-    let stage = move || {
+    // Which screen the patient sees. A memo, so a heartbeat that changes nothing (every
+    // few seconds) re-renders nothing: the device check's preview and meter stay.
+    let phase = Memo::new(move |_| {
         let joined = resumed.get() || join.value().get().is_some_and(|r| r.is_ok());
         match (ended_at_open, joined, status.get()) {
-            (true, _, _) => ended().into_any(),
-            (_, true, _) if replaced.get() => view! {
-                <p data-testid="visit-replaced">"You opened this visit on another device or tab; it continues there."</p>
-                <p class="muted">"To use this one instead, open your link here again."</p>
-            }
-            .into_any(),
-            (_, false, _) => view! {
-                <p>{greeting.clone()}</p>
-                <p data-testid="visit-details">{details.clone()}</p>
-                <p class="muted">"No account or download needed. Continue when you are ready; your clinician will let you in."</p>
-                {join_error}
-                <button
-                    type="button"
-                    class="button primary wide"
-                    data-testid="visit-continue"
-                    disabled=move || join.pending().get()
-                    on:click=move |_| {
-                        if let Some(token) = token.get_untracked() {
-                            join.dispatch(JoinVisit { token });
-                        }
-                    }
-                >
-                    {move || if join.pending().get() { "Joining…" } else { "Continue to your visit" }}
-                </button>
-            }
-            .into_any(),
-            (_, true, Some(s)) if s.meeting_status == MeetingStatus::Ended => ended().into_any(),
+            (true, _, _) => Phase::Ended,
+            (_, true, _) if replaced.get() => Phase::Replaced,
+            (_, false, _) => Phase::Link,
+            (_, true, Some(s)) if s.meeting_status == MeetingStatus::Ended => Phase::Ended,
             (_, true, Some(s)) if s.state == ParticipantState::Rejected => {
-                let reason = s.rejection_reason.clone();
-                view! {
-                    <p data-testid="visit-rejected">"The clinic has closed this visit for you."</p>
-                    {reason.map(|r| view! { <p class="muted" data-testid="visit-rejection-reason">{r}</p> })}
-                    <p class="muted">"If this is unexpected, please call your clinic."</p>
-                }
-                .into_any()
+                Phase::Rejected(s.rejection_reason)
             }
-            (_, true, _) if !checked.get() => view! {
-                <DeviceCheck call on_join=move || connect.with_value(|c| c()) />
+            (_, true, _) if !checked.get() => Phase::Check,
+            (_, true, Some(s))
+                if matches!(
+                    s.state,
+                    ParticipantState::Admitted | ParticipantState::InCall
+                ) =>
+            {
+                Phase::Admitted
             }
-            .into_any(),
-            (_, true, Some(s)) if matches!(s.state, ParticipantState::Admitted | ParticipantState::InCall) => view! {
-                <p class="banner success" role="status" data-testid="visit-admitted">
-                    "You're admitted. Your clinician is ready for you."
-                </p>
-            }
-            .into_any(),
-            (_, true, _) => view! {
-                <p data-testid="visit-waiting">"You're in the waiting room."</p>
-                <p class="muted">"Your clinician will admit you. You can keep this page open; if you reload it, you keep your place."</p>
-            }
-            .into_any(),
+            (_, true, _) => Phase::Waiting,
         }
+    });
+    let stage = move || {
+        match phase.get() {
+        Phase::Ended => ended().into_any(),
+        Phase::Replaced => view! {
+            <p data-testid="visit-replaced">"You opened this visit on another device or tab; it continues there."</p>
+            <p class="muted">"To use this one instead, open your link here again."</p>
+        }
+        .into_any(),
+        Phase::Link => view! {
+            <p>{greeting.clone()}</p>
+            <p data-testid="visit-details">{details.clone()}</p>
+            <p class="muted">"No account or download needed. Continue when you are ready; your clinician will let you in."</p>
+            {join_error}
+            <button
+                type="button"
+                class="button primary wide"
+                data-testid="visit-continue"
+                disabled=move || join.pending().get()
+                on:click=move |_| {
+                    if let Some(token) = token.get_untracked() {
+                        join.dispatch(JoinVisit { token });
+                    }
+                }
+            >
+                {move || if join.pending().get() { "Joining…" } else { "Continue to your visit" }}
+            </button>
+        }
+        .into_any(),
+        Phase::Rejected(reason) => view! {
+            <p data-testid="visit-rejected">"The clinic has closed this visit for you."</p>
+            {reason.map(|r| view! { <p class="muted" data-testid="visit-rejection-reason">{r}</p> })}
+            <p class="muted">"If this is unexpected, please call your clinic."</p>
+        }
+        .into_any(),
+        Phase::Check => view! {
+            <DeviceCheck call on_join=move || connect.with_value(|c| c()) />
+        }
+        .into_any(),
+        Phase::Admitted => view! {
+            <p class="banner success" role="status" data-testid="visit-admitted">
+                "You're admitted. Your clinician is ready for you."
+            </p>
+        }
+        .into_any(),
+        Phase::Waiting => view! {
+            <p data-testid="visit-waiting">"You're in the waiting room."</p>
+            <p class="muted">"Your clinician will admit you. You can keep this page open; if you reload it, you keep your place."</p>
+        }
+        .into_any(),
+    }
     };
     let meeting_id = info.meeting_id.to_string();
     let chat_open = move || {
@@ -235,6 +274,25 @@ fn Visit(
             <ChatPanel meeting_id=meeting_id.clone() refresh=refresh />
         </Show>
     }
+}
+
+/// The screens of the patient's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// The link page, before Continue.
+    Link,
+    /// The device check.
+    Check,
+    /// In the waiting room.
+    Waiting,
+    /// Admitted: in the call.
+    Admitted,
+    /// Turned away, with the clinician's reason if given.
+    Rejected(Option<String>),
+    /// The visit moved to another device or tab.
+    Replaced,
+    /// The visit is over.
+    Ended,
 }
 
 fn ended() -> impl IntoView {

@@ -2,6 +2,7 @@
 
 use app::meetings::{
     DeviceCheckReport, DeviceStatus, MeetingStatus, Participant, ParticipantRole, ParticipantState,
+    VideoRoute,
 };
 use chrono::{DateTime, Utc};
 use sqlx::FromRow;
@@ -83,6 +84,12 @@ pub struct ParticipantRow {
     pub check_microphone: Option<String>,
     /// Device check: the round trip to the server, ms.
     pub check_round_trip_ms: Option<i32>,
+    /// Device check: download throughput, kbit/s.
+    pub check_down_kbps: Option<i32>,
+    /// Device check: upload throughput, kbit/s.
+    pub check_up_kbps: Option<i32>,
+    /// Device check: how video reaches the media server.
+    pub check_route: Option<String>,
 }
 
 impl ParticipantRow {
@@ -122,6 +129,9 @@ impl ParticipantRow {
             round_trip_ms: self
                 .check_round_trip_ms
                 .and_then(|ms| u32::try_from(ms).ok()),
+            down_kbps: self.check_down_kbps.and_then(|k| u32::try_from(k).ok()),
+            up_kbps: self.check_up_kbps.and_then(|k| u32::try_from(k).ok()),
+            route: self.check_route.as_deref().and_then(VideoRoute::parse),
         })
     }
 }
@@ -133,7 +143,8 @@ const PARTICIPANT: &str =
     "select p.participant_id, p.role, p.user_id, p.patient_id, p.display_name,
     coalesce(p.email, pt.email) as email, coalesce(p.phone, pt.phone) as phone, p.state, p.rsvp,
     p.rejection_reason, p.waiting_since, p.admitted_at, p.joined_at, p.left_at, p.rejected_at,
-    host(p.last_source) as last_source, p.check_camera, p.check_microphone, p.check_round_trip_ms
+    host(p.last_source) as last_source, p.check_camera, p.check_microphone, p.check_round_trip_ms,
+    p.check_down_kbps, p.check_up_kbps, p.check_route
     from meeting_participant p left join patient pt on pt.patient_id = p.patient_id";
 
 /// A meeting with one staff participant's row.
@@ -163,7 +174,8 @@ pub async fn with_staff_token_audited(
                     p.participant_id, p.role, p.user_id, p.patient_id, p.display_name, p.email,
                     p.phone, p.state, p.rsvp, p.rejection_reason, p.waiting_since, p.admitted_at,
                     p.joined_at, p.left_at, p.rejected_at, host(p.last_source) as last_source,
-                    p.check_camera, p.check_microphone, p.check_round_trip_ms
+                    p.check_camera, p.check_microphone, p.check_round_trip_ms,
+                    p.check_down_kbps, p.check_up_kbps, p.check_route
              from meeting m join meeting_participant p on p.meeting_id = m.meeting_id
              where m.meeting_id = $1 and p.user_id = $2
          ), audited as (
@@ -335,13 +347,17 @@ pub async fn set_device_check(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "update meeting_participant set check_camera = $2, check_microphone = $3,
-             check_round_trip_ms = $4, checked_at = now()
+             check_round_trip_ms = $4, check_down_kbps = $5, check_up_kbps = $6,
+             check_route = $7, checked_at = now()
          where participant_id = $1",
     )
     .bind(participant_id)
     .bind(report.camera.as_str())
     .bind(report.microphone.as_str())
     .bind(report.round_trip_ms.map(|ms| ms as i32))
+    .bind(report.down_kbps.map(|k| k as i32))
+    .bind(report.up_kbps.map(|k| k as i32))
+    .bind(report.route.map(VideoRoute::as_str))
     .execute(&mut **tx)
     .await?;
     Ok(())

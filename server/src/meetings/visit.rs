@@ -5,7 +5,8 @@
 use std::net::IpAddr;
 
 use app::meetings::{
-    DeviceCheckReport, LinkInfo, MAX_ROUND_TRIP_MS, MediaToken, ParticipantState, VisitStatus,
+    DeviceCheckReport, LinkInfo, MAX_ROUND_TRIP_MS, MAX_THROUGHPUT_KBPS, MediaToken,
+    ParticipantState, VisitStatus,
 };
 use app::types::CurrentUser;
 
@@ -464,6 +465,13 @@ pub async fn report_device_check(
         return Err(Error::field(
             "round_trip_ms",
             "A round trip is at most 60000 ms.",
+        ));
+    }
+    let too_fast = |kbps: Option<u32>| kbps.is_some_and(|k| k > MAX_THROUGHPUT_KBPS);
+    if too_fast(report.down_kbps) || too_fast(report.up_kbps) {
+        return Err(Error::field(
+            "down_kbps",
+            "A throughput is at most 10000000 kbit/s.",
         ));
     }
     let mut tx = services.db.begin_for(bound.workspace_id).await?;

@@ -34,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/calls/generate-token", post(generate_token))
         .route("/api/v1/calls/heartbeat", post(heartbeat))
         .route("/api/v1/calls/device-check", post(device_check))
+        .route(
+            "/api/v1/calls/speed-test",
+            get(speed_test_download).post(speed_test_upload),
+        )
         .route("/api/v1/livekit/token", post(livekit_token))
         .route("/api/v1/livekit/webhook", post(receive_webhook))
         .route("/api/v1/video/auth-token", get(recorder_token))
@@ -179,6 +183,48 @@ async fn device_check(
     ApiJson(report): ApiJson<DeviceCheckReport>,
 ) -> Result<StatusCode> {
     visit::report_device_check(&state.services, &bound, &report).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The device check's throughput sample, each way: small enough for a thin link to
+/// finish in seconds, large enough to time.
+pub const SPEED_TEST_BYTES: usize = 256 * 1024;
+
+/// Bytes that do not compress (a proxy that compresses would flatter the link).
+fn speed_test_payload() -> &'static [u8] {
+    static PAYLOAD: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PAYLOAD.get_or_init(|| {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        (0..SPEED_TEST_BYTES)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect()
+    })
+}
+
+/// The download half of the device check's throughput sample (visit sessions only).
+async fn speed_test_download(VisitSession(_): VisitSession) -> impl IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/octet-stream"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+        ],
+        speed_test_payload(),
+    )
+}
+
+/// The upload half: the body is read and dropped; at most [`SPEED_TEST_BYTES`].
+async fn speed_test_upload(
+    VisitSession(_): VisitSession,
+    body: axum::body::Bytes,
+) -> Result<StatusCode> {
+    if body.len() > SPEED_TEST_BYTES {
+        return Err(Error::field("body", "A speed test sends at most 256 KiB."));
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

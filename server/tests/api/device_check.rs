@@ -31,7 +31,10 @@ async fn a_patients_device_check_shows_in_the_clinicians_meeting_and_the_latest_
         Value::Null
     );
 
-    let blocked = json!({ "camera": "blocked", "microphone": "working", "round_trip_ms": null });
+    let blocked = json!({
+        "camera": "blocked", "microphone": "working", "round_trip_ms": null,
+        "down_kbps": null, "up_kbps": null, "route": null
+    });
     let sent = patient
         .post(report_url(&app))
         .json(&blocked)
@@ -44,7 +47,10 @@ async fn a_patients_device_check_shows_in_the_clinicians_meeting_and_the_latest_
         blocked
     );
 
-    let fixed = json!({ "camera": "working", "microphone": "working", "round_trip_ms": 24 });
+    let fixed = json!({
+        "camera": "working", "microphone": "working", "round_trip_ms": 24,
+        "down_kbps": 45_000, "up_kbps": 12_000, "route": "tcp"
+    });
     patient
         .post(report_url(&app))
         .json(&fixed)
@@ -99,6 +105,14 @@ async fn a_device_check_without_a_visit_session_or_with_a_bad_body_is_refused_an
         .await
         .unwrap();
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    let too_fast = json!({ "camera": "working", "microphone": "working", "round_trip_ms": 9, "down_kbps": 20_000_000 });
+    let refused = patient
+        .post(report_url(&app))
+        .json(&too_fast)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let too_slow = json!({ "camera": "working", "microphone": "working", "round_trip_ms": 60_001 });
     let refused = patient
         .post(report_url(&app))
@@ -124,4 +138,47 @@ async fn a_device_check_without_a_visit_session_or_with_a_bad_body_is_refused_an
         .await
         .unwrap();
     assert_eq!(after_end.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn the_speed_test_serves_a_visit_session_only_and_refuses_oversized_uploads() {
+    let app = spawn_app().await;
+    let visit = visit(&app).await;
+    let meeting = create_meeting(&app, &visit).await;
+    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
+    let url = format!("{}/api/v1/calls/speed-test", app.address);
+
+    let download = patient.get(&url).send().await.unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["cache-control"], "no-store");
+    let bytes = download.bytes().await.unwrap();
+    assert_eq!(bytes.len(), 256 * 1024);
+    // Incompressible: no run of identical bytes a proxy could squeeze.
+    assert!(bytes.windows(16).all(|w| w.iter().any(|b| *b != w[0])));
+
+    let uploaded = patient
+        .post(&url)
+        .body(vec![0u8; 128 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::NO_CONTENT);
+    let oversized = patient
+        .post(&url)
+        .body(vec![0u8; 300 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    assert_eq!(
+        browser().get(&url).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get("/api/v1/calls/speed-test", &visit.token)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
