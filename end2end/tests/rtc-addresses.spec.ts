@@ -34,9 +34,15 @@ test.afterAll(() => sh('ip link del bsd0 2>/dev/null || true'));
 test.afterEach(closeParticipants);
 
 let sfu: ChildProcess | undefined;
-test.afterEach(() => {
-  sfu?.kill();
+test.afterEach(async () => {
+  const running = sfu;
   sfu = undefined;
+  if (!running || running.exitCode !== null || running.signalCode !== null) return;
+  // Wait for it to go: the next case binds the same ports, and a health check could
+  // otherwise be answered by this one while it shuts down.
+  const exited = new Promise((resolve) => running.once('exit', resolve));
+  running.kill();
+  await exited;
 });
 
 /** Starts `server sfu` with `bind`/`advertise`; resolves with its signaling URL. */

@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 use super::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
 use super::tcp::TcpEvent;
-use super::udp::{MediaSocket, ReplySources};
+use super::udp::{MediaSocket, ReplySources, SendBatch};
 use super::webhooks::{WebhookSender, WebhookSettings};
 use crate::rtc::grants::JoinGrant;
 use str0m::net::Protocol;
@@ -115,6 +115,7 @@ impl SfuHandle {
         let webhooks = settings.webhooks.clone().and_then(WebhookSender::start);
         let io = Io {
             socket,
+            send_batch: SendBatch::default(),
             reply_sources: ReplySources::default(),
             sessions: HashMap::new(),
             tcp_writers: HashMap::new(),
@@ -212,6 +213,8 @@ impl SfuHandle {
 /// Everything the driver does IO with.
 struct Io {
     socket: MediaSocket,
+    /// Outgoing datagrams gathered into segmented sends.
+    send_batch: SendBatch,
     reply_sources: ReplySources,
     sessions: HashMap<ConnId, mpsc::Sender<SignalEvent>>,
     tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
@@ -232,7 +235,7 @@ async fn run(
     mut commands: mpsc::Receiver<Command>,
     mut tcp_events: Option<mpsc::Receiver<TcpEvent>>,
 ) {
-    let mut buf = io.socket.receive_buffer();
+    let mut batch = io.socket.receive_batch();
     loop {
         let deadline = core
             .poll_timeout()
@@ -252,14 +255,16 @@ async fn run(
                     let _ = reply.send(core.room_service(Instant::now(), unix_ms, *call));
                 }
             },
-            received = io.socket.recv(&mut buf) => match received {
-                Ok(received) => {
-                    if let (true, Some(local_ip)) = (io.socket.is_wildcard(), received.local_ip) {
-                        io.reply_sources.learn(received.source, local_ip);
-                    }
+            received = io.socket.recv(&mut batch) => match received {
+                Ok(()) => {
                     let now = Instant::now();
-                    for datagram in buf[..received.len].chunks(received.stride) {
-                        core.handle_datagram(now, received.source, datagram);
+                    for (received, bytes) in batch.received() {
+                        if let (true, Some(local_ip)) = (io.socket.is_wildcard(), received.local_ip) {
+                            io.reply_sources.learn(received.source, local_ip);
+                        }
+                        for datagram in bytes.chunks(received.stride) {
+                            core.handle_datagram(now, received.source, datagram);
+                        }
                     }
                 }
                 Err(error) => tracing::debug!(%error, "sfu udp receive failed"),
@@ -295,8 +300,12 @@ fn drain(core: &mut Core, io: &mut Io) {
                 }
                 CoreOutput::Transmit(transmit) => {
                     let source = io.reply_sources.for_peer(transmit.destination);
-                    io.socket
-                        .try_send(&transmit.contents, transmit.destination, source);
+                    io.socket.queue(
+                        &mut io.send_batch,
+                        &transmit.contents,
+                        transmit.destination,
+                        source,
+                    );
                 }
                 CoreOutput::Signal { conn, message } => {
                     let delivered = io
@@ -321,6 +330,7 @@ fn drain(core: &mut Core, io: &mut Io) {
                 }
             }
         }
+        io.socket.flush(&mut io.send_batch);
         if stuck.is_empty() {
             return;
         }

@@ -5,10 +5,14 @@
 //! table, which may pick another address than the one the client sent to. ICE (RFC 8445
 //! §7.2.5.2.1) drops a response whose source is not the address it checked, so the
 //! advertised candidate never connects. This socket reads the destination of each
-//! datagram (`IP_PKTINFO`, through `quinn-udp`, which also batches receives) and sends
-//! replies to that peer from that same address. Behind a 1:1 NAT the advertised address
-//! is not local at all; replies then leave from the private address the NAT forwarded
-//! to, which the NAT maps back. A socket bound to one address needs none of this.
+//! datagram (`IP_PKTINFO`, through `quinn-udp`) and sends replies to that peer from
+//! that same address. Behind a 1:1 NAT the advertised address is not local at all;
+//! replies then leave from the private address the NAT forwarded to, which the NAT maps
+//! back. A socket bound to one address needs none of this.
+//!
+//! Receives are batched (`recvmmsg`, and GRO within each buffer), and consecutive
+//! equal-size datagrams to one peer leave in one segmented write (GSO): per-packet
+//! system calls were the largest share of the SFU's time (docs/sfu.md).
 
 use std::collections::HashMap;
 use std::io::{self, IoSliceMut};
@@ -21,18 +25,66 @@ use tokio::io::Interest;
 /// starts over (it refills from the next packet of each live peer).
 const MAX_REMEMBERED_PEERS: usize = 65_536;
 
-/// One received buffer: `len` bytes from `source`, split into datagrams of `stride`
-/// bytes (more than one when the kernel coalesced them, GRO).
+/// One received buffer from `source`, split into datagrams of `stride` bytes (more than
+/// one when the kernel coalesced them, GRO).
 #[derive(Debug, Clone, Copy)]
 pub struct Received {
-    /// Bytes in the buffer.
-    pub len: usize,
     /// Size of each datagram in it (the last may be shorter).
     pub stride: usize,
     /// The sender.
     pub source: SocketAddr,
     /// Our address the datagrams were sent to, when the OS tells it.
     pub local_ip: Option<IpAddr>,
+}
+
+/// Buffers of one batched receive and what arrived in them.
+#[derive(Debug)]
+pub struct RecvBatch {
+    bufs: Vec<Vec<u8>>,
+    meta: Vec<RecvMeta>,
+    count: usize,
+}
+
+impl RecvBatch {
+    /// What the last receive read: each buffer with where it came from.
+    pub fn received(&self) -> impl Iterator<Item = (Received, &[u8])> {
+        self.meta[..self.count]
+            .iter()
+            .zip(&self.bufs)
+            .map(|(meta, buf)| {
+                let received = Received {
+                    stride: meta.stride.max(1),
+                    source: meta.addr,
+                    local_ip: meta.dst_ip,
+                };
+                (received, &buf[..meta.len])
+            })
+    }
+}
+
+/// Datagrams queued for one segmented send ([`MediaSocket::queue`]).
+#[derive(Debug)]
+pub struct SendBatch {
+    destination: SocketAddr,
+    source_ip: Option<IpAddr>,
+    segment: usize,
+    bytes: Vec<u8>,
+    count: usize,
+    /// Ended by a shorter datagram: nothing more may join.
+    closed: bool,
+}
+
+impl Default for SendBatch {
+    fn default() -> Self {
+        Self {
+            destination: SocketAddr::from(([0, 0, 0, 0], 0)),
+            source_ip: None,
+            segment: 0,
+            bytes: Vec::with_capacity(64 * 1024),
+            count: 0,
+            closed: false,
+        }
+    }
 }
 
 /// The SFU's UDP socket.
@@ -61,31 +113,32 @@ impl MediaSocket {
         self.socket.local_addr()
     }
 
-    /// A buffer large enough for one coalesced receive.
-    pub fn receive_buffer(&self) -> Vec<u8> {
-        vec![0u8; 2048 * self.state.gro_segments().max(1)]
+    /// Buffers for one batched receive.
+    pub fn receive_batch(&self) -> RecvBatch {
+        let slots = quinn_udp::BATCH_SIZE;
+        RecvBatch {
+            bufs: vec![vec![0u8; 2048 * self.state.gro_segments().max(1)]; slots],
+            meta: vec![RecvMeta::default(); slots],
+            count: 0,
+        }
     }
 
-    /// Waits for the next buffer of datagrams.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
+    /// Waits for datagrams and reads as many as are queued, up to the batch's size, in
+    /// one system call where the OS allows (`recvmmsg`, and GRO within each buffer).
+    pub async fn recv(&self, batch: &mut RecvBatch) -> io::Result<()> {
         loop {
             self.socket.readable().await?;
-            let mut meta = [RecvMeta::default()];
+            let RecvBatch { bufs, meta, count } = &mut *batch;
             let received = self.socket.try_io(Interest::READABLE, || {
-                let mut slices = [IoSliceMut::new(buf)];
-                self.state
-                    .recv((&self.socket).into(), &mut slices, &mut meta)
+                let mut slices: Vec<IoSliceMut> =
+                    bufs.iter_mut().map(|b| IoSliceMut::new(b)).collect();
+                self.state.recv((&self.socket).into(), &mut slices, meta)
             });
             match received {
                 Ok(0) => continue,
-                Ok(_) => {
-                    let meta = meta[0];
-                    return Ok(Received {
-                        len: meta.len,
-                        stride: meta.stride.max(1),
-                        source: meta.addr,
-                        local_ip: meta.dst_ip,
-                    });
+                Ok(n) => {
+                    *count = n;
+                    return Ok(());
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
                 Err(error) => return Err(error),
@@ -93,14 +146,61 @@ impl MediaSocket {
         }
     }
 
-    /// Sends one datagram from `source_ip` (ignored unless bound to a wildcard). A full
-    /// socket buffer drops it, as UDP would.
-    pub fn try_send(&self, contents: &[u8], destination: SocketAddr, source_ip: Option<IpAddr>) {
+    /// Queues a datagram in `batch`, sending what was queued first when this one
+    /// cannot join it. Consecutive datagrams to one peer of one size (a video frame's
+    /// packets) leave in one segmented write (UDP GSO) instead of one call each.
+    pub fn queue(
+        &self,
+        batch: &mut SendBatch,
+        contents: &[u8],
+        destination: SocketAddr,
+        source_ip: Option<IpAddr>,
+    ) {
+        let joins = batch.count > 0
+            && batch.destination == destination
+            && batch.source_ip == source_ip
+            && batch.count < self.state.max_gso_segments()
+            && contents.len() <= batch.segment
+            && !batch.closed;
+        if !joins {
+            self.flush(batch);
+            batch.destination = destination;
+            batch.source_ip = source_ip;
+            batch.segment = contents.len();
+        }
+        // A shorter datagram may end a segmented write, never sit inside one.
+        batch.closed = contents.len() < batch.segment;
+        batch.bytes.extend_from_slice(contents);
+        batch.count += 1;
+    }
+
+    /// Sends what `batch` holds.
+    pub fn flush(&self, batch: &mut SendBatch) {
+        if batch.count == 0 {
+            return;
+        }
+        let segment = (batch.count > 1).then_some(batch.segment);
+        self.send_segments(&batch.bytes, segment, batch.destination, batch.source_ip);
+        batch.bytes.clear();
+        batch.count = 0;
+        batch.closed = false;
+    }
+
+    /// One write of `contents` (split into `segment_size` datagrams if given) from
+    /// `source_ip` (ignored unless bound to a wildcard). A full socket buffer drops it,
+    /// as UDP would.
+    fn send_segments(
+        &self,
+        contents: &[u8],
+        segment_size: Option<usize>,
+        destination: SocketAddr,
+        source_ip: Option<IpAddr>,
+    ) {
         let transmit = Transmit {
             destination,
             ecn: None,
             contents,
-            segment_size: None,
+            segment_size,
             src_ip: source_ip.filter(|_| self.wildcard),
         };
         let _ = self.socket.try_io(Interest::WRITABLE, || {
