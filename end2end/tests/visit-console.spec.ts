@@ -112,6 +112,26 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   await expect(page.getByTestId('visit-status')).toHaveText('Ended');
   await expect(page.getByTestId('soap-state')).toHaveText("Filed on the patient's chart");
   await expect(page.getByTestId('soap-plan')).toBeDisabled();
+
+  // The record: the appointment is completed, and the audit trail tells the journey in
+  // order (ids only in it, never names).
+  const records = await request.newContext({ baseURL });
+  const signedIn = await records.post('/api/v1/auth/login', { data: { email: clinician.email, password: clinician.password } });
+  const bearer = { authorization: `Bearer ${(await signedIn.json()).access_token}` };
+  const meetingId = consoleUrl.split('/').pop()!;
+  const meeting = await (await records.get(`/api/v1/meetings/${meetingId}`, { headers: bearer })).json();
+  const appointment = await (await records.get(`/api/v1/appointments/${meeting.appointment_id}`, { headers: bearer })).json();
+  expect(appointment.status).toBe('completed');
+  const trail = await records.get(`/api/v1/meetings/${meetingId}/audit`, { headers: bearer });
+  expect(trail.status()).toBe(200);
+  const body = await trail.json();
+  const actions: string[] = (body.events ?? body).map((e: any) => e.action);
+  const journey = ['meeting.invitation_sent', 'meeting.link_redeemed', 'meeting.patient_waiting', 'meeting.participant_admitted', 'meeting.ended'];
+  const positions = journey.map((a) => actions.indexOf(a));
+  expect(positions.every((p) => p >= 0), `audit actions: ${actions.join(', ')}`).toBe(true);
+  expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  expect(JSON.stringify(body)).not.toContain('Jordan');
+  await records.dispose();
 });
 
 /** Audio bytes received on the first remote audio track grow. */
