@@ -62,11 +62,19 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
     await patient.waitForTimeout(Number(process.env.BENCH_ADMIT_WAIT_MS ?? 0));
     const admit = console_.getByTestId('participant').filter({ hasText: `Bench Patient ${i}` }).getByTestId('admit');
     await admit.waitFor({ timeout: 15_000 });
-    await console_.evaluate(() => {
-      const button = [...document.querySelectorAll('[data-testid="admit"]')][0] as HTMLButtonElement;
-      (window as any).__admitAt = performance.now();
-      button.click();
-    });
+    // Clicked in the page, timed at the click. Pushed events re-render the row, so the
+    // button is looked up again until one is there.
+    await expect
+      .poll(() =>
+        console_.evaluate(() => {
+          const button = document.querySelector('[data-testid="admit"]') as HTMLButtonElement | null;
+          if (!button) return false;
+          (window as any).__admitAt = performance.now();
+          button.click();
+          return true;
+        }),
+      )
+      .toBe(true);
     const arrived = async (page: typeof patient) => {
       await expect.poll(() => page.evaluate(() => (window as any).__firstFrame), { timeout: 20_000 }).toBeGreaterThan(0);
       return true;
