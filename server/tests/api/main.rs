@@ -2,6 +2,7 @@
 //! freshly migrated PostgreSQL database. One test binary keeps link time down.
 
 mod appointments;
+mod audit_chain;
 mod auth;
 mod device_check;
 mod headers;
