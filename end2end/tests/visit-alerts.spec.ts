@@ -4,8 +4,8 @@
 // - the call floats in a Document Picture-in-Picture window and comes back;
 // - the link page loads the patient's bundle, not the portal's.
 import { type Page, expect, test } from '@playwright/test';
-import { clinician, hydrated, signIn } from './fixtures';
-import { apiVisit, passDeviceCheck } from './visit-fixtures';
+import { hydrated } from './fixtures';
+import { apiVisit, openConsole, patientWaits } from './visit-fixtures';
 
 /** Records what the page really does with notifications and sound (the real APIs still
  * run), and lets the test put the tab in the background the way a tab switch does. */
@@ -37,12 +37,8 @@ test('a patient arriving while the portal is in the background knocks, notifies 
   const context = await browser.newContext();
   const page = await context.newPage();
   await recordAlerts(page);
-  await signIn(page, clinician.email, clinician.password);
-  await expect(page.getByTestId('schedule')).toBeVisible();
-  await page.goto(`/visits/${visit.meeting.id}`);
-  await hydrated(page);
+  await openConsole(page, visit.meeting.id);
   const dock = page.getByTestId('call-dock');
-  await expect(dock.locator('.call-state')).toContainText('Connected', { timeout: 20_000 });
 
   // The clinician's click asks the browser, which (as a person would) allows it.
   await context.grantPermissions(['notifications']);
@@ -55,12 +51,7 @@ test('a patient arriving while the portal is in the background knocks, notifies 
   await expect(dock).toHaveAttribute('data-mini', 'true');
   await page.evaluate(() => ((window as any).__background = true));
 
-  const patient = await (await browser.newContext()).newPage();
-  await patient.goto(`/visit#${visit.link}`);
-  await hydrated(patient);
-  await patient.getByTestId('visit-continue').click();
-  await passDeviceCheck(patient);
-  await expect(patient.getByTestId('visit-waiting')).toBeVisible();
+  const patient = await patientWaits(browser, visit.link);
 
   const notice = page.getByTestId('arrival-notice');
   await expect(notice).toHaveAttribute('role', 'status');
@@ -91,17 +82,9 @@ test('a patient in the foreground is announced without a knock or a notification
   const context = await browser.newContext({ permissions: ['notifications'] });
   const page = await context.newPage();
   await recordAlerts(page);
-  await signIn(page, clinician.email, clinician.password);
-  await expect(page.getByTestId('schedule')).toBeVisible();
-  await page.goto(`/visits/${visit.meeting.id}`);
-  await hydrated(page);
-  await expect(page.getByTestId('call-dock').locator('.call-state')).toContainText('Connected', { timeout: 20_000 });
+  await openConsole(page, visit.meeting.id);
 
-  const patient = await (await browser.newContext()).newPage();
-  await patient.goto(`/visit#${visit.link}`);
-  await hydrated(patient);
-  await patient.getByTestId('visit-continue').click();
-  await passDeviceCheck(patient);
+  const patient = await patientWaits(browser, visit.link);
   await expect(page.getByTestId('arrival-notice')).toHaveAttribute('data-signalled', '1');
   expect(await page.evaluate(() => (window as any).__notifications)).toEqual([]);
   expect(await page.evaluate(() => (window as any).__oscillators)).toBe(0);
@@ -114,15 +97,8 @@ test('the call floats in a picture-in-picture window, keeps playing there, and c
   const visit = await apiVisit('Avery Brooks');
   const context = await browser.newContext();
   const page = await context.newPage();
-  await signIn(page, clinician.email, clinician.password);
-  await expect(page.getByTestId('schedule')).toBeVisible();
-  await page.goto(`/visits/${visit.meeting.id}`);
-  await hydrated(page);
-  const patient = await (await browser.newContext()).newPage();
-  await patient.goto(`/visit#${visit.link}`);
-  await hydrated(patient);
-  await patient.getByTestId('visit-continue').click();
-  await passDeviceCheck(patient);
+  await openConsole(page, visit.meeting.id);
+  const patient = await patientWaits(browser, visit.link);
   await page.getByTestId('participant').filter({ hasText: 'Avery Brooks' }).getByTestId('admit').click();
   await expect(patient.getByTestId('visit-admitted')).toBeVisible({ timeout: 30_000 });
 

@@ -1,9 +1,9 @@
 // A telehealth visit set up through the API as the demo clinician: a new patient with
 // an email, a video appointment in ten minutes, its meeting, and the patient's one-tap
 // link from the dev outbox.
-import { type APIRequestContext, type Page, expect, request } from '@playwright/test';
+import { type APIRequestContext, type Browser, type Page, expect, request } from '@playwright/test';
 import { baseURL } from './rtc-fixtures';
-import { clinician } from './fixtures';
+import { clinician, hydrated, signIn } from './fixtures';
 
 export type ApiVisit = {
   api: APIRequestContext;
@@ -48,4 +48,24 @@ export async function passDeviceCheck(page: Page) {
   // The check joined the call, hidden: the path to the media server is proven.
   await expect(page.getByTestId('check-video')).toHaveText('Video connection: direct. Good for video.', { timeout: 15_000 });
   await page.getByTestId('join-waiting').click();
+}
+
+/** The clinician signs in and opens the visit's console, whose call connects. */
+export async function openConsole(page: Page, meetingId: string) {
+  await signIn(page, clinician.email, clinician.password);
+  await expect(page.getByTestId('schedule')).toBeVisible();
+  await page.goto(`/visits/${meetingId}`);
+  await hydrated(page);
+  await expect(page.getByTestId('call-dock').locator('.call-state')).toContainText('Connected', { timeout: 20_000 });
+}
+
+/** A patient in a browser of their own opens the link, passes the check and waits. */
+export async function patientWaits(browser: Browser, link: string): Promise<Page> {
+  const patient = await (await browser.newContext()).newPage();
+  await patient.goto(`/visit#${link}`);
+  await hydrated(patient);
+  await patient.getByTestId('visit-continue').click();
+  await passDeviceCheck(patient);
+  await expect(patient.getByTestId('visit-waiting')).toBeVisible();
+  return patient;
 }

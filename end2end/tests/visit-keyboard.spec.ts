@@ -3,7 +3,7 @@
 // Nothing on the clinician's side is clicked; the patient uses their phone as usual.
 import { type Locator, type Page, expect, test } from '@playwright/test';
 import { clinician, hydrated } from './fixtures';
-import { apiVisit, passDeviceCheck } from './visit-fixtures';
+import { apiVisit, patientWaits } from './visit-fixtures';
 
 /** Presses Tab until `target` has the focus (at most 60 times): it is reachable in the
  * page's tab order, not only by a pointer. */
@@ -37,12 +37,7 @@ test('a clinician runs a whole visit by keyboard: sign in, start, admit, mute, m
   const dock = page.getByTestId('call-dock');
   await expect(dock.locator('.call-state')).toContainText('Connected', { timeout: 20_000 });
 
-  const patient = await (await browser.newContext()).newPage();
-  await patient.goto(`/visit#${visit.link}`);
-  await hydrated(patient);
-  await patient.getByTestId('visit-continue').click();
-  await passDeviceCheck(patient);
-  await expect(patient.getByTestId('visit-waiting')).toBeVisible();
+  const patient = await patientWaits(browser, visit.link);
 
   const row = page.getByTestId('participant').filter({ hasText: 'Quinn Harper' });
   await expect(row.getByTestId('participant-state')).toContainText('Waiting');

@@ -11,6 +11,20 @@ fn report_url(app: &crate::helpers::TestApp) -> String {
     format!("{}/api/v1/calls/device-check", app.address)
 }
 
+/// The browser `client` sends `body` as its device check.
+async fn report(
+    client: &reqwest::Client,
+    app: &crate::helpers::TestApp,
+    body: &Value,
+) -> reqwest::Response {
+    client
+        .post(report_url(app))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 fn patient_of<'a>(meeting: &'a Value, id: &str) -> &'a Value {
     meeting["participants"]
         .as_array()
@@ -35,12 +49,7 @@ async fn a_patients_device_check_shows_in_the_clinicians_meeting_and_the_latest_
         "camera": "blocked", "microphone": "working", "round_trip_ms": null,
         "down_kbps": null, "up_kbps": null, "route": null
     });
-    let sent = patient
-        .post(report_url(&app))
-        .json(&blocked)
-        .send()
-        .await
-        .unwrap();
+    let sent = report(&patient, &app, &blocked).await;
     assert_eq!(sent.status(), StatusCode::NO_CONTENT);
     assert_eq!(
         patient_of(&read(&app, &visit, &meeting).await, &meeting.patient_id)["device_check"],
@@ -51,12 +60,7 @@ async fn a_patients_device_check_shows_in_the_clinicians_meeting_and_the_latest_
         "camera": "working", "microphone": "working", "round_trip_ms": 24,
         "down_kbps": 45_000, "up_kbps": 12_000, "route": "tcp"
     });
-    patient
-        .post(report_url(&app))
-        .json(&fixed)
-        .send()
-        .await
-        .unwrap();
+    report(&patient, &app, &fixed).await;
     assert_eq!(
         patient_of(&read(&app, &visit, &meeting).await, &meeting.patient_id)["device_check"],
         fixed
@@ -71,12 +75,7 @@ async fn a_device_check_without_a_visit_session_or_with_a_bad_body_is_refused_an
     let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
     let good = json!({ "camera": "working", "microphone": "working", "round_trip_ms": 10 });
 
-    let stranger = browser()
-        .post(report_url(&app))
-        .json(&good)
-        .send()
-        .await
-        .unwrap();
+    let stranger = report(&browser(), &app, &good).await;
     assert_eq!(stranger.status(), StatusCode::UNAUTHORIZED);
     // Staff have no device check to report: the endpoint is the patient's.
     let staff = app
@@ -89,12 +88,7 @@ async fn a_device_check_without_a_visit_session_or_with_a_bad_body_is_refused_an
         json!({ "camera": "working" }),
         json!({ "camera": "working", "microphone": "working", "round_trip_ms": -5 }),
     ] {
-        let refused = patient
-            .post(report_url(&app))
-            .json(&bad)
-            .send()
-            .await
-            .unwrap();
+        let refused = report(&patient, &app, &bad).await;
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
     let not_json = patient
@@ -106,20 +100,10 @@ async fn a_device_check_without_a_visit_session_or_with_a_bad_body_is_refused_an
         .unwrap();
     assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
     let too_fast = json!({ "camera": "working", "microphone": "working", "round_trip_ms": 9, "down_kbps": 20_000_000 });
-    let refused = patient
-        .post(report_url(&app))
-        .json(&too_fast)
-        .send()
-        .await
-        .unwrap();
+    let refused = report(&patient, &app, &too_fast).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let too_slow = json!({ "camera": "working", "microphone": "working", "round_trip_ms": 60_001 });
-    let refused = patient
-        .post(report_url(&app))
-        .json(&too_slow)
-        .send()
-        .await
-        .unwrap();
+    let refused = report(&patient, &app, &too_slow).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = refused.json().await.unwrap();
     assert!(body.to_string().contains("round_trip_ms"), "{body}");
@@ -131,12 +115,7 @@ async fn a_device_check_without_a_visit_session_or_with_a_bad_body_is_refused_an
 
     app.delete(&format!("/api/v1/meetings/{}", meeting.id), &visit.token)
         .await;
-    let after_end = patient
-        .post(report_url(&app))
-        .json(&good)
-        .send()
-        .await
-        .unwrap();
+    let after_end = report(&patient, &app, &good).await;
     assert_eq!(after_end.status(), StatusCode::CONFLICT);
 }
 
