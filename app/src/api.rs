@@ -159,46 +159,12 @@ pub async fn send_chat(meeting_id: String, body: String) -> Result<(), AppError>
         .await
 }
 
-/// What a patient's visit link is for: who, when, and whether it is still open.
-#[server]
-pub async fn visit_link_info(token: String) -> Result<crate::meetings::LinkInfo, AppError> {
-    crate::ports::backend()?.visit_link_info(&token).await
-}
-
-/// Redeems a visit link (the patient's explicit "Continue"): sets the visit session
-/// cookie and puts them in the waiting room.
-#[server]
-pub async fn join_visit(token: String) -> Result<(), AppError> {
-    let cookie = crate::ports::backend()?.join_visit(&token).await?;
-    set_cookie(&cookie);
-    Ok(())
-}
-
 /// The caller's media token for a meeting: where to connect and with what rights.
 #[server]
 pub async fn media_token(meeting_id: String) -> Result<crate::meetings::MediaToken, AppError> {
     let headers = crate::ports::request_headers().await?;
     crate::ports::backend()?
         .media_token(&headers, &meeting_id)
-        .await
-}
-
-/// The waiting page's heartbeat: keeps the patient's place and says where the visit
-/// stands.
-#[server]
-pub async fn visit_heartbeat() -> Result<crate::meetings::VisitStatus, AppError> {
-    let headers = crate::ports::request_headers().await?;
-    crate::ports::backend()?.visit_heartbeat(&headers).await
-}
-
-/// The patient's device check result, for the clinician's waiting panel.
-#[server]
-pub async fn report_device_check(
-    report: crate::meetings::DeviceCheckReport,
-) -> Result<(), AppError> {
-    let headers = crate::ports::request_headers().await?;
-    crate::ports::backend()?
-        .report_device_check(&headers, report)
         .await
 }
 

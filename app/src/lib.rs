@@ -81,7 +81,6 @@ pub fn App() -> impl IntoView {
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=path!("/login") view=pages::login::LoginPage />
                 <Route path=path!("/invitation") view=pages::invitation::InvitationPage />
-                <Route path=path!("/visit") view=pages::visit::VisitPage />
                 <Route path=path!("/dev/call") view=pages::dev_call::DevCallPage />
                 <ParentRoute path=path!("") view=layout::PortalLayout>
                     <Route path=path!("") view=pages::schedule::SchedulePage />

@@ -83,10 +83,6 @@ pub trait PortalBackend: Send + Sync + 'static {
         meeting_id: Uuid,
         body: &str,
     ) -> Result<(), AppError>;
-    /// What a patient's visit link is for (no session needed).
-    async fn visit_link_info(&self, token: &str) -> Result<crate::meetings::LinkInfo, AppError>;
-    /// Redeems a visit link; returns the visit session's `Set-Cookie` value.
-    async fn join_visit(&self, token: &str) -> Result<String, AppError>;
     /// The caller's media token for a meeting (staff by cookie, or the request's visit
     /// session), by the grant matrix: a waiting patient's is hidden, without media rights.
     async fn media_token(
@@ -94,17 +90,6 @@ pub trait PortalBackend: Send + Sync + 'static {
         headers: &HeaderMap,
         meeting_id: &str,
     ) -> Result<crate::meetings::MediaToken, AppError>;
-    /// The waiting page's heartbeat for the request's visit session.
-    async fn visit_heartbeat(
-        &self,
-        headers: &HeaderMap,
-    ) -> Result<crate::meetings::VisitStatus, AppError>;
-    /// Stores the request's visit session's device check.
-    async fn report_device_check(
-        &self,
-        headers: &HeaderMap,
-        report: crate::meetings::DeviceCheckReport,
-    ) -> Result<(), AppError>;
     /// Accepts a staff invitation by its emailed token; returns the new account's email.
     async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError>;
     /// Changes the password of the request's login; every other login of the user ends.

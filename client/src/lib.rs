@@ -27,6 +27,7 @@
 //! Browser only: every item here needs `wasm32` and a `window`.
 
 mod adaptive;
+pub mod audio;
 mod engine;
 pub mod error;
 mod js;

@@ -1,20 +1,31 @@
-//! The patient's browser entry point. The server renders `/visit` with
-//! [`app::patient_shell`], which loads this bundle instead of the portal's; it hydrates
-//! [`app::PatientApp`], the visit page without the portal's router, pages or layout.
+//! The patient's browser entry point: a small driver for the server-rendered `/visit`
+//! page (see `app::pages::visit` for the markup and why it is not a Leptos hydration).
+//! It reads the link, runs the visit's screens, the device check, the waiting room's
+//! heartbeat, the call (on [`bedside_client`]) and the chat, all against Bedside's
+//! REST API.
 //!
-//! Why a second crate rather than one bundle split at run time: the linker only drops
-//! code that nothing reachable names. With the portal's `App` as the root, every page
-//! is reachable from the router, so a patient on a phone would download the schedule,
-//! the chart and the account page to see a waiting room. Here the root is the visit
-//! page, and the compiler proves the rest is not shipped (`scripts/bundle-size`).
+//! A second crate rather than a feature of the portal's bundle: the linker only drops
+//! code nothing reachable names, so the patient's download holds this driver, the media
+//! client and serde, and nothing of the portal (`scripts/bundle-size` weighs it).
 
-/// Hydrates the server-rendered `<body>` of `/visit` with [`app::PatientApp`].
+mod call;
+mod chat;
+mod check;
+mod dom;
+mod http;
+mod probe;
+mod stage;
+mod visit;
+mod wire;
+
+/// Runs the visit page. The name is the one Leptos's hydration script calls, so the
+/// page's `<head>` is the portal's, with this bundle's name.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::PatientApp);
+    wasm_bindgen_futures::spawn_local(visit::run());
     // A marker for tests and tooling: the page is interactive from here on.
-    if let Some(body) = leptos::prelude::document().body() {
+    if let Some(body) = dom::document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }
 }

@@ -173,31 +173,6 @@ impl PortalBackend for Portal {
         Ok(())
     }
 
-    async fn visit_link_info(&self, token: &str) -> Result<app::meetings::LinkInfo, AppError> {
-        let source = leptos_axum::extract::<ClientAddr>()
-            .await
-            .ok()
-            .and_then(|a| a.0);
-        Ok(
-            crate::meetings::visit::link_info(&self.services, token, source)
-                .await?
-                .1,
-        )
-    }
-
-    async fn join_visit(&self, token: &str) -> Result<String, AppError> {
-        let source = leptos_axum::extract::<ClientAddr>()
-            .await
-            .ok()
-            .and_then(|a| a.0);
-        let (_, session) = crate::meetings::visit::redeem(&self.services, token, source).await?;
-        Ok(crate::meetings::links::set_cookie(
-            &session,
-            chrono::Duration::hours(crate::meetings::visit::VISIT_SESSION_HOURS),
-            self.services.production,
-        ))
-    }
-
     async fn media_token(
         &self,
         headers: &HeaderMap,
@@ -213,27 +188,6 @@ impl PortalBackend for Portal {
             crate::meetings::visit::media_token(&self.services, &caller, meeting_id, source)
                 .await?,
         )
-    }
-
-    async fn visit_heartbeat(
-        &self,
-        headers: &HeaderMap,
-    ) -> Result<app::meetings::VisitStatus, AppError> {
-        let bound = crate::meetings::links::visit_session(&self.services, headers)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(crate::meetings::visit::heartbeat(&self.services, &bound).await?)
-    }
-
-    async fn report_device_check(
-        &self,
-        headers: &HeaderMap,
-        report: app::meetings::DeviceCheckReport,
-    ) -> Result<(), AppError> {
-        let bound = crate::meetings::links::visit_session(&self.services, headers)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        Ok(crate::meetings::visit::report_device_check(&self.services, &bound, &report).await?)
     }
 
     async fn accept_invitation(&self, token: &str, password: &str) -> Result<String, AppError> {

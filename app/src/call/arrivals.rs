@@ -126,7 +126,9 @@ mod browser {
     use leptos::prelude::*;
     use wasm_bindgen::JsValue;
 
-    use super::super::dom::{audio_context, call, construct, get, global, now, tone};
+    use bedside_client::audio::{Tone, play};
+
+    use super::super::dom::{call, construct, get, global};
 
     /// The tab is hidden or another window has the focus.
     pub fn in_background() -> bool {
@@ -136,13 +138,13 @@ mod browser {
 
     /// Two soft taps, low and short: audible, not alarming.
     pub fn knock() {
-        let Some(context) = audio_context() else {
-            return;
+        let tap = |delay| Tone {
+            frequency: 196.0,
+            delay,
+            length: 0.12,
+            volume: 0.35,
         };
-        let _ = call(&context, "resume", &[]);
-        let start = now(&context) + 0.05;
-        tone(&context, 196.0, start, 0.12, 0.35);
-        tone(&context, 196.0, start + 0.22, 0.12, 0.35);
+        play(&[tap(0.05), tap(0.27)]);
     }
 
     /// A notification that brings the portal to the front when clicked.

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use bedside_client::{
     ClientError, ConnectMode, ConnectionState, LocalTrack, Room, RoomEvent, RoomOptions, Scenario,
-    TrackKind, TrackSource,
+    TrackKind,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -19,9 +19,6 @@ pub(super) struct Live {
     camera: Option<LocalTrack>,
     mic: Option<LocalTrack>,
     screen: Option<LocalTrack>,
-    pub(super) prepared_camera: Option<web_sys::MediaStreamTrack>,
-    pub(super) prepared_mic: Option<web_sys::MediaStreamTrack>,
-    pub(super) meter: Option<super::preview::Meter>,
     sampler: Option<leptos::leptos_dom::helpers::IntervalHandle>,
 }
 
@@ -109,44 +106,16 @@ impl CallHandle {
         });
     }
 
-    /// Publishes the checked camera and microphone into the connected room (the device
-    /// check connected without them).
-    pub fn publish_prepared(self) {
-        let Some(room) = self.room() else { return };
-        let choice = JoinChoice {
-            two_connections: false,
-            camera: true,
-            microphone: true,
-        };
-        spawn_local(async move { self.publish_chosen(room, choice).await });
-    }
-
-    /// Publishes what `choice` names: the device check's prepared tracks, or freshly
-    /// captured ones. The level meter stops once the microphone goes to the call.
+    /// Captures and publishes what `choice` names.
     async fn publish_chosen(self, room: Room, choice: JoinChoice) {
-        if !(choice.microphone || choice.camera) {
-            return;
-        }
-        let (camera, mic) = self
-            .inner
-            .with_value(|i| (i.prepared_camera.clone(), i.prepared_mic.clone()));
-        self.inner.update_value(|i| i.meter = None);
         if choice.microphone {
-            let published = match mic {
-                Some(track) => room.publish_track(track, TrackSource::Microphone).await,
-                None => room.publish_microphone(None).await,
-            };
-            match published {
+            match room.publish_microphone(None).await {
                 Ok(track) => self.inner.update_value(|i| i.mic = Some(track)),
                 Err(error) => self.error.set(Some(error.human_message())),
             }
         }
         if choice.camera {
-            let published = match camera {
-                Some(track) => room.publish_track(track, TrackSource::Camera).await,
-                None => room.publish_camera(None).await,
-            };
-            match published {
+            match room.publish_camera(None).await {
                 Ok(track) => self.inner.update_value(|i| i.camera = Some(track)),
                 Err(error) => self.error.set(Some(error.human_message())),
             }

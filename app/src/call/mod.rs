@@ -4,7 +4,6 @@
 //! state and its actions do nothing, so pages render on the server unchanged.
 
 pub mod arrivals;
-pub mod check;
 pub mod events;
 pub mod pip;
 pub mod portal;
@@ -13,9 +12,10 @@ pub mod stage;
 use leptos::prelude::*;
 
 /// Where the call stands, for people.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum CallState {
     /// Not joined.
+    #[default]
     Idle,
     /// Joining.
     Connecting,
@@ -76,38 +76,6 @@ pub struct LocalView {
     pub camera_published: bool,
 }
 
-/// A camera or microphone to choose.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceOption {
-    /// The browser's device id.
-    pub id: String,
-    /// Its label.
-    pub label: String,
-}
-
-/// The device check's findings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Preview {
-    /// The camera is captured.
-    pub camera_ready: bool,
-    /// The microphone is captured.
-    pub mic_ready: bool,
-    /// The browser or the user blocked access.
-    pub denied: bool,
-    /// What went wrong, in plain words.
-    pub error: Option<String>,
-    /// Cameras to choose from.
-    pub cameras: Vec<DeviceOption>,
-    /// Microphones to choose from.
-    pub mics: Vec<DeviceOption>,
-    /// The camera in use.
-    pub camera_id: Option<String>,
-    /// The microphone in use.
-    pub mic_id: Option<String>,
-    /// The test sound was played.
-    pub sound_played: bool,
-}
-
 /// What to join with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JoinChoice {
@@ -125,10 +93,6 @@ mod dom;
 #[cfg(feature = "hydrate")]
 #[path = "live.rs"]
 mod live;
-#[cfg(feature = "hydrate")]
-#[path = "preview.rs"]
-mod preview;
-
 #[cfg(feature = "hydrate")]
 type Inner = live::Live;
 /// Nothing to hold on the server.
@@ -166,8 +130,6 @@ pub struct CallHandle {
     pub error: RwSignal<Option<String>>,
     /// Which connection flow is in use ("one" or "two").
     pub mode: RwSignal<String>,
-    /// The device check's findings.
-    pub preview: RwSignal<Preview>,
     /// The connection quality ("excellent", "good", "poor", "lost"; empty before the
     /// first sample), from the media statistics every two seconds.
     pub quality: RwSignal<String>,
@@ -188,7 +150,6 @@ impl CallHandle {
             local: RwSignal::new(LocalView::default()),
             error: RwSignal::new(None),
             mode: RwSignal::new(String::new()),
-            preview: RwSignal::new(Preview::default()),
             quality: RwSignal::new(String::new()),
             received: RwSignal::new(Vec::new()),
             route: RwSignal::new(String::new()),
@@ -198,21 +159,9 @@ impl CallHandle {
 }
 
 impl CallHandle {
-    /// Joins the call of `meeting_id` with the caller's media token (staff by cookie, or
-    /// the visit session), camera and microphone on (published once the grant allows).
+    /// Joins the call of `meeting_id` with the caller's media token (staff by cookie),
+    /// camera and microphone on (published once the grant allows).
     pub fn join_meeting(self, meeting_id: String) {
-        self.join_meeting_with(meeting_id, true);
-    }
-
-    /// Joins the call of `meeting_id`, sending nothing yet: the device check connects
-    /// this way to prove the path to the media server (and to be in the room already
-    /// when the clinician admits), then [`CallHandle::publish_prepared`] sends the
-    /// checked camera and microphone.
-    pub fn connect_for_check(self, meeting_id: String) {
-        self.join_meeting_with(meeting_id, false);
-    }
-
-    fn join_meeting_with(self, meeting_id: String, media: bool) {
         leptos::task::spawn_local(async move {
             match crate::api::media_token(meeting_id).await {
                 Ok(token) => self.connect(
@@ -220,8 +169,8 @@ impl CallHandle {
                     token.token,
                     JoinChoice {
                         two_connections: false,
-                        camera: media,
-                        microphone: media,
+                        camera: true,
+                        microphone: true,
                     },
                 ),
                 Err(error) => self.error.set(Some(error.to_string())),
@@ -260,14 +209,4 @@ impl CallHandle {
     pub fn leave(self) {}
     /// Drops the signal connection to exercise recovery (browser only).
     pub fn simulate_signal_loss(self) {}
-    /// Captures the device check's preview (browser only).
-    pub fn start_preview(self, _camera_id: Option<String>, _mic_id: Option<String>) {}
-    /// The microphone's level (browser only).
-    pub fn mic_level(self) -> u8 {
-        0
-    }
-    /// Plays a test tone (browser only).
-    pub fn play_test_sound(self) {}
-    /// Publishes the checked camera and microphone (browser only).
-    pub fn publish_prepared(self) {}
 }

@@ -1,91 +1,113 @@
-//! The patient's side of a visit, from the one-tap link `/visit#TOKEN`: no account.
+//! The patient's page, from the one-tap link `/visit#TOKEN`: no account, no download.
 //!
-//! 1. The page says who the visit is with and when. Opening it redeems nothing (the
-//!    token sits in the URL fragment, which browsers never send, and link previews or
-//!    mail scanners only fetch the page); only **Continue** redeems the link, into a
-//!    visit session cookie.
-//! 2. The waiting room: a heartbeat every few seconds keeps the patient's place (it
-//!    survives reloads: the session cookie and the link both stay valid) and tells the
-//!    page when the clinician admits or turns them away, or ends the visit.
+//! This module is the page's markup, rendered by the server. The browser half is the
+//! `patient` crate, a small driver on `web-sys` and the media client, not a Leptos
+//! hydration. The reason is the patient's download: Leptos's reactive runtime alone is
+//! about 160 kB gzip of wasm (a hydrated counter app), and with the media client on
+//! top the page weighed 406 kB, twice the 200 kB budget for a phone on a thin link.
+//! So the server renders every screen here, each in a `<template>`, and the driver
+//! clones the one the visit is at into [`parts::SCREEN`]. Markup, words and
+//! accessibility stay in one place, reviewed as HTML; the driver holds only behaviour.
+//! The names both sides use are the constants in [`screens`] and [`parts`], so a
+//! renamed part fails to compile rather than to render.
 //!
-//! 3. The device check (camera preview, microphone level, test sound, pickers, the
-//!    connection), then **Join the waiting room**: the page connects to the call at
-//!    once, hidden and without media rights, with the checked camera and microphone
-//!    waiting to be sent. Admission is a live grant: media starts with no page change
-//!    and no reconnect. A reload skips the check and reconnects.
+//! The screens, in the order a patient meets them:
+//! 1. [`screens::LINK`]: who the visit is with and when. Opening the page redeems
+//!    nothing (the token sits in the URL fragment, which browsers never send, and link
+//!    previews or mail scanners only fetch the page); only **Continue** redeems the link,
+//!    into a visit session cookie.
+//! 2. [`screens::CHECK`]: camera preview, microphone level, test sound, pickers, the
+//!    connection; the page joins the call at once, hidden and without media rights.
+//! 3. [`screens::WAITING`], then [`screens::ADMITTED`] (a live grant: media starts with
+//!    no page change and no reconnect), or [`screens::REJECTED`]; [`screens::ENDED`].
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::chat::ChatPanel;
-use crate::api::{JoinVisit, visit_heartbeat, visit_link_info};
-use crate::call::check::DeviceCheck;
-use crate::call::stage::CallStage;
-use crate::call::{CallHandle, CallState};
-use crate::error::AppError;
-use crate::meetings::{LinkInfo, MeetingStatus, ParticipantState, VisitStatus};
+/// The `data-screen` names of the page's `<template>`s.
+pub mod screens {
+    /// Who and when, and Continue.
+    pub const LINK: &str = "link";
+    /// The device and connection check.
+    pub const CHECK: &str = "check";
+    /// In the waiting room.
+    pub const WAITING: &str = "waiting";
+    /// Admitted: in the call.
+    pub const ADMITTED: &str = "admitted";
+    /// Turned away.
+    pub const REJECTED: &str = "rejected";
+    /// The visit moved to another device or tab.
+    pub const REPLACED: &str = "replaced";
+    /// The visit is over.
+    pub const ENDED: &str = "ended";
+    /// The call: remote video, self view, controls.
+    pub const STAGE: &str = "stage";
+    /// The chat with the clinic.
+    pub const CHAT: &str = "chat";
+}
 
-/// How often the waiting page says it is still there (the server's presence TTL is 30 s).
-const HEARTBEAT_MS: u64 = 5_000;
+/// The `data-part` names the driver fills or listens to.
+pub mod parts {
+    /// Where the current screen goes.
+    pub const SCREEN: &str = "screen";
+    /// Where the call and the chat go, below the screen.
+    pub const EXTRAS: &str = "extras";
+    /// "Hi Ann."
+    pub const GREETING: &str = "greeting";
+    /// Who and when.
+    pub const DETAILS: &str = "details";
+    /// The Continue button.
+    pub const CONTINUE: &str = "continue";
+    /// The camera preview `<video>`.
+    pub const PREVIEW: &str = "preview";
+    /// The microphone `<meter>`.
+    pub const METER: &str = "meter";
+    /// The camera `<select>`.
+    pub const CAMERA_PICKER: &str = "camera-picker";
+    /// The microphone `<select>`.
+    pub const MIC_PICKER: &str = "mic-picker";
+    /// The test sound button.
+    pub const TEST_SOUND: &str = "test-sound";
+    /// What to do after the test sound.
+    pub const SOUND_HINT: &str = "sound-hint";
+    /// The connection line.
+    pub const CONNECTION: &str = "connection";
+    /// The path video takes.
+    pub const VIDEO_PATH: &str = "video-path";
+    /// Join the waiting room.
+    pub const JOIN: &str = "join";
+    /// The clinician's reason, on the rejected screen.
+    pub const REASON: &str = "reason";
+    /// The call's state words.
+    pub const CALL_STATE: &str = "call-state";
+    /// The connection quality.
+    pub const CALL_QUALITY: &str = "call-quality";
+    /// The remote tiles and the self view.
+    pub const TILES: &str = "tiles";
+    /// The self view `<video>`.
+    pub const SELF_VIDEO: &str = "self-video";
+    /// The call's buttons.
+    pub const CONTROLS: &str = "controls";
+    /// Mute / unmute.
+    pub const MIC: &str = "mic";
+    /// Camera off / on.
+    pub const CAMERA: &str = "camera";
+    /// Share the screen.
+    pub const SHARE: &str = "share";
+    /// Leave the call.
+    pub const LEAVE: &str = "leave";
+    /// The chat's messages.
+    pub const CHAT_LOG: &str = "chat-log";
+    /// The chat's form.
+    pub const CHAT_FORM: &str = "chat-form";
+    /// The chat's input.
+    pub const CHAT_INPUT: &str = "chat-input";
+}
 
-/// The visit page.
+/// The visit page: the card, "Opening your visit…" until the driver has read the link,
+/// and every screen as a template.
 #[component]
 pub fn VisitPage() -> impl IntoView {
-    // `None` until the browser has read the fragment (the server never sees it).
-    let token = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        let hash = window().location().hash().unwrap_or_default();
-        token.set(Some(hash.trim_start_matches('#').to_owned()));
-    });
-    let info = Resource::new(
-        move || token.get(),
-        |token| async move {
-            match token {
-                None => Ok(None),
-                Some(token) if token.is_empty() => Err(AppError::InvalidLink),
-                Some(token) => visit_link_info(token).await.map(Some),
-            }
-        },
-    );
-    let join = ServerAction::<JoinVisit>::new();
-    let status = RwSignal::new(None::<VisitStatus>);
-    // Back after a reload: a live visit session for this meeting skips "Continue".
-    let resumed = RwSignal::new(false);
-    Effect::new(move |_| {
-        if let Some(Ok(Some(info))) = info.get() {
-            let meeting_id = info.meeting_id;
-            leptos::task::spawn_local(async move {
-                if let Ok(now) = visit_heartbeat().await
-                    && now.meeting_id == meeting_id
-                {
-                    status.set(Some(now));
-                    resumed.set(true);
-                }
-            });
-        }
-    });
-    let replaced = RwSignal::new(false);
-    let beating = StoredValue::new(false);
-    Effect::new(move |_| {
-        let joined = resumed.get() || join.value().get().is_some_and(|r| r.is_ok());
-        if !joined || beating.get_value() {
-            return;
-        }
-        beating.set_value(true);
-        let beat = move || {
-            leptos::task::spawn_local(async move {
-                match visit_heartbeat().await {
-                    Ok(now) => status.set(Some(now)),
-                    // The link was opened again elsewhere: that device has the visit now.
-                    Err(AppError::Unauthorized) => replaced.set(true),
-                    Err(_) => {}
-                }
-            })
-        };
-        beat();
-        let _ = set_interval_with_handle(beat, std::time::Duration::from_millis(HEARTBEAT_MS));
-    });
-
     view! {
         <Title text="Your video visit" />
         <main class="login visit">
@@ -94,210 +116,142 @@ pub fn VisitPage() -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"+"</span>
                     "Bedside"
                 </h1>
-                <Suspense fallback=|| view! { <p class="muted">"Opening your visit…"</p> }>
-                    {move || Suspend::new(async move {
-                        match info.await {
-                            Ok(None) => view! { <p class="muted">"Opening your visit…"</p> }.into_any(),
-                            Err(error) => view! {
-                                <p class="banner error" role="alert" data-testid="visit-error">{error.to_string()}</p>
-                            }.into_any(),
-                            Ok(Some(info)) => view! {
-                                <Visit info=info token=token join=join status=status resumed=resumed replaced=replaced />
-                            }.into_any(),
-                        }
-                    })}
-                </Suspense>
+                <div data-part=parts::SCREEN>
+                    <p class="muted">"Opening your visit…"</p>
+                    <noscript>
+                        <p class="banner error">"This page needs JavaScript for the video call. Please turn it on, or open the link in another browser."</p>
+                    </noscript>
+                </div>
+                <div data-part=parts::EXTRAS></div>
             </section>
         </main>
-    }
-}
-
-/// The visit once its link is known to be good.
-#[component]
-fn Visit(
-    info: LinkInfo,
-    token: RwSignal<Option<String>>,
-    join: ServerAction<JoinVisit>,
-    status: RwSignal<Option<VisitStatus>>,
-    resumed: RwSignal<bool>,
-    replaced: RwSignal<bool>,
-) -> impl IntoView {
-    let greeting = format!("Hi {}.", info.first_name);
-    let details = format!(
-        "Your video visit with {} is on {}.",
-        info.clinician_name, info.when
-    );
-    let ended_at_open = info.status == MeetingStatus::Ended;
-    let call = CallHandle::new();
-    // Past the device check (or back after a reload, which skips it).
-    let checked = RwSignal::new(false);
-    let meeting = info.meeting_id.to_string();
-    // Past the check: send the checked devices into the call it already connected (or,
-    // back after a reload or if that connection failed, join with them).
-    let connect = move || {
-        checked.set(true);
-        let connected = matches!(
-            call.state.get_untracked(),
-            CallState::Connecting | CallState::Connected | CallState::Reconnecting
-        );
-        if connected {
-            call.publish_prepared();
-        } else {
-            call.join_meeting(meeting.clone());
-        }
-    };
-    let connect = StoredValue::new(connect);
-    // The device check proves the path to the media server by joining the call at
-    // once, hidden and sending nothing.
-    let check_meeting = info.meeting_id.to_string();
-    let check_connected = StoredValue::new(false);
-    Effect::new(move |_| {
-        let joined = resumed.get() || join.value().get().is_some_and(|r| r.is_ok());
-        if joined && !resumed.get_untracked() && !checked.get() && !check_connected.get_value() {
-            check_connected.set_value(true);
-            call.connect_for_check(check_meeting.clone());
-        }
-    });
-    Effect::new(move |_| {
-        if resumed.get() && !checked.get_untracked() {
-            connect.with_value(|c| c());
-        }
-    });
-    // The visit ended or the patient was turned away: leave the call.
-    Effect::new(move |_| {
-        let over = replaced.get()
-            || status.get().is_some_and(|s| {
-                s.meeting_status == MeetingStatus::Ended || s.state == ParticipantState::Rejected
-            });
-        if over {
-            call.leave();
-        }
-    });
-    let join_error = move || {
-        join.value()
-            .get()
-            .and_then(|r| r.err())
-            .map(|error| view! { <p class="banner error" role="alert" data-testid="visit-error">{error.to_string()}</p> })
-    };
-    // Which screen the patient sees. A memo, so a heartbeat that changes nothing (every
-    // few seconds) re-renders nothing: the device check's preview and meter stay.
-    let phase = Memo::new(move |_| {
-        let joined = resumed.get() || join.value().get().is_some_and(|r| r.is_ok());
-        match (ended_at_open, joined, status.get()) {
-            (true, _, _) => Phase::Ended,
-            (_, true, _) if replaced.get() => Phase::Replaced,
-            (_, false, _) => Phase::Link,
-            (_, true, Some(s)) if s.meeting_status == MeetingStatus::Ended => Phase::Ended,
-            (_, true, Some(s)) if s.state == ParticipantState::Rejected => {
-                Phase::Rejected(s.rejection_reason)
-            }
-            (_, true, _) if !checked.get() => Phase::Check,
-            (_, true, Some(s))
-                if matches!(
-                    s.state,
-                    ParticipantState::Admitted | ParticipantState::InCall
-                ) =>
-            {
-                Phase::Admitted
-            }
-            (_, true, _) => Phase::Waiting,
-        }
-    });
-    let stage = move || {
-        match phase.get() {
-        Phase::Ended => ended().into_any(),
-        Phase::Replaced => view! {
-            <p data-testid="visit-replaced">"You opened this visit on another device or tab; it continues there."</p>
-            <p class="muted">"To use this one instead, open your link here again."</p>
-        }
-        .into_any(),
-        Phase::Link => view! {
-            <p>{greeting.clone()}</p>
-            <p data-testid="visit-details">{details.clone()}</p>
-            <p class="muted">"No account or download needed. Continue when you are ready; your clinician will let you in."</p>
-            {join_error}
-            <button
-                type="button"
-                class="button primary wide"
-                data-testid="visit-continue"
-                disabled=move || join.pending().get()
-                on:click=move |_| {
-                    if let Some(token) = token.get_untracked() {
-                        join.dispatch(JoinVisit { token });
-                    }
-                }
-            >
-                {move || if join.pending().get() { "Joining…" } else { "Continue to your visit" }}
-            </button>
-        }
-        .into_any(),
-        Phase::Rejected(reason) => view! {
-            <p data-testid="visit-rejected">"The clinic has closed this visit for you."</p>
-            {reason.map(|r| view! { <p class="muted" data-testid="visit-rejection-reason">{r}</p> })}
-            <p class="muted">"If this is unexpected, please call your clinic."</p>
-        }
-        .into_any(),
-        Phase::Check => view! {
-            <DeviceCheck call on_join=move || connect.with_value(|c| c()) />
-        }
-        .into_any(),
-        Phase::Admitted => view! {
+        <LinkScreen />
+        <CheckScreen />
+        <template data-screen=screens::WAITING>
+            <div>
+                <p data-testid="visit-waiting">"You're in the waiting room."</p>
+                <p class="muted">"Your clinician will admit you. You can keep this page open; if you reload it, you keep your place."</p>
+            </div>
+        </template>
+        <template data-screen=screens::ADMITTED>
             <p class="banner success" role="status" data-testid="visit-admitted">
                 "You're admitted. Your clinician is ready for you."
             </p>
-        }
-        .into_any(),
-        Phase::Waiting => view! {
-            <p data-testid="visit-waiting">"You're in the waiting room."</p>
-            <p class="muted">"Your clinician will admit you. You can keep this page open; if you reload it, you keep your place."</p>
-        }
-        .into_any(),
-    }
-    };
-    let meeting_id = info.meeting_id.to_string();
-    let chat_open = move || {
-        let joined = resumed.get() || join.value().get().is_some_and(|r| r.is_ok());
-        joined
-            && !replaced.get()
-            && status.get().is_some_and(|s| {
-                s.meeting_status != MeetingStatus::Ended && s.state != ParticipantState::Rejected
-            })
-    };
-    let refresh =
-        Signal::derive(move || status.get().and_then(|s| s.last_message_id).unwrap_or(0) as u64);
-    view! {
-        {stage}
-        <Show when=move || checked.get() && chat_open()>
-            <CallStage call />
-        </Show>
-        <Show when=chat_open>
-            <ChatPanel meeting_id=meeting_id.clone() refresh=refresh />
-        </Show>
+        </template>
+        <template data-screen=screens::REJECTED>
+            <div>
+                <p data-testid="visit-rejected">"The clinic has closed this visit for you."</p>
+                <p class="muted" data-testid="visit-rejection-reason" data-part=parts::REASON></p>
+                <p class="muted">"If this is unexpected, please call your clinic."</p>
+            </div>
+        </template>
+        <template data-screen=screens::REPLACED>
+            <div>
+                <p data-testid="visit-replaced">"You opened this visit on another device or tab; it continues there."</p>
+                <p class="muted">"To use this one instead, open your link here again."</p>
+            </div>
+        </template>
+        <template data-screen=screens::ENDED>
+            <div>
+                <p data-testid="visit-ended">"This visit has ended. Thank you."</p>
+                <p class="muted">"You can close this page."</p>
+            </div>
+        </template>
+        <StageScreen />
+        <ChatScreen />
     }
 }
 
-/// The screens of the patient's page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Phase {
-    /// The link page, before Continue.
-    Link,
-    /// The device check.
-    Check,
-    /// In the waiting room.
-    Waiting,
-    /// Admitted: in the call.
-    Admitted,
-    /// Turned away, with the clinician's reason if given.
-    Rejected(Option<String>),
-    /// The visit moved to another device or tab.
-    Replaced,
-    /// The visit is over.
-    Ended,
+#[component]
+fn LinkScreen() -> impl IntoView {
+    view! {
+        <template data-screen=screens::LINK>
+            <div>
+                <p data-part=parts::GREETING></p>
+                <p data-testid="visit-details" data-part=parts::DETAILS></p>
+                <p class="muted">"No account or download needed. Continue when you are ready; your clinician will let you in."</p>
+                <button type="button" class="button primary wide" data-testid="visit-continue" data-part=parts::CONTINUE>
+                    "Continue to your visit"
+                </button>
+            </div>
+        </template>
+    }
 }
 
-fn ended() -> impl IntoView {
+#[component]
+fn CheckScreen() -> impl IntoView {
     view! {
-        <p data-testid="visit-ended">"This visit has ended. Thank you."</p>
-        <p class="muted">"You can close this page."</p>
+        <template data-screen=screens::CHECK>
+            <section class="device-check" data-testid="device-check" aria-labelledby="device-check-title">
+                <h2 id="device-check-title">"Check your camera and sound"</h2>
+                <video class="device-preview" data-testid="device-preview" data-part=parts::PREVIEW autoplay playsinline muted aria-label="Your camera preview"></video>
+                <label class="field">
+                    <span>"Microphone level (speak to test)"</span>
+                    <meter data-testid="mic-level" data-part=parts::METER min="0" max="100" low="5" optimum="50" value="0"></meter>
+                </label>
+                <div class="device-pickers">
+                    <label class="field">
+                        <span>"Camera"</span>
+                        <select data-testid="camera-picker" data-part=parts::CAMERA_PICKER></select>
+                    </label>
+                    <label class="field">
+                        <span>"Microphone"</span>
+                        <select data-testid="mic-picker" data-part=parts::MIC_PICKER></select>
+                    </label>
+                </div>
+                <p>
+                    <button type="button" class="button ghost" data-part=parts::TEST_SOUND>"Play a test sound"</button>
+                    <span data-part=parts::SOUND_HINT></span>
+                </p>
+                <p data-testid="check-connection" role="status" data-part=parts::CONNECTION>"Checking your connection…"</p>
+                <p data-testid="check-video" role="status" data-part=parts::VIDEO_PATH>"Connecting to the clinic's video service…"</p>
+                <button type="button" class="button primary wide" data-testid="join-waiting" data-part=parts::JOIN>
+                    "Join the waiting room"
+                </button>
+            </section>
+        </template>
+    }
+}
+
+#[component]
+fn StageScreen() -> impl IntoView {
+    view! {
+        <template data-screen=screens::STAGE>
+            <section class="call-stage" aria-label="Call" data-state="Idle">
+                <p class="call-state" role="status" aria-live="polite">
+                    <span data-part=parts::CALL_STATE>"Not connected"</span>
+                    <span class="call-quality" data-testid="call-quality" data-part=parts::CALL_QUALITY></span>
+                </p>
+                <div class="call-tiles" data-part=parts::TILES>
+                    <figure class="call-tile self-view" data-identity="me">
+                        <video data-part=parts::SELF_VIDEO autoplay playsinline muted aria-label="Your camera"></video>
+                        <figcaption>"You"</figcaption>
+                    </figure>
+                </div>
+                <div class="call-controls" role="toolbar" aria-label="Call controls" data-part=parts::CONTROLS hidden>
+                    <button type="button" data-testid="call-mic" aria-keyshortcuts="Alt+M" data-part=parts::MIC>"Mute"</button>
+                    <button type="button" data-testid="call-camera" aria-keyshortcuts="Alt+V" data-part=parts::CAMERA>"Stop video"</button>
+                    <button type="button" data-part=parts::SHARE>"Share screen"</button>
+                    <button type="button" class="danger" data-part=parts::LEAVE>"Leave"</button>
+                </div>
+            </section>
+        </template>
+    }
+}
+
+#[component]
+fn ChatScreen() -> impl IntoView {
+    view! {
+        <template data-screen=screens::CHAT>
+            <section class="card chat" aria-label="Chat">
+                <h2>"Chat"</h2>
+                <ol class="chat-log" data-testid="chat-log" aria-live="polite" data-part=parts::CHAT_LOG></ol>
+                <form class="chat-form" data-part=parts::CHAT_FORM>
+                    <input type="text" name="body" maxlength="2000" required aria-label="Message"
+                        placeholder="Write a message" data-testid="chat-input" data-part=parts::CHAT_INPUT />
+                    <button type="submit" class="button primary" data-testid="chat-send">"Send"</button>
+                </form>
+            </section>
+        </template>
     }
 }
