@@ -219,6 +219,63 @@ impl CallHandle {
         });
     }
 
+    /// Lists cameras and microphones into `choices`, with the ones in use.
+    pub fn load_device_choices(self, choices: RwSignal<super::DeviceChoices>) {
+        spawn_local(async move {
+            let Ok(devices) = bedside_client::list_devices().await else {
+                return;
+            };
+            let pick = |kind: bedside_client::DeviceKind| {
+                devices
+                    .iter()
+                    .filter(|d| d.kind == kind)
+                    .map(|d| super::DeviceChoice {
+                        id: d.device_id.clone(),
+                        label: d.label.clone(),
+                    })
+                    .collect()
+            };
+            let in_use = |track: Option<LocalTrack>| {
+                let settings = track?.media().get_settings();
+                js_sys::Reflect::get(&settings, &"deviceId".into())
+                    .ok()?
+                    .as_string()
+            };
+            let (camera, mic) = self.inner.with_value(|i| (i.camera.clone(), i.mic.clone()));
+            choices.set(super::DeviceChoices {
+                cameras: pick(bedside_client::DeviceKind::Camera),
+                mics: pick(bedside_client::DeviceKind::Microphone),
+                camera_id: in_use(camera),
+                mic_id: in_use(mic),
+            });
+        });
+    }
+
+    /// Switches the microphone to `device_id` in place.
+    pub fn switch_microphone(self, device_id: String) {
+        self.switch(device_id, |i| i.mic.clone());
+    }
+
+    /// Switches the camera to `device_id` in place.
+    pub fn switch_camera(self, device_id: String) {
+        self.switch(device_id, |i| i.camera.clone());
+    }
+
+    /// Replaces a published track's media with the device `device_id`
+    /// (`replaceTrack`): no renegotiation, and the other side keeps the same track. A
+    /// device that fails to open leaves the call as it was.
+    fn switch(self, device_id: String, pick: fn(&Live) -> Option<LocalTrack>) {
+        let (Some(room), Some(track)) = (self.room(), self.inner.with_value(pick)) else {
+            return;
+        };
+        spawn_local(async move {
+            if let Err(error) = room.switch_device(&track, &device_id).await {
+                self.error.set(Some(error.human_message()));
+            }
+            self.refresh();
+        });
+    }
+
     /// Leaves the call.
     pub fn leave(self) {
         if let Some(room) = self.room() {

@@ -4,6 +4,7 @@
 //! state and its actions do nothing, so pages render on the server unchanged.
 
 pub mod arrivals;
+pub mod devices;
 pub mod events;
 pub mod pip;
 pub mod portal;
@@ -74,6 +75,28 @@ pub struct LocalView {
     pub sharing: bool,
     /// The camera is on the wire (published).
     pub camera_published: bool,
+}
+
+/// A camera or microphone to choose in the call's device menu.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceChoice {
+    /// The browser's device id.
+    pub id: String,
+    /// Its label (empty until the page was allowed to capture once).
+    pub label: String,
+}
+
+/// What the device menu offers, and what is in use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceChoices {
+    /// Cameras.
+    pub cameras: Vec<DeviceChoice>,
+    /// Microphones.
+    pub mics: Vec<DeviceChoice>,
+    /// The camera in use.
+    pub camera_id: Option<String>,
+    /// The microphone in use.
+    pub mic_id: Option<String>,
 }
 
 /// What to join with.
@@ -209,4 +232,10 @@ impl CallHandle {
     pub fn leave(self) {}
     /// Drops the signal connection to exercise recovery (browser only).
     pub fn simulate_signal_loss(self) {}
+    /// Lists cameras and microphones into `choices` (browser only).
+    pub fn load_device_choices(self, _choices: RwSignal<DeviceChoices>) {}
+    /// Switches the camera (browser only).
+    pub fn switch_camera(self, _device_id: String) {}
+    /// Switches the microphone (browser only).
+    pub fn switch_microphone(self, _device_id: String) {}
 }

@@ -41,6 +41,7 @@ pub fn CallStage(call: CallHandle) -> impl IntoView {
                     <button type="button" on:click=move |_| call.toggle_screen()>
                         {move || if call.local.with(|l| l.sharing) { "Stop sharing" } else { "Share screen" }}
                     </button>
+                    <super::devices::DeviceMenu call />
                     <button type="button" class="danger" on:click=move |_| call.leave()>"Leave"</button>
                 </div>
             </Show>

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use str0m::media::{KeyframeRequestKind, MediaData, MediaTime, Rid};
+use str0m::media::{KeyframeRequestKind, MediaData, MediaTime, Mid, Rid};
 use str0m::{Event, IceConnectionState};
 
 use super::core::{ConnId, Core};
@@ -126,6 +126,11 @@ impl Core {
             {
                 self.media_added(conn, added)
             }
+            Event::MediaChanged(changed)
+                if side == Side::Publisher && !changed.direction.is_receiving() =>
+            {
+                self.media_stopped(now, conn, changed.mid)
+            }
             Event::MediaData(data) if side == Side::Publisher => {
                 self.forward_media(now, conn, data)
             }
@@ -230,6 +235,25 @@ impl Core {
         track.rids = rids;
     }
 
+    /// A receive section the client stopped sending on (it removed the track and
+    /// renegotiated, as LiveKit's SDKs unpublish): its track is unpublished, and the
+    /// room is told, so no subscriber keeps a frozen tile.
+    fn media_stopped(&mut self, now: Instant, conn: ConnId, mid: Mid) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let Some(index) = p.published.iter().position(|t| t.mid == Some(mid)) else {
+            return;
+        };
+        let track = p.published.remove(index);
+        p.version += 1;
+        let hidden = p.grant.hidden;
+        self.tracks_taken_down(now, conn, vec![track.info]);
+        if !hidden {
+            self.broadcast_update(conn, livekit_protocol::participant_info::State::Active);
+        }
+    }
+
     fn forward_media(&mut self, now: Instant, conn: ConnId, data: MediaData) {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
@@ -294,7 +318,10 @@ impl Core {
                     continue;
                 }
                 LayerDecision::Forward => {
-                    if d.layer.is_some() && d.layer != Some(data.rid) {
+                    let reused = q.section_last_out.get(&mid).copied();
+                    if d.layer.is_none() && reused.is_some() {
+                        d.time_offset = continuous_offset(reused, &data);
+                    } else if d.layer.is_some() && d.layer != Some(data.rid) {
                         d.time_offset = continuous_offset(d.last_out, &data);
                         q.metrics.layer_switches += 1;
                         switched = true;
@@ -305,6 +332,7 @@ impl Core {
             }
             let time = shifted(data.time, d.time_offset);
             d.last_out = Some((time, data.network_time));
+            q.section_last_out.insert(mid, (time, data.network_time));
             let Some(peer) = q.peer_mut(side) else {
                 continue;
             };

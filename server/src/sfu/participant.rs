@@ -206,6 +206,11 @@ pub(crate) struct Participant {
     pub(crate) stopped_mids: Vec<Mid>,
     /// Single mode: the client's `recvonly` sections, by mid, and which track each carries.
     pub(crate) send_sections: Vec<(Mid, MediaKind, Option<String>)>,
+    /// The last RTP time sent on each of this participant's sending sections (and
+    /// when). One connection reuses a section for the next track; that track's
+    /// timeline continues from here, because a receiver drops frames whose timestamp
+    /// runs backwards on the same stream, and would play nothing.
+    pub(crate) section_last_out: HashMap<Mid, (str0m::media::MediaTime, Instant)>,
     /// Single mode: the client must send a new offer (sections to add or to stop).
     pub(crate) wants_client_offer: bool,
     /// Single mode: an answer has been sent (the client offers again from here on).

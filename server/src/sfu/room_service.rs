@@ -258,10 +258,24 @@ impl Core {
         };
         let (kept, forbidden): (Vec<_>, Vec<_>) = p.published.drain(..).partition(allowed);
         p.published = kept;
-        if forbidden.is_empty() {
+        let tracks = forbidden.into_iter().map(|t| t.info).collect();
+        self.tracks_taken_down(now, conn, tracks);
+    }
+
+    /// Tells `conn`, the webhooks and the room's subscribers that `tracks` (already
+    /// removed from `conn`'s published tracks) are gone.
+    pub(crate) fn tracks_taken_down(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        tracks: Vec<proto::TrackInfo>,
+    ) {
+        let Some(p) = self.participants.get(&conn) else {
+            return;
+        };
+        if tracks.is_empty() {
             return;
         }
-        let tracks: Vec<proto::TrackInfo> = forbidden.into_iter().map(|t| t.info).collect();
         let (room, info) = (p.room.clone(), p.info(State::Active));
         let sids: Vec<String> = tracks.iter().map(|t| t.sid.clone()).collect();
         for track in tracks {

@@ -82,6 +82,7 @@ impl Core {
             subscriber_channels_added: false,
             stopped_mids: Vec::new(),
             send_sections: Vec::new(),
+            section_last_out: Default::default(),
             wants_client_offer: false,
             answered_once: false,
             trickled: Default::default(),

@@ -88,3 +88,55 @@ fn video_the_link_cannot_carry_pauses_with_a_stream_state_update_and_resumes_whe
         });
     }
 }
+
+/// The layers the publisher was last told to send (`SubscribedQualityUpdate`), by rank.
+fn dynacast(sim: &Sim, publisher: usize) -> Option<Vec<bool>> {
+    sim.clients[publisher]
+        .signals
+        .iter()
+        .rev()
+        .find_map(|s| match s {
+            proto::signal_response::Message::SubscribedQualityUpdate(u) => Some(
+                u.subscribed_codecs[0]
+                    .qualities
+                    .iter()
+                    .map(|q| q.enabled)
+                    .collect(),
+            ),
+            _ => None,
+        })
+}
+
+#[test]
+fn dynacast_stops_the_layers_above_the_highest_watched_and_keeps_every_one_below() {
+    for mode in MODES {
+        let mut sim = Sim::new(33);
+        let alice = sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, false);
+        wait_for_media(&mut sim, bob, "bob receives");
+        sim.run(10 * SECOND);
+        assert_eq!(
+            dynacast(&sim, alice),
+            Some(vec![true, true, true]),
+            "{mode:?}: bob watches the high layer"
+        );
+
+        // 600 kbit/s: bob settles on the low layer, so the two above it can stop.
+        sim.limit_downlink(bob, Some(600_000));
+        sim.run(8 * SECOND);
+        assert_eq!(
+            dynacast(&sim, alice),
+            Some(vec![true, false, false]),
+            "{mode:?}: only the low layer is watched"
+        );
+
+        // The limit lifts: bob climbs back, and every layer below his comes back on.
+        sim.limit_downlink(bob, None);
+        sim.run(20 * SECOND);
+        assert_eq!(
+            dynacast(&sim, alice),
+            Some(vec![true, true, true]),
+            "{mode:?}: the high layer is watched again"
+        );
+    }
+}
