@@ -66,3 +66,27 @@ test('a link without a token, or a forged one, says so plainly', async ({ page }
   await hydrated(page);
   await expect(page.getByTestId('visit-error')).toContainText('not valid');
 });
+
+test('a patient who presses Join before the check has reached the media server is still sent once admitted', async ({ page }) => {
+  const { api, auth, meeting, patientId, link } = await apiVisit('Noor Haddad');
+  // The check's connection is held back, so Join comes while it is still connecting.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  await page.route('**/api/v1/livekit/token', async (route) => { await held; await route.continue(); });
+  await page.goto(`/visit#${link}`);
+  await hydrated(page);
+  await page.getByTestId('visit-continue').click();
+  await expect(page.getByTestId('check-video')).toHaveText("Connecting to the clinic's video service…");
+  await expect.poll(() => page.getByTestId('device-preview').evaluate((v: HTMLVideoElement) => v.videoWidth)).toBeGreaterThan(0);
+  await page.getByTestId('join-waiting').click();
+  await expect(page.getByTestId('visit-waiting')).toBeVisible();
+  release();
+  await expect(page.locator('.call-stage')).toHaveAttribute('data-state', 'Connected', { timeout: 15_000 });
+
+  await api.post(`/api/v1/meetings/${meeting.id}/participants/${patientId}/admit`, { headers: auth, data: {} });
+  await expect(page.getByTestId('visit-admitted')).toBeVisible({ timeout: 30_000 });
+  // The checked microphone and camera went into the call.
+  await expect(page.getByTestId('call-mic')).toHaveText('Mute', { timeout: 15_000 });
+  await expect(page.getByTestId('call-camera')).toHaveText('Stop video');
+  await api.dispose();
+});

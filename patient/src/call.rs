@@ -34,6 +34,8 @@ struct Inner {
     screen: RefCell<Option<LocalTrack>>,
     /// The device check's captures, sent on Join.
     prepared: RefCell<(Option<MediaStreamTrack>, Option<MediaStreamTrack>)>,
+    /// Join came while the room was still connecting: publish once it is up.
+    publish_on_connect: RefCell<bool>,
     state: RefCell<CallState>,
     error: RefCell<Option<String>>,
     quality: RefCell<Option<Quality>>,
@@ -87,7 +89,7 @@ impl Call {
         self.0.room.replace(Some(room.clone()));
         self.follow_quality(room.clone());
         self.changed();
-        if publish {
+        if publish || self.0.publish_on_connect.take() {
             self.publish_into(room).await;
         }
     }
@@ -195,11 +197,15 @@ impl Call {
         self.0.prepared.replace((camera, mic));
     }
 
-    /// Sends the prepared camera and microphone into the connected room.
+    /// Sends the prepared camera and microphone into the room: now if it is up, else
+    /// the moment it is (a patient who presses Join while the check is still
+    /// connecting would otherwise never be seen).
     pub fn publish_prepared(&self) {
-        let (call, Some(room)) = (self.clone(), self.room()) else {
+        let Some(room) = self.room() else {
+            self.0.publish_on_connect.replace(true);
             return;
         };
+        let call = self.clone();
         spawn_local(async move { call.publish_into(room).await });
     }
 
