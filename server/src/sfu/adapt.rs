@@ -172,14 +172,6 @@ impl Core {
                 }
             }
         }
-        // Every layer below the highest one watched stays on, as LiveKit's dynacast
-        // keeps them: the SFU can step a subscriber down the moment its link shrinks,
-        // and a sender whose lowest active layer is a high one encodes nothing at all
-        // while its estimate is under that layer's minimum (Chromium; the device-switch
-        // browser test found a new camera sending nothing that way).
-        if let Some(top) = needed.iter().rposition(|n| *n) {
-            needed[..top].iter_mut().for_each(|n| *n = true);
-        }
         let Some(p) = self.participants.get_mut(&publisher) else {
             return;
         };
