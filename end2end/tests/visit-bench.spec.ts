@@ -7,6 +7,28 @@ import { expect, test } from '@playwright/test';
 import { clinician, hydrated, signIn } from './fixtures';
 import { apiVisit } from './visit-fixtures';
 
+
+// With BENCH_TIMELINE=1: each page's peer connections are polled every 5 ms (which
+// loads the machine, so it is off by default) and every visit prints when, after the
+// Admit click, the patient's send section was negotiated, its first video bytes left,
+// and the console's first bytes and frame arrived: where the time goes.
+const hookPcs = () => {
+  const O = RTCPeerConnection; (window as any).__pcs = []; (window as any).__marks = {};
+  (window as any).RTCPeerConnection = function (...a: any[]) { const pc = new (O as any)(...a); (window as any).__pcs.push(pc); return pc; };
+  (window as any).RTCPeerConnection.prototype = O.prototype;
+  const mark = (k: string) => { (window as any).__marks[k] ||= performance.timeOrigin + performance.now(); };
+  setInterval(async () => {
+    for (const pc of (window as any).__pcs) {
+      if (pc.connectionState === 'closed') continue;
+      (await pc.getStats()).forEach((r: any) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'video') { if (r.bytesReceived > 0) mark('in_bytes_' + r.mid); if (r.framesDecoded > 0) mark('in_frame_' + r.mid); }
+        if (r.type === 'outbound-rtp' && r.kind === 'video' && r.bytesSent > 0) mark('out_bytes');
+      });
+      for (const t of pc.getTransceivers()) if (t.currentDirection === 'sendonly' && t.receiver.track.kind === 'video') mark('send_nego');
+    }
+  }, 5);
+};
+
 test.skip(!process.env.BEDSIDE_BENCH, 'benchmark: run scripts/bench-visit');
 
 function percentile(values: number[], p: number): number {
@@ -33,6 +55,7 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
   const visits = Number(process.env.BENCH_VISITS ?? 20);
   const staff = await browser.newContext();
   await staff.addInitScript(watchFirstFrame);
+  if (process.env.BENCH_TIMELINE) await staff.addInitScript(hookPcs);
   const console_ = await staff.newPage();
   await signIn(console_, clinician.email, clinician.password);
   const joinToFrame: number[] = [];
@@ -46,6 +69,7 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
     await expect(console_.locator('[data-testid="call-dock"] .call-stage')).toHaveAttribute('data-state', 'Connected', { timeout: 15_000 });
     const patientContext = await browser.newContext();
     await patientContext.addInitScript(watchFirstFrame);
+    if (process.env.BENCH_TIMELINE) await patientContext.addInitScript(hookPcs);
     const patient = await patientContext.newPage();
     await patient.goto(`/visit#${link}`);
     await hydrated(patient);
@@ -82,10 +106,20 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
     // A visit whose media never arrived is counted, not hidden.
     if (!(await arrived(patient).catch(() => false)) || !(await arrived(console_).catch(() => false))) {
       failed += 1;
+      if (process.env.BENCH_TIMELINE) {
+        const marks = (page: typeof patient) => page.evaluate(() => JSON.stringify((window as any).__marks));
+        console.log('TIMELINE FAILED', await marks(patient), await marks(console_));
+      }
       console.log('FAILED VISIT', i, await patient.evaluate(() => JSON.stringify([...document.querySelectorAll('figure.call-tile, audio')].map((f) => [f.tagName, f.getAttribute('data-source'), (f.querySelector('video') as any)?.readyState, f.getAttribute('data-received')]))), await patient.locator('.call-stage').getAttribute('data-state'));
       await patientContext.close();
       await api.dispose();
       continue;
+    }
+    if (process.env.BENCH_TIMELINE) {
+      const admitAbs = await console_.evaluate(() => performance.timeOrigin + (window as any).__admitAt);
+      const rel = (m: any) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round((v as number) - admitAbs)]));
+      const marks = (page: typeof patient) => page.evaluate(() => (window as any).__marks);
+      console.log('TIMELINE', JSON.stringify({ patient: rel(await marks(patient)), console: rel(await marks(console_)) }));
     }
     const absolute = (page: typeof patient, key: string) => page.evaluate((k) => performance.timeOrigin + (window as any)[k], key);
     admitToPatientFrame.push(Math.round((await absolute(patient, '__firstFrame')) - (await absolute(console_, '__admitAt'))));
