@@ -46,7 +46,17 @@ fn free_port() -> anyhow::Result<u16> {
 fn start_sfu(server: &str, secret: &str) -> anyhow::Result<Sfu> {
     let port = free_port()?;
     let data = std::env::temp_dir().join(format!("bedside-bench-{port}"));
-    let child = Command::new(server)
+    // Pinned to its own core when asked (scripts/bench-sfu does on a machine with two
+    // or more), so the load generator never runs on the core being measured.
+    let mut command = match std::env::var("BENCH_SFU_CPU") {
+        Ok(cpu) => {
+            let mut pinned = Command::new("taskset");
+            pinned.args(["-c", &cpu, server]);
+            pinned
+        }
+        Err(_) => Command::new(server),
+    };
+    let child = command
         .arg("sfu")
         .env("BEDSIDE_ADDR", format!("127.0.0.1:{port}"))
         .env("BEDSIDE_DATA_DIR", data)
