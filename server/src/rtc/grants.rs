@@ -8,28 +8,7 @@
 use livekit_api::access_token::TokenVerifier;
 use secrecy::{ExposeSecret, SecretString};
 
-/// What a verified token lets a participant do in its room.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JoinGrant {
-    /// Participant identity (`sub`), unique within the room.
-    pub identity: String,
-    /// Display name.
-    pub name: String,
-    /// The room it may join.
-    pub room: String,
-    /// May publish tracks (default true).
-    pub can_publish: bool,
-    /// Sources it may publish (`camera`, `microphone`, `screen_share`, ...); empty = any.
-    pub can_publish_sources: Vec<String>,
-    /// May subscribe to others' tracks (default true).
-    pub can_subscribe: bool,
-    /// May send data packets (defaults to `can_publish`).
-    pub can_publish_data: bool,
-    /// Invisible to other participants.
-    pub hidden: bool,
-    /// Participant metadata.
-    pub metadata: String,
-}
+pub use bedside_sfu::JoinGrant;
 
 /// Why a token was refused. The text is safe to show to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

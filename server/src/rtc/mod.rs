@@ -9,7 +9,7 @@ pub mod join;
 pub(crate) mod limits;
 mod socket;
 
-pub(crate) use socket::unix_ms;
+pub(crate) use crate::sfu::driver::unix_ms;
 mod twirp;
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! One `/rtc` WebSocket session: protobuf (or JSON) frames between a LiveKit client and
 //! the SFU task. Pings are answered here, so the SFU core never needs the wall clock.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use livekit_protocol as proto;
@@ -11,18 +11,10 @@ use proto::{DisconnectReason, signal_request, signal_response};
 use crate::rtc::grants::JoinGrant;
 use crate::rtc::limits;
 use crate::sfu::PeerMode;
-use crate::sfu::driver::{SfuHandle, SignalEvent};
+use crate::sfu::driver::{SfuHandle, SignalEvent, unix_ms};
 
 /// Silence from the client longer than this ends the session (LiveKit's ping timeout).
 const PING_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// Milliseconds since the Unix epoch.
-pub(crate) fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
 
 /// Frame encoding the client chose (it may use JSON text frames).
 #[derive(Clone, Copy, PartialEq, Eq)]

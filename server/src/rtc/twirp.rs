@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::RtcState;
-use super::socket::unix_ms;
+use crate::sfu::driver::unix_ms;
 use crate::sfu::{RoomServiceCall, RoomServiceError, RoomServiceReply};
 
 /// Largest request body accepted (`SendData` carries a payload).

@@ -18,7 +18,7 @@ use super::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
 use super::tcp::TcpEvent;
 use super::udp::{MediaSocket, ReplySources, SendBatch};
 use super::webhooks::{WebhookSender, WebhookSettings};
-use crate::rtc::grants::JoinGrant;
+use bedside_sfu::JoinGrant;
 use str0m::net::Protocol;
 
 /// Signal messages queued per connection before it counts as stuck and is dropped.
@@ -318,8 +318,8 @@ fn drain(core: &mut Core, io: &mut Io) {
                 }
                 CoreOutput::Webhook(mut event) => {
                     if let Some(webhooks) = &io.webhooks {
-                        event.id = super::ids::new_sid("EV_");
-                        event.created_at = crate::rtc::unix_ms() / 1000;
+                        event.id = bedside_sfu::ids::new_sid("EV_");
+                        event.created_at = unix_ms() / 1000;
                         webhooks.send(*event);
                     }
                 }
@@ -343,4 +343,13 @@ fn drain(core: &mut Core, io: &mut Io) {
             core.handle_input(Instant::now(), input);
         }
     }
+}
+
+/// Milliseconds since the Unix epoch: the SFU's wall clock, read here and nowhere in
+/// the core (which takes every time as an argument).
+pub(crate) fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }

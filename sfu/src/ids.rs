@@ -4,7 +4,7 @@
 const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// A fresh identifier with `prefix` (for example `"PA_"`).
-pub(crate) fn new_sid(prefix: &str) -> String {
+pub fn new_sid(prefix: &str) -> String {
     let mut value = u128::from_le_bytes(*uuid::Uuid::new_v4().as_bytes());
     let mut sid = String::with_capacity(prefix.len() + 12);
     sid.push_str(prefix);

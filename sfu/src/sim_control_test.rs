@@ -5,7 +5,7 @@ use super::*;
 
 #[test]
 fn a_publish_permission_granted_live_lets_the_participant_publish_and_revoking_it_unpublishes() {
-    use crate::sfu::room_service::{RoomServiceCall, RoomServiceReply};
+    use crate::room_service::{RoomServiceCall, RoomServiceReply};
     for mode in MODES {
         let mut sim = Sim::new(10);
         let a = sim.join("alice", "visit", mode, false);
@@ -254,7 +254,7 @@ fn a_stopping_server_tells_everyone_to_rejoin_and_empties_its_rooms() {
     let bob = sim.join("bob", "visit", PeerMode::Dual, false);
     wait_for_media(&mut sim, bob, "bob receives");
     sim.core
-        .handle_input(sim.now, crate::sfu::core::CoreInput::Shutdown);
+        .handle_input(sim.now, crate::core::CoreInput::Shutdown);
     sim.run(SECOND);
     for client in [alice, bob] {
         let leave = sim.clients[client]
@@ -275,7 +275,7 @@ fn a_stopping_server_tells_everyone_to_rejoin_and_empties_its_rooms() {
 
 #[test]
 fn narrowing_the_publish_sources_live_unpublishes_only_the_tracks_now_forbidden() {
-    use crate::sfu::room_service::RoomServiceCall;
+    use crate::room_service::RoomServiceCall;
     let mut sim = Sim::new(12);
     let a = sim.join("alice", "visit", PeerMode::Single, true);
     let _b = sim.join("bob", "visit", PeerMode::Single, true);
@@ -364,7 +364,7 @@ fn a_subscription_permission_limits_who_receives_a_publishers_tracks_live() {
 
 #[test]
 fn a_waiting_patient_admitted_at_any_moment_of_their_first_negotiation_receives_media() {
-    use crate::sfu::room_service::RoomServiceCall;
+    use crate::room_service::RoomServiceCall;
     // A clinician admitting the moment the patient shows up: the grant can land before,
     // during or after the patient's first offer/answer and ICE/DTLS.
     for mode in MODES {

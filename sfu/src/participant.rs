@@ -11,7 +11,7 @@ use str0m::media::{MediaKind, Mid, Rid};
 use str0m::{Input, Rtc};
 
 use super::core::{ConnId, CoreOutput, PeerMode, poll_rtc};
-use crate::rtc::grants::JoinGrant;
+use crate::JoinGrant;
 
 /// Which of a participant's peer connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

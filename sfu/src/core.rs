@@ -19,7 +19,7 @@ use str0m::{Input, Output};
 
 use super::ids;
 use super::participant::{Participant, Side};
-use crate::rtc::grants::JoinGrant;
+use crate::JoinGrant;
 
 const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(1);
 

@@ -14,7 +14,7 @@ use super::participant::{
     DATA_BYTES_PER_SECOND, DATA_PACKETS_PER_SECOND, Participant, Peer, Side, UpTrack,
 };
 use super::rate::TokenBucket;
-use crate::rtc::grants::JoinGrant;
+use crate::JoinGrant;
 
 /// Most tracks one participant may publish at once: camera, microphone, screen and its
 /// audio leave ample room; more is abuse, and closes the participant.
@@ -377,7 +377,7 @@ pub(crate) fn may_publish(grant: &JoinGrant, source: proto::TrackSource) -> bool
 
 /// The candidate of a trickled `RTCIceCandidateInit` JSON; `None` for end-of-candidates
 /// and for candidates str0m cannot use (mDNS `.local` names, TCP).
-pub(crate) fn parse_candidate_init(json: &str) -> Option<Candidate> {
+pub fn parse_candidate_init(json: &str) -> Option<Candidate> {
     #[derive(serde::Deserialize)]
     struct Init {
         #[serde(default)]

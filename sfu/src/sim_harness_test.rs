@@ -16,8 +16,8 @@ use str0m::media::{
 use str0m::net::Receive;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
-use crate::rtc::grants::JoinGrant;
-use crate::sfu::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
+use crate::JoinGrant;
+use crate::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 
 #[path = "sim_peers_test.rs"]
 mod peers;

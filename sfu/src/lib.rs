@@ -1,0 +1,43 @@
+//! Bedside's selective forwarding unit, sans-IO: LiveKit's client protocol over `str0m`.
+//!
+//! [`core::Core`] holds the rooms, the participants with their `str0m::Rtc` peers, the
+//! published ("up") tracks, each subscriber's "down" tracks, layer selection, session
+//! resume and the room service, and makes every forwarding decision. It never reads the
+//! clock (every call takes `now`), never touches a socket, spawns nothing and takes no
+//! lock: this crate has no tokio and no IO at all, as `quinn-proto` is to `quinn`, so
+//! the compiler keeps it that way. The simulation tests (`sim_test`) drive it with a
+//! virtual clock and an in-memory network.
+//!
+//! The server's `sfu::driver` is the one thin tokio task around it: the shared UDP
+//! socket, ICE-TCP, the timer, webhooks, and the command channel through which the
+//! `/rtc` WebSocket sessions talk to the core. The run-loop contract, the supported
+//! protocol and what is not yet are documented in `docs/sfu.md`.
+
+mod adapt;
+pub mod core;
+mod data;
+mod forward;
+mod grant;
+pub mod ids;
+mod info;
+pub mod layers;
+mod metrics;
+mod negotiate;
+mod participant;
+pub mod rate;
+mod resume;
+pub mod room_service;
+pub mod sdp_text;
+mod signaling;
+mod subscriptions;
+mod views;
+
+#[cfg(test)]
+#[path = "sim_test.rs"]
+mod sim_test;
+
+pub use self::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
+pub use self::grant::JoinGrant;
+pub use self::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
+pub use self::signaling::parse_candidate_init;
+pub use self::views::ParticipantSnapshot;
