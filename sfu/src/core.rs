@@ -8,7 +8,7 @@
 //!
 //! Every call takes `now`; the core never reads a clock, blocks, or spawns.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -50,6 +50,9 @@ pub struct CoreConfig {
     pub empty_room_timeout: Duration,
     /// How long a participant may take to connect media, or stay disconnected.
     pub ice_timeout: Duration,
+    /// Where room, participant and track sids come from ([`ids::Sids::random`] in
+    /// production; a seeded one in simulations).
+    pub sids: ids::Sids,
 }
 
 /// Something the outside world tells the core.
@@ -129,9 +132,9 @@ pub(crate) struct Room {
 }
 
 impl Room {
-    fn new(name: &str, unix_ms: i64) -> Self {
+    fn new(sid: String, name: &str, unix_ms: i64) -> Self {
         Self {
-            sid: ids::room_sid(),
+            sid,
             name: name.to_string(),
             created_unix_ms: unix_ms,
             members: Vec::new(),
@@ -146,15 +149,15 @@ impl Room {
 /// The SFU state machine.
 pub struct Core {
     pub(crate) config: CoreConfig,
-    pub(crate) rooms: HashMap<String, Room>,
-    pub(crate) participants: HashMap<ConnId, Participant>,
+    pub(crate) rooms: BTreeMap<String, Room>,
+    pub(crate) participants: BTreeMap<ConnId, Participant>,
     /// Remote address → the peer that accepted it (str0m's `accepts` is the fallback).
     routes: HashMap<SocketAddr, (ConnId, Side)>,
     pub(crate) outputs: VecDeque<CoreOutput>,
     /// Peers written to since they were last polled.
-    pub(crate) dirty: HashSet<(ConnId, Side)>,
+    pub(crate) dirty: BTreeSet<(ConnId, Side)>,
     /// Participants whose m-sections must be renegotiated.
-    pub(crate) needs_negotiation: HashSet<ConnId>,
+    pub(crate) needs_negotiation: BTreeSet<ConnId>,
     /// Next check for dead peers and empty rooms (once a second while anything exists).
     housekeeping_at: Option<Instant>,
 }
@@ -173,13 +176,13 @@ impl Core {
     pub fn new(config: CoreConfig) -> Self {
         Self {
             config,
-            rooms: HashMap::new(),
-            participants: HashMap::new(),
+            rooms: BTreeMap::new(),
+            participants: BTreeMap::new(),
             routes: HashMap::new(),
             outputs: VecDeque::new(),
-            dirty: HashSet::new(),
+            dirty: BTreeSet::new(),
             housekeeping_at: None,
-            needs_negotiation: HashSet::new(),
+            needs_negotiation: BTreeSet::new(),
         }
     }
 
@@ -363,14 +366,15 @@ impl Core {
             self.housekeeping_at = Some(now + HOUSEKEEPING_INTERVAL);
         }
         if !self.rooms.contains_key(name) {
-            let room = Room::new(name, unix_ms);
+            let room = Room::new(self.config.sids.room(), name, unix_ms);
             tracing::info!(room_sid = %room.sid, "sfu room opened");
             self.webhook("room_started", Some(room.info(0)), None, None);
             self.rooms.insert(name.to_string(), room);
         }
+        let sid = &mut self.config.sids;
         self.rooms
             .entry(name.to_string())
-            .or_insert_with(|| Room::new(name, unix_ms))
+            .or_insert_with(|| Room::new(sid.room(), name, unix_ms))
     }
 
     /// Queues a webhook event.

@@ -38,6 +38,7 @@ mod sim_test;
 
 pub use self::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 pub use self::grant::JoinGrant;
+pub use self::metrics::{ParticipantStats, RoomStats, SfuStats};
 pub use self::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
 pub use self::signaling::parse_candidate_init;
 pub use self::views::ParticipantSnapshot;

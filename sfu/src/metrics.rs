@@ -1,9 +1,9 @@
-//! Per-room and per-participant counters in Prometheus' text format, IDs only (room and
+//! Per-room and per-participant counters, as data ([`SfuStats`]), IDs only (room and
 //! participant sids; never names or identities). str0m's stats events supply traffic,
-//! NACK and PLI counts; the forwarder counts layer switches and keyframe requests.
+//! NACK and PLI counts; the forwarder counts layer switches and keyframe requests. The
+//! server's driver turns them into Prometheus text.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use str0m::media::{Mid, Rid};
 
@@ -23,118 +23,85 @@ pub(crate) struct ParticipantMetrics {
     pub(crate) keyframe_requests: u64,
 }
 
-struct Family {
-    name: &'static str,
-    help: &'static str,
-    kind: &'static str,
-    samples: Vec<(String, u64)>,
+/// What the SFU counts, as data: rooms with their participants' counters. The driver
+/// formats it (Prometheus text in the server); the core never formats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SfuStats {
+    /// Open rooms.
+    pub rooms: Vec<RoomStats>,
+}
+
+/// One room's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomStats {
+    /// The room's sid (never its name).
+    pub sid: String,
+    /// Its participants (their sids; never names or identities).
+    pub participants: Vec<ParticipantStats>,
+}
+
+/// One participant's counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParticipantStats {
+    /// The participant's sid.
+    pub sid: String,
+    /// Bytes received from it.
+    pub received_bytes: u64,
+    /// Bytes sent to it.
+    pub sent_bytes: u64,
+    /// Media packets sent to it.
+    pub sent_packets: u64,
+    /// NACKs it sent.
+    pub nacks: u64,
+    /// PLI/FIR keyframe requests it sent.
+    pub plis: u64,
+    /// Keyframe requests the SFU sent it as a publisher.
+    pub keyframe_requests: u64,
+    /// Simulcast layer switches of its subscriptions.
+    pub layer_switches: u64,
+    /// Estimated downlink to it (TWCC), bit/s; 0 before the first estimate.
+    pub downlink_estimate_bps: u64,
 }
 
 impl Core {
-    /// All metrics, in Prometheus text exposition format.
-    pub fn metrics_text(&self) -> String {
-        let mut families = [
-            (
-                "bedside_sfu_participant_received_bytes_total",
-                "Bytes received from the participant.",
-                "counter",
-            ),
-            (
-                "bedside_sfu_participant_sent_bytes_total",
-                "Bytes sent to the participant.",
-                "counter",
-            ),
-            (
-                "bedside_sfu_participant_sent_packets_total",
-                "Media packets sent to the participant.",
-                "counter",
-            ),
-            (
-                "bedside_sfu_participant_nacks_total",
-                "NACKs received from the participant.",
-                "counter",
-            ),
-            (
-                "bedside_sfu_participant_plis_total",
-                "PLI/FIR keyframe requests received from the participant.",
-                "counter",
-            ),
-            (
-                "bedside_sfu_participant_keyframe_requests_total",
-                "Keyframe requests the SFU sent the participant.",
-                "counter",
-            ),
-            (
-                "bedside_sfu_participant_layer_switches_total",
-                "Simulcast layer switches of the participant's subscriptions.",
-                "counter",
-            ),
-            (
-                "bedside_sfu_participant_downlink_estimate_bps",
-                "Estimated downlink to the participant (TWCC).",
-                "gauge",
-            ),
-        ]
-        .map(|(name, help, kind)| Family {
-            name,
-            help,
-            kind,
-            samples: Vec::new(),
-        });
-        let mut rooms = Vec::new();
-        for room in self.rooms.values() {
-            rooms.push((format!("room=\"{}\"", room.sid), room.members.len() as u64));
-            for p in room.members.iter().filter_map(|c| self.participants.get(c)) {
-                let labels = format!("room=\"{}\",participant=\"{}\"", room.sid, p.sid);
-                let m = &p.metrics;
-                let (rx, tx) = m
-                    .peer_bytes
-                    .values()
-                    .fold((0, 0), |(r, t), (pr, pt)| (r + pr, t + pt));
-                let egress = m.egress.values().fold([0u64; 4], |mut sum, e| {
-                    for (s, v) in sum.iter_mut().zip(e) {
-                        *s += v;
-                    }
-                    sum
-                });
-                let values = [
-                    rx,
-                    tx,
-                    egress[0],
-                    egress[2],
-                    egress[3],
-                    m.keyframe_requests,
-                    m.layer_switches,
-                    p.downlink_bps.unwrap_or_default(),
-                ];
-                for (family, value) in families.iter_mut().zip(values) {
-                    family.samples.push((labels.clone(), value));
-                }
-            }
-        }
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP bedside_sfu_rooms Open rooms.\n# TYPE bedside_sfu_rooms gauge"
-        );
-        let _ = writeln!(out, "bedside_sfu_rooms {}", self.rooms.len());
-        let _ = writeln!(
-            out,
-            "# HELP bedside_sfu_room_participants Participants per room.\n# TYPE bedside_sfu_room_participants gauge"
-        );
-        for (labels, value) in rooms {
-            let _ = writeln!(out, "bedside_sfu_room_participants{{{labels}}} {value}");
-        }
-        for family in families {
-            let _ = writeln!(
-                out,
-                "# HELP {} {}\n# TYPE {} {}",
-                family.name, family.help, family.name, family.kind
-            );
-            for (labels, value) in family.samples {
-                let _ = writeln!(out, "{}{{{labels}}} {value}", family.name);
-            }
-        }
-        out
+    /// Every room's and participant's counters now.
+    pub fn stats(&self) -> SfuStats {
+        let rooms = self
+            .rooms
+            .values()
+            .map(|room| RoomStats {
+                sid: room.sid.clone(),
+                participants: room
+                    .members
+                    .iter()
+                    .filter_map(|c| self.participants.get(c))
+                    .map(|p| {
+                        let m = &p.metrics;
+                        let (received_bytes, sent_bytes) = m
+                            .peer_bytes
+                            .values()
+                            .fold((0, 0), |(r, t), (pr, pt)| (r + pr, t + pt));
+                        let egress = m.egress.values().fold([0u64; 4], |mut sum, e| {
+                            for (s, v) in sum.iter_mut().zip(e) {
+                                *s += v;
+                            }
+                            sum
+                        });
+                        ParticipantStats {
+                            sid: p.sid.clone(),
+                            received_bytes,
+                            sent_bytes,
+                            sent_packets: egress[0],
+                            nacks: egress[2],
+                            plis: egress[3],
+                            keyframe_requests: m.keyframe_requests,
+                            layer_switches: m.layer_switches,
+                            downlink_estimate_bps: p.downlink_bps.unwrap_or_default(),
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        SfuStats { rooms }
     }
 }

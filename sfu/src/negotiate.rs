@@ -170,7 +170,9 @@ impl Core {
 
     /// Starts whatever negotiation the participants marked need.
     pub(crate) fn negotiate_pending(&mut self) {
-        let conns: Vec<ConnId> = self.needs_negotiation.drain().collect();
+        let conns: Vec<ConnId> = std::mem::take(&mut self.needs_negotiation)
+            .into_iter()
+            .collect();
         for conn in conns {
             match self.participants.get(&conn).map(|p| p.mode) {
                 Some(PeerMode::Dual) => self.offer_subscriber(conn),

@@ -14,7 +14,7 @@ use super::core::{ConnId, CoreOutput, PeerMode, poll_rtc};
 use crate::JoinGrant;
 
 /// Which of a participant's peer connections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Side {
     /// The connection the client offers on (in single mode, the only one).
     Publisher,

@@ -9,7 +9,6 @@ use str0m::media::MediaKind;
 use str0m::{Candidate, Rtc};
 
 use super::core::{ConnId, Core, CoreOutput, PeerMode};
-use super::ids;
 use super::participant::{
     DATA_BYTES_PER_SECOND, DATA_PACKETS_PER_SECOND, Participant, Peer, Side, UpTrack,
 };
@@ -60,7 +59,7 @@ impl Core {
             .as_ref()
             .is_none_or(|s| s.auto_subscribe);
         let participant = Participant {
-            sid: ids::participant_sid(),
+            sid: self.config.sids.participant(),
             room: grant.room.clone(),
             grant,
             mode,
@@ -209,7 +208,7 @@ impl Core {
             return self.send(conn, signal_response::Message::TrackPublished(published));
         }
         let info = proto::TrackInfo {
-            sid: ids::track_sid(),
+            sid: self.config.sids.track(),
             r#type: request.r#type,
             name: request.name.clone(),
             muted: request.muted,

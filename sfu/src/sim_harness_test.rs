@@ -164,6 +164,7 @@ impl Sim {
             tcp: None,
             empty_room_timeout: Duration::from_secs(20),
             ice_timeout: Duration::from_secs(20),
+            sids: crate::ids::Sids::seeded(seed),
         });
         Self {
             now,

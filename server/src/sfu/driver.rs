@@ -110,13 +110,21 @@ impl SfuHandle {
             tcp,
             empty_room_timeout: settings.empty_room_timeout,
             ice_timeout: settings.ice_timeout,
+            sids: bedside_sfu::ids::Sids::random(),
         });
         let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
         let webhooks = settings.webhooks.clone().and_then(WebhookSender::start);
+        // Bound to a wildcard with an advertised address of this host: what the SFU sends
+        // before a peer was heard from (its own ICE checks) leaves from the advertised
+        // address too. Left to routing, it could leave from another address of the host,
+        // which the browser takes for a peer-reflexive candidate and may select.
+        let advertised_is_local = settings.udp_bind.ip().is_unspecified()
+            && std::net::UdpSocket::bind((settings.public_ip, 0)).is_ok();
         let io = Io {
             socket,
             send_batch: SendBatch::default(),
             reply_sources: ReplySources::default(),
+            default_source: advertised_is_local.then_some(settings.public_ip),
             sessions: HashMap::new(),
             tcp_writers: HashMap::new(),
             webhooks,
@@ -216,6 +224,8 @@ struct Io {
     /// Outgoing datagrams gathered into segmented sends.
     send_batch: SendBatch,
     reply_sources: ReplySources,
+    /// Where to send from when a peer was not heard from yet (see `SfuHandle::start`).
+    default_source: Option<std::net::IpAddr>,
     sessions: HashMap<ConnId, mpsc::Sender<SignalEvent>>,
     tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     webhooks: Option<WebhookSender>,
@@ -249,7 +259,7 @@ async fn run(
                 }
                 Some(Command::Input(input)) => core.handle_input(Instant::now(), input),
                 Some(Command::Metrics { reply }) => {
-                    let _ = reply.send(core.metrics_text());
+                    let _ = reply.send(super::prometheus::format(&core.stats()));
                 }
                 Some(Command::RoomService { call, unix_ms, reply }) => {
                     let _ = reply.send(core.room_service(Instant::now(), unix_ms, *call));
@@ -299,7 +309,10 @@ fn drain(core: &mut Core, io: &mut Io) {
                     }
                 }
                 CoreOutput::Transmit(transmit) => {
-                    let source = io.reply_sources.for_peer(transmit.destination);
+                    let source = io
+                        .reply_sources
+                        .for_peer(transmit.destination)
+                        .or(io.default_source);
                     io.socket.queue(
                         &mut io.send_batch,
                         &transmit.contents,

@@ -8,6 +8,7 @@
 //! documented in `docs/sfu.md`.
 
 pub mod driver;
+mod prometheus;
 mod tcp;
 mod udp;
 pub mod webhooks;
