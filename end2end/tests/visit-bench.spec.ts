@@ -41,11 +41,15 @@ function percentile(values: number[], p: number): number {
 const watchFirstFrame = () => {
   (window as any).__firstFrame = 0;
   new MutationObserver(() => {
-    const video = document.querySelector('figure.call-tile[data-source="camera"] video') as HTMLVideoElement | null;
-    if (video && !(video as any).__watched) {
+    // Every remote camera video: a tile is drawn anew when its track's state changes
+    // (media arrived, muted, paused), so the first element seen may not be the one that
+    // plays.
+    for (const video of document.querySelectorAll('figure.call-tile[data-source="camera"] video')) {
+      if ((video as any).__watched) continue;
       (video as any).__watched = true;
       // `loadeddata`: the first frame is decoded (fires in a page that is not painting).
       video.addEventListener('loadeddata', () => { (window as any).__firstFrame ||= performance.now(); });
+      if ((video as HTMLVideoElement).readyState >= 2) (window as any).__firstFrame ||= performance.now();
     }
   }).observe(document, { childList: true, subtree: true });
 };
@@ -110,6 +114,8 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
         const marks = (page: typeof patient) => page.evaluate(() => JSON.stringify((window as any).__marks));
         console.log('TIMELINE FAILED', await marks(patient), await marks(console_));
       }
+      const tiles = (page: typeof patient) => page.evaluate(() => JSON.stringify([...document.querySelectorAll('figure.call-tile, audio')].map((f) => [f.tagName, f.getAttribute('data-source'), (f.querySelector('video') as any)?.readyState, f.getAttribute('data-received')])));
+      console.log('FAILED VISIT console', await tiles(console_));
       console.log('FAILED VISIT', i, await patient.evaluate(() => JSON.stringify([...document.querySelectorAll('figure.call-tile, audio')].map((f) => [f.tagName, f.getAttribute('data-source'), (f.querySelector('video') as any)?.readyState, f.getAttribute('data-received')]))), await patient.locator('.call-stage').getAttribute('data-state'));
       await patientContext.close();
       await api.dispose();
