@@ -8,16 +8,9 @@
 
 const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// A fresh identifier with `prefix` (for example `"PA_"`).
+/// A fresh identifier with `prefix` (for example `"PA_"`), from the OS's randomness.
 pub fn new_sid(prefix: &str) -> String {
-    let mut value = u128::from_le_bytes(*uuid::Uuid::new_v4().as_bytes());
-    let mut sid = String::with_capacity(prefix.len() + 12);
-    sid.push_str(prefix);
-    for _ in 0..12 {
-        sid.push(char::from(ALPHABET[(value % 62) as usize]));
-        value /= 62;
-    }
-    sid
+    Sids::random().next(prefix)
 }
 
 /// A source of sids: SplitMix64 from a seed.

@@ -89,24 +89,6 @@ fn video_the_link_cannot_carry_pauses_with_a_stream_state_update_and_resumes_whe
     }
 }
 
-/// The layers the publisher was last told to send (`SubscribedQualityUpdate`), by rank.
-fn dynacast(sim: &Sim, publisher: usize) -> Option<Vec<bool>> {
-    sim.clients[publisher]
-        .signals
-        .iter()
-        .rev()
-        .find_map(|s| match s {
-            proto::signal_response::Message::SubscribedQualityUpdate(u) => Some(
-                u.subscribed_codecs[0]
-                    .qualities
-                    .iter()
-                    .map(|q| q.enabled)
-                    .collect(),
-            ),
-            _ => None,
-        })
-}
-
 #[test]
 fn dynacast_keeps_only_the_layers_someone_watches() {
     for mode in MODES {

@@ -93,20 +93,7 @@ fn a_constrained_subscriber_settles_low_and_climbs_back_while_an_unconstrained_o
             "{mode:?}: the unconstrained subscriber stays high"
         );
         // Dynacast: alice is told that only the low and high layers are watched now.
-        let qualities = sim.clients[alice]
-            .signals
-            .iter()
-            .rev()
-            .find_map(|s| match s {
-                proto::signal_response::Message::SubscribedQualityUpdate(u) => Some(
-                    u.subscribed_codecs[0]
-                        .qualities
-                        .iter()
-                        .map(|q| q.enabled)
-                        .collect::<Vec<_>>(),
-                ),
-                _ => None,
-            });
+        let qualities = dynacast(&sim, alice);
         assert_eq!(
             qualities,
             Some(vec![true, false, true]),

@@ -28,6 +28,24 @@ fn last_sizes(sim: &Sim, index: usize, n: usize) -> Vec<usize> {
 }
 
 /// Media of `from` flows to `to` (both kinds), within the time limit.
+/// The layers the publisher was last told to send (`SubscribedQualityUpdate`), by rank.
+pub(crate) fn dynacast(sim: &Sim, publisher: usize) -> Option<Vec<bool>> {
+    sim.clients[publisher]
+        .signals
+        .iter()
+        .rev()
+        .find_map(|s| match s {
+            proto::signal_response::Message::SubscribedQualityUpdate(u) => Some(
+                u.subscribed_codecs[0]
+                    .qualities
+                    .iter()
+                    .map(|q| q.enabled)
+                    .collect(),
+            ),
+            _ => None,
+        })
+}
+
 fn wait_for_media(sim: &mut Sim, to: usize, what: &str) {
     sim.run_until(10 * SECOND, what, |s| {
         let c = &s.clients[to];
