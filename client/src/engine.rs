@@ -379,7 +379,9 @@ async fn on_signal(engine: &Rc<Engine>, event: Event) {
                 st.peer(Target::Publisher)
             };
             let Some(pc) = pc else { return };
+            js::mark("answer-received");
             let applied = peer::set_remote(&pc, "answer", &sdp).await.is_ok();
+            js::mark("answer-applied");
             let again = {
                 let mut st = engine.state.borrow_mut();
                 if applied {
@@ -451,6 +453,7 @@ async fn on_signal(engine: &Rc<Engine>, event: Event) {
 async fn on_other(engine: &Rc<Engine>, message: signal_response::Message) {
     match message {
         signal_response::Message::MediaSectionsRequirement(need) => {
+            js::mark("sections-requested");
             if let Some(publisher) = engine.state.borrow().publisher.as_ref() {
                 publisher.add_receive_sections(need.num_audios, need.num_videos);
             }
@@ -481,8 +484,10 @@ pub(crate) async fn negotiate(engine: &Rc<Engine>, ice_restart: bool) {
         st.peer(Target::Publisher)
     };
     let Some(pc) = pc else { return };
+    js::mark("offer-create");
     match peer::offer(&pc, ice_restart).await {
         Ok(sdp) => {
+            js::mark("offer-sent");
             engine.state.borrow_mut().session.send_offer(&sdp);
         }
         Err(_) => engine.state.borrow_mut().negotiating = false,

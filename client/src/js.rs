@@ -104,3 +104,12 @@ impl<T: ?Sized + wasm_bindgen::closure::WasmClosure> Callback<T> {
         self.closure.as_ref().unchecked_ref()
     }
 }
+
+/// A User Timing mark (`performance.mark("bedside:<name>")`): the milestones of joining
+/// and publishing show in the browser's performance panel and can be read by a
+/// benchmark. Names only, never anything about a person.
+pub(crate) fn mark(name: &str) {
+    if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = call(&performance, "mark", &[format!("bedside:{name}").into()]);
+    }
+}

@@ -30,6 +30,15 @@ impl TrackSource {
         }
     }
 
+    /// A lower-case name, for marks and the track's name.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Camera => "camera",
+            Self::Microphone => "microphone",
+            Self::ScreenShare => "screenshare",
+        }
+    }
+
     /// Audio or video.
     pub(crate) fn is_audio(self) -> bool {
         self == Self::Microphone

@@ -60,9 +60,9 @@ impl LocalTrack {
         self.inner.muted.get()
     }
 
-    /// Whether the server currently carries it.
+    /// Whether the server currently carries it (it confirmed the track).
     pub fn is_published(&self) -> bool {
-        self.inner.transceiver.borrow().is_some()
+        self.inner.sid.borrow().is_some()
     }
 }
 
@@ -99,7 +99,7 @@ impl LocalInner {
         let audio = self.source.is_audio();
         proto::AddTrackRequest {
             cid: self.cid.clone(),
-            name: format!("{:?}", self.source).to_lowercase(),
+            name: self.source.label().to_owned(),
             r#type: if audio {
                 proto::TrackType::Audio as i32
             } else {
@@ -121,6 +121,14 @@ impl LocalInner {
 
 /// Publishes `local` if the room is joined and the grant allows; otherwise it stays a
 /// wish until [`on_permission`] or a rejoin publishes it.
+///
+/// The send section is added, and the offer made, right after `AddTrackRequest` goes
+/// out, without waiting for `TrackPublishedResponse` as LiveKit's SDK does. The socket
+/// is ordered, so the server reads the announcement before the offer that carries it;
+/// the round trip saved is what an admitted patient would otherwise wait for, and
+/// whatever else is being negotiated at that moment (the sections a new grant to
+/// subscribe asks for) goes in the same offer. Refused or unconfirmed, the section is
+/// taken down again and the track stays a wish.
 pub(crate) async fn publish(
     engine: &Rc<Engine>,
     local: &Rc<LocalInner>,
@@ -136,35 +144,41 @@ pub(crate) async fn publish(
         if local.transceiver.borrow().is_some() {
             return Ok(());
         }
+        let Some(publisher) = st.publisher.as_ref() else {
+            return Err(ClientError::NotConnected);
+        };
+        let transceiver =
+            publisher.add_sender(&local.track.borrow(), &local.stream, &local.encodings)?;
+        *local.transceiver.borrow_mut() = Some(transceiver);
         local.in_flight.set(true);
         let (sender, receiver) = oneshot::channel();
         st.pending_publish.insert(local.cid.clone(), sender);
         st.session.add_track(local.request());
+        js::mark(&["add-track-", local.source.label()].concat());
         receiver
     };
     engine.flush();
+    engine.post(Job::Negotiate);
     let outcome = select(receiver, Box::pin(js::sleep(PUBLISH_TIMEOUT_MS))).await;
     local.in_flight.set(false);
     let info = match outcome {
         Either::Left((Ok(info), _)) => info,
         _ => {
             engine.state.borrow_mut().pending_publish.remove(&local.cid);
+            take_down(engine, local, false);
             return Err(ClientError::NotAllowedToPublish);
         }
     };
-    {
-        let st = engine.state.borrow();
-        let Some(publisher) = st.publisher.as_ref() else {
-            return Err(ClientError::NotConnected);
-        };
-        let transceiver =
-            publisher.add_sender(&local.track.borrow(), &local.stream, &local.encodings)?;
-        *local.sid.borrow_mut() = Some(info.sid.clone());
-        *local.transceiver.borrow_mut() = Some(transceiver);
+    js::mark(&["track-published-", local.source.label()].concat());
+    if local.transceiver.borrow().is_none() {
+        // Taken down while the server confirmed (the grant narrowed meanwhile).
+        return Ok(());
     }
-    engine.post(Job::Negotiate);
-    let mut st = engine.state.borrow_mut();
-    st.emit(crate::room::RoomEvent::LocalTracksChanged);
+    *local.sid.borrow_mut() = Some(info.sid.clone());
+    engine
+        .state
+        .borrow_mut()
+        .emit(crate::room::RoomEvent::LocalTracksChanged);
     Ok(())
 }
 
@@ -187,6 +201,11 @@ pub(crate) fn take_down(engine: &Rc<Engine>, local: &Rc<LocalInner>, forget: boo
 
 /// The grant changed: publish the wishes it now allows, take down what it forbids.
 pub(crate) fn on_permission(engine: &Rc<Engine>, permission: proto::ParticipantPermission) {
+    js::mark(if permission.can_publish {
+        "permission-publish"
+    } else {
+        "permission-no-publish"
+    });
     let locals = {
         let mut st = engine.state.borrow_mut();
         st.permission = Some(permission.clone());

@@ -11,7 +11,8 @@ import { apiVisit } from './visit-fixtures';
 // With BENCH_TIMELINE=1: each page's peer connections are polled every 5 ms (which
 // loads the machine, so it is off by default) and every visit prints when, after the
 // Admit click, the patient's send section was negotiated, its first video bytes left,
-// and the console's first bytes and frame arrived: where the time goes.
+// and the console's first bytes and frame arrived, beside the client's own marks
+// (permission, AddTrack, TrackPublished, offer, answer): where the time goes.
 const hookPcs = () => {
   const O = RTCPeerConnection; (window as any).__pcs = []; (window as any).__marks = {};
   (window as any).RTCPeerConnection = function (...a: any[]) { const pc = new (O as any)(...a); (window as any).__pcs.push(pc); return pc; };
@@ -124,7 +125,17 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
     if (process.env.BENCH_TIMELINE) {
       const admitAbs = await console_.evaluate(() => performance.timeOrigin + (window as any).__admitAt);
       const rel = (m: any) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Math.round((v as number) - admitAbs)]));
-      const marks = (page: typeof patient) => page.evaluate(() => (window as any).__marks);
+      // The polled marks, and the client's own User Timing marks (`bedside:*`): the first
+      // of each name after the Admit click.
+      const marks = async (page: typeof patient) => {
+        const list: [string, number][] = await page.evaluate(() => [
+          ...Object.entries((window as any).__marks as Record<string, number>),
+          ...performance.getEntriesByType('mark').map((m) => [m.name, performance.timeOrigin + m.startTime] as [string, number]),
+        ]);
+        const after: Record<string, number> = {};
+        for (const [name, at] of list.sort((a, b) => a[1] - b[1])) if (at >= admitAbs && !(name in after)) after[name] = at;
+        return after;
+      };
       console.log('TIMELINE', JSON.stringify({ patient: rel(await marks(patient)), console: rel(await marks(console_)) }));
     }
     const absolute = (page: typeof patient, key: string) => page.evaluate((k) => performance.timeOrigin + (window as any)[k], key);
