@@ -62,6 +62,11 @@ fn start_sfu(server: &str, secret: &str) -> anyhow::Result<Sfu> {
         .env("BEDSIDE_DATA_DIR", data)
         .env("BEDSIDE_RTC_UDP_PORT", "0")
         .env("BEDSIDE_RTC_TCP_PORT", "off")
+        // One shard per measured core (BENCH_SFU_SHARDS to try more).
+        .env(
+            "BEDSIDE_SFU_SHARDS",
+            std::env::var("BENCH_SFU_SHARDS").unwrap_or_else(|_| "1".into()),
+        )
         .env("LIVEKIT_API_KEY", API_KEY)
         .env("LIVEKIT_API_SECRET", secret)
         .env("RUST_LOG", "warn")

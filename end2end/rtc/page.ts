@@ -1,9 +1,17 @@
 // The test page's script: livekit-client from npm, unmodified, bundled by esbuild when the
 // tests start (no CDN). The Playwright specs drive it through `window.bedside`.
-import { Room, RoomEvent, Track } from 'livekit-client';
+import { ExternalE2EEKeyProvider, Room, RoomEvent, Track } from 'livekit-client';
 import type { RemoteTrack, RemoteParticipant } from 'livekit-client';
 
-type Options = { singlePeerConnection: boolean; publish: boolean; adaptiveStream?: boolean; videoWidth?: number; rtcConfig?: RTCConfiguration };
+type Options = {
+  singlePeerConnection: boolean;
+  publish: boolean;
+  adaptiveStream?: boolean;
+  videoWidth?: number;
+  rtcConfig?: RTCConfiguration;
+  /** End-to-end encryption with this shared key (LiveKit's E2EE worker, insertable streams). */
+  e2eeKey?: string;
+};
 
 let renderWidth = 640;
 
@@ -40,10 +48,18 @@ function onSubscribed(track: RemoteTrack, participant: RemoteParticipant) {
 
 async function join(url: string, token: string, options: Options) {
   renderWidth = options.videoWidth ?? 640;
+  const keyProvider = options.e2eeKey ? new ExternalE2EEKeyProvider() : undefined;
   room = new Room({
     singlePeerConnection: options.singlePeerConnection,
     adaptiveStream: options.adaptiveStream ?? false,
+    // The worker is served by the test's page server from livekit-client's own dist.
+    e2ee: keyProvider ? { keyProvider, worker: new Worker('/e2ee-worker.js') } : undefined,
   });
+  room.on(RoomEvent.EncryptionError, () => state.events.push('encryption-error'));
+  if (keyProvider) {
+    await keyProvider.setKey(options.e2eeKey!);
+    await room.setE2EEEnabled(true);
+  }
   room.on(RoomEvent.TrackSubscribed, (track, _pub, participant) => onSubscribed(track, participant));
   room.on(RoomEvent.ParticipantConnected, (p) => state.events.push(`joined:${p.identity}`));
   room.on(RoomEvent.ParticipantDisconnected, (p) => state.events.push(`left:${p.identity}`));

@@ -55,6 +55,9 @@ async function startSfu(bind: string, advertise: string, udpPort: number, httpPo
       BEDSIDE_RTC_BIND_IP: bind,
       BEDSIDE_RTC_PUBLIC_IP: advertise,
       BEDSIDE_RTC_UDP_PORT: String(udpPort),
+      // One shard, one port: the user-space NAT below forwards that port only (a real
+      // 1:1 NAT forwards the shards' whole range, docs/sfu.md).
+      BEDSIDE_SFU_SHARDS: '1',
       BEDSIDE_RTC_TCP_PORT: 'off',
       BEDSIDE_WEBHOOK_URLS: '',
       RUST_LOG: 'warn',

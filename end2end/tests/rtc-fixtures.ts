@@ -1,6 +1,7 @@
 // Helpers for the media tests: LiveKit access tokens (HS256, minted here with the
 // server's key and secret) and a test page that runs livekit-client from npm.
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -57,7 +58,14 @@ export function token(identity: string, grant: Grant, opts: { secret?: string; t
 // The page is served from loopback by this worker (not injected by Playwright), so the
 // browser sees a loopback origin talking to a loopback server: Chromium's local network
 // access checks allow that, and 127.0.0.1 is a secure context for getUserMedia.
-const pageServer = createServer((_req, res) => {
+// LiveKit's E2EE worker, as its package ships it.
+const e2eeWorker = readFileSync(require.resolve('livekit-client/e2ee-worker'));
+const pageServer = createServer((req, res) => {
+  if (req.url === '/e2ee-worker.js') {
+    res.writeHead(200, { 'content-type': 'text/javascript' });
+    res.end(e2eeWorker);
+    return;
+  }
   res.writeHead(200, { 'content-type': 'text/html' });
   res.end(html);
 });
@@ -79,7 +87,7 @@ export async function participantPage(browser: Browser): Promise<Page> {
   return page;
 }
 
-type JoinOptions = { single: boolean; publish: boolean; canPublish?: boolean; adaptiveStream?: boolean; videoWidth?: number };
+type JoinOptions = { single: boolean; publish: boolean; canPublish?: boolean; adaptiveStream?: boolean; videoWidth?: number; e2eeKey?: string };
 
 /** Joins `room` as `identity` from `page`. */
 export async function join(page: Page, identity: string, room: string, opts: JoinOptions) {
@@ -89,6 +97,7 @@ export async function join(page: Page, identity: string, room: string, opts: Joi
     publish: opts.publish,
     adaptiveStream: opts.adaptiveStream ?? false,
     videoWidth: opts.videoWidth ?? 640,
+    e2eeKey: opts.e2eeKey,
   };
   await page.evaluate(([url, t, o]) => (window as any).bedside.join(url, t, o), [wsURL, t, options] as const);
 }

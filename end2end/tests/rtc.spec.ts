@@ -115,10 +115,11 @@ for (const mode of modes) {
 
 test('a client whose UDP is blocked still connects, over ICE-TCP', async ({ browser }) => {
   // A firewall rule in the test's own network namespace drops every UDP packet to the
-  // SFU, as a clinic network that blocks UDP would.
-  const port = process.env.BEDSIDE_RTC_UDP_PORT;
-  expect(port, 'scripts/e2e-run sets the SFU UDP port').toBeTruthy();
-  const rule = `INPUT -p udp --dport ${port} -j DROP`;
+  // SFU, as a clinic network that blocks UDP would: every shard's port (shard i listens
+  // on the configured port + i).
+  const port = Number(process.env.BEDSIDE_RTC_UDP_PORT);
+  expect(port, 'scripts/e2e-run sets the SFU UDP port').toBeGreaterThan(0);
+  const rule = `INPUT -p udp --dport ${port}:${port + 255} -j DROP`;
   const iptables = (args: string) =>
     execSync(`iptables ${args}`, { env: { ...process.env, PATH: `/usr/sbin:/sbin:${process.env.PATH}` } });
   iptables(`-I ${rule}`);

@@ -11,7 +11,7 @@ use proto::{DisconnectReason, signal_response};
 use super::core::{ConnId, Core};
 
 /// One room service call (the request messages of `livekit_room.proto`).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum RoomServiceCall {
     /// `CreateRoom`.
     CreateRoom(Box<proto::CreateRoomRequest>),
@@ -33,6 +33,24 @@ pub enum RoomServiceCall {
     UpdateSubscriptions(proto::UpdateSubscriptionsRequest),
     /// `SendData`.
     SendData(proto::SendDataRequest),
+}
+
+impl RoomServiceCall {
+    /// The one room the call is about; `None` for `ListRooms`, which asks every room
+    /// (a sharded driver asks every shard and merges the lists).
+    pub fn room(&self) -> Option<&str> {
+        match self {
+            Self::CreateRoom(r) => Some(&r.name),
+            Self::ListRooms(_) => None,
+            Self::DeleteRoom(r) => Some(&r.room),
+            Self::ListParticipants(r) => Some(&r.room),
+            Self::GetParticipant(r) | Self::RemoveParticipant(r) => Some(&r.room),
+            Self::UpdateParticipant(r) => Some(&r.room),
+            Self::MutePublishedTrack(r) => Some(&r.room),
+            Self::UpdateSubscriptions(r) => Some(&r.room),
+            Self::SendData(r) => Some(&r.room),
+        }
+    }
 }
 
 /// The reply of a call (the response messages of `livekit_room.proto`).

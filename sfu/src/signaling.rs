@@ -222,6 +222,9 @@ impl Core {
             disable_red: request.disable_red,
             stream: request.stream.clone(),
             audio_features: request.audio_features.clone(),
+            // End-to-end encrypted frames (insertable streams) pass through untouched;
+            // subscribers learn from this that they must decrypt.
+            encryption: request.encryption,
             ..Default::default()
         };
         p.published.push(UpTrack {

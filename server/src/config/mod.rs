@@ -138,6 +138,15 @@ impl Settings {
                 ),
             };
         }
+        if let Some(v) = var("BEDSIDE_SFU_SHARDS") {
+            let shards: usize = v
+                .parse()
+                .context("BEDSIDE_SFU_SHARDS must be a number of shards")?;
+            if !(1..=256).contains(&shards) {
+                anyhow::bail!("BEDSIDE_SFU_SHARDS must be between 1 and 256");
+            }
+            self.rtc.shards = Some(shards);
+        }
         if let Some(v) = var("BEDSIDE_RTC_BIND_IP") {
             self.rtc.bind_ip = v.parse().context("BEDSIDE_RTC_BIND_IP must be an IP")?;
         }

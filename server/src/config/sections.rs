@@ -32,6 +32,10 @@ pub struct RtcSettings {
     /// LiveKit-format webhook receivers (`BEDSIDE_WEBHOOK_URLS`, comma-separated).
     #[serde(default)]
     pub webhook_urls: Vec<String>,
+    /// SFU shards, one core task each (`BEDSIDE_SFU_SHARDS`; unset: one per CPU).
+    /// Shard `i` listens on `udp_port + i` (and `tcp_port + i`).
+    #[serde(default)]
+    pub shards: Option<usize>,
 }
 
 impl RtcSettings {
@@ -62,6 +66,9 @@ impl RtcSettings {
             public_ip: self.public_ip,
             empty_room_timeout: std::time::Duration::from_secs(self.empty_room_timeout_secs),
             ice_timeout: std::time::Duration::from_secs(self.ice_timeout_secs),
+            shards: self.shards.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            }),
         }
     }
 }

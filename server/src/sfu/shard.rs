@@ -1,0 +1,311 @@
+//! One shard of the SFU: a thread of its own with a single-threaded tokio runtime, one
+//! [`Core`] holding the shard's rooms, its own UDP media port (and ICE-TCP listener),
+//! its timer and its command channel. It holds no SFU logic and shares nothing with the
+//! other shards but the webhook queue: a packet reaches it because its port is in the
+//! candidates of its rooms only, so no lock and no hand-off sit between the kernel and
+//! the core, and one room's work never blocks another shard's.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use str0m::net::Protocol;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+use super::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput};
+use super::driver::{SignalEvent, unix_ms};
+use super::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
+use super::tcp::TcpEvent;
+use super::udp::{MediaSocket, ReplySources, SendBatch};
+use super::webhooks::WebhookSender;
+use bedside_sfu::SfuStats;
+
+/// Commands queued for one shard.
+const COMMAND_QUEUE: usize = 1024;
+
+/// What a shard is asked to do.
+pub(super) enum Command {
+    Register {
+        conn: ConnId,
+        sender: mpsc::Sender<SignalEvent>,
+    },
+    Input(CoreInput),
+    Stats {
+        reply: oneshot::Sender<SfuStats>,
+    },
+    RoomService {
+        call: Box<RoomServiceCall>,
+        unix_ms: i64,
+        reply: oneshot::Sender<Result<RoomServiceReply, RoomServiceError>>,
+    },
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Command")
+    }
+}
+
+/// Where one shard listens and what it advertises.
+pub(super) struct ShardSettings {
+    pub(super) index: usize,
+    pub(super) udp_bind: SocketAddr,
+    pub(super) tcp_bind: Option<SocketAddr>,
+    pub(super) public_ip: IpAddr,
+    pub(super) empty_room_timeout: Duration,
+    pub(super) ice_timeout: Duration,
+    pub(super) webhooks: Option<WebhookSender>,
+}
+
+/// A running shard: its command channel and its bound media port.
+#[derive(Debug, Clone)]
+pub(super) struct Shard {
+    pub(super) commands: mpsc::Sender<Command>,
+    pub(super) udp_addr: SocketAddr,
+}
+
+impl Shard {
+    /// Starts the shard's thread and waits until its ports are bound. The thread ends
+    /// when every handle to the shard is dropped.
+    pub(super) async fn start(settings: ShardSettings) -> anyhow::Result<Self> {
+        let (ready, bound) = oneshot::channel();
+        std::thread::Builder::new()
+            .name(format!("sfu-shard-{}", settings.index))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = ready.send(Err(anyhow::Error::from(error)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match bind(settings).await {
+                        Ok((shard, io, core, commands, tcp_events)) => {
+                            let _ = ready.send(Ok(shard));
+                            run(io, core, commands, tcp_events).await;
+                        }
+                        Err(error) => {
+                            let _ = ready.send(Err(error));
+                        }
+                    }
+                });
+            })
+            .context("starting an SFU shard thread")?;
+        bound.await.context("the SFU shard thread stopped")?
+    }
+}
+
+type Bound = (
+    Shard,
+    Io,
+    Core,
+    mpsc::Receiver<Command>,
+    Option<mpsc::Receiver<TcpEvent>>,
+);
+
+/// Binds the shard's sockets (inside its own runtime, whose reactor serves them).
+async fn bind(settings: ShardSettings) -> anyhow::Result<Bound> {
+    let socket = MediaSocket::bind(settings.udp_bind)
+        .await
+        .with_context(|| format!("binding the media UDP port {}", settings.udp_bind))?;
+    let local_addr = socket.local_addr()?;
+    let public_addr = SocketAddr::new(settings.public_ip, local_addr.port());
+    let (tcp, tcp_events) = match settings.tcp_bind {
+        Some(bind) => {
+            let listener = TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("binding the ICE-TCP port {bind}"))?;
+            let tcp_local = listener.local_addr()?;
+            let (events, receiver) = mpsc::channel(COMMAND_QUEUE);
+            tokio::spawn(super::tcp::accept(listener, events, Default::default()));
+            tracing::info!(
+                shard = settings.index,
+                port = tcp_local.port(),
+                "sfu ice-tcp port bound"
+            );
+            let tcp_public = SocketAddr::new(settings.public_ip, tcp_local.port());
+            (Some((tcp_public, tcp_local)), Some(receiver))
+        }
+        None => (None, None),
+    };
+    let core = Core::new(CoreConfig {
+        public_addr,
+        local_addr,
+        tcp,
+        empty_room_timeout: settings.empty_room_timeout,
+        ice_timeout: settings.ice_timeout,
+        sids: bedside_sfu::ids::Sids::random(),
+    });
+    // Bound to a wildcard with an advertised address of this host: what the SFU sends
+    // before a peer was heard from (its own ICE checks) leaves from the advertised
+    // address too. Left to routing, it could leave from another address of the host,
+    // which the browser takes for a peer-reflexive candidate and may select.
+    let advertised_is_local = settings.udp_bind.ip().is_unspecified()
+        && std::net::UdpSocket::bind((settings.public_ip, 0)).is_ok();
+    let io = Io {
+        socket,
+        send_batch: SendBatch::default(),
+        reply_sources: ReplySources::default(),
+        default_source: advertised_is_local.then_some(settings.public_ip),
+        sessions: HashMap::new(),
+        tcp_writers: HashMap::new(),
+        webhooks: settings.webhooks,
+    };
+    let (commands, receiver) = mpsc::channel(COMMAND_QUEUE);
+    tracing::info!(
+        shard = settings.index,
+        port = local_addr.port(),
+        "sfu media port bound"
+    );
+    let shard = Shard {
+        commands,
+        udp_addr: local_addr,
+    };
+    Ok((shard, io, core, receiver, tcp_events))
+}
+
+/// Everything the driver does IO with.
+struct Io {
+    socket: MediaSocket,
+    /// Outgoing datagrams gathered into segmented sends.
+    send_batch: SendBatch,
+    reply_sources: ReplySources,
+    /// Where to send from when a peer was not heard from yet (see `bind`).
+    default_source: Option<std::net::IpAddr>,
+    sessions: HashMap<ConnId, mpsc::Sender<SignalEvent>>,
+    tcp_writers: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    webhooks: Option<WebhookSender>,
+}
+
+/// The next ICE-TCP event, or never when ICE-TCP is off.
+async fn next_tcp(events: &mut Option<mpsc::Receiver<TcpEvent>>) -> Option<TcpEvent> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn run(
+    mut io: Io,
+    mut core: Core,
+    mut commands: mpsc::Receiver<Command>,
+    mut tcp_events: Option<mpsc::Receiver<TcpEvent>>,
+) {
+    let mut batch = io.socket.receive_batch();
+    loop {
+        let deadline = core
+            .poll_timeout()
+            .map(tokio::time::Instant::from_std)
+            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+        tokio::select! {
+            command = commands.recv() => match command {
+                None => return,
+                Some(Command::Register { conn, sender }) => {
+                    io.sessions.insert(conn, sender);
+                }
+                Some(Command::Input(input)) => core.handle_input(Instant::now(), input),
+                Some(Command::Stats { reply }) => {
+                    let _ = reply.send(core.stats());
+                }
+                Some(Command::RoomService { call, unix_ms, reply }) => {
+                    let _ = reply.send(core.room_service(Instant::now(), unix_ms, *call));
+                }
+            },
+            received = io.socket.recv(&mut batch) => match received {
+                Ok(()) => {
+                    let now = Instant::now();
+                    for (received, bytes) in batch.received() {
+                        if let (true, Some(local_ip)) = (io.socket.is_wildcard(), received.local_ip) {
+                            io.reply_sources.learn(received.source, local_ip);
+                        }
+                        for datagram in bytes.chunks(received.stride) {
+                            core.handle_datagram(now, received.source, datagram);
+                        }
+                    }
+                }
+                Err(error) => tracing::debug!(%error, "sfu udp receive failed"),
+            },
+            Some(event) = next_tcp(&mut tcp_events) => match event {
+                TcpEvent::Open { remote, writer } => {
+                    io.tcp_writers.insert(remote, writer);
+                }
+                TcpEvent::Frame { remote, data } => {
+                    core.handle_packet(Instant::now(), Protocol::Tcp, remote, &data);
+                }
+                TcpEvent::Closed { remote } => {
+                    io.tcp_writers.remove(&remote);
+                }
+            },
+            _ = tokio::time::sleep_until(deadline) => core.handle_timeout(Instant::now()),
+        }
+        drain(&mut core, &mut io);
+    }
+}
+
+/// Carries out everything the core asked for.
+fn drain(core: &mut Core, io: &mut Io) {
+    loop {
+        let mut stuck = Vec::new();
+        while let Some(output) = core.poll_output() {
+            match output {
+                CoreOutput::Transmit(transmit) if transmit.proto == Protocol::Tcp => {
+                    // A full write queue drops the packet, as UDP would.
+                    if let Some(writer) = io.tcp_writers.get(&transmit.destination) {
+                        let _ = writer.try_send(transmit.contents.to_vec());
+                    }
+                }
+                CoreOutput::Transmit(transmit) => {
+                    let source = io
+                        .reply_sources
+                        .for_peer(transmit.destination)
+                        .or(io.default_source);
+                    io.socket.queue(
+                        &mut io.send_batch,
+                        &transmit.contents,
+                        transmit.destination,
+                        source,
+                    );
+                }
+                CoreOutput::Signal { conn, message } => {
+                    let delivered = io
+                        .sessions
+                        .get(&conn)
+                        .is_some_and(|s| s.try_send(SignalEvent::Message(message)).is_ok());
+                    if !delivered && io.sessions.remove(&conn).is_some() {
+                        stuck.push(conn);
+                    }
+                }
+                CoreOutput::Webhook(mut event) => {
+                    if let Some(webhooks) = &io.webhooks {
+                        event.id = bedside_sfu::ids::new_sid("EV_");
+                        event.created_at = unix_ms() / 1000;
+                        webhooks.send(*event);
+                    }
+                }
+                CoreOutput::Close { conn, reason } => {
+                    if let Some(session) = io.sessions.remove(&conn) {
+                        let _ = session.try_send(SignalEvent::Close(reason));
+                    }
+                }
+            }
+        }
+        io.socket.flush(&mut io.send_batch);
+        if stuck.is_empty() {
+            return;
+        }
+        for conn in stuck {
+            tracing::info!(conn, "sfu drops a session that stopped reading");
+            let input = CoreInput::Disconnect {
+                conn,
+                resumable: true,
+            };
+            core.handle_input(Instant::now(), input);
+        }
+    }
+}
