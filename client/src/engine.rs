@@ -227,6 +227,7 @@ async fn handle(engine: &Rc<Engine>, job: Job) {
         Job::RemoteTrack(generation, media) => {
             let mut st = engine.state.borrow_mut();
             if generation == st.peer_generation {
+                js::mark(&["remote-track-", &media.track.kind()].concat());
                 let events = st.remotes.add_media(*media);
                 st.outbox.extend(events);
             }
@@ -249,6 +250,11 @@ async fn handle(engine: &Rc<Engine>, job: Job) {
             let mut st = engine.state.borrow_mut();
             if st.shown.get(&sid) != Some(&(visible, width, height)) {
                 st.shown.insert(sid.clone(), (visible, width, height));
+                js::mark(if visible {
+                    "video-shown"
+                } else {
+                    "video-hidden"
+                });
                 st.session
                     .update_track_settings(&sid, !visible, width, height);
             }
@@ -392,6 +398,9 @@ async fn on_signal(engine: &Rc<Engine>, event: Event) {
                 st.negotiating = false;
                 std::mem::take(&mut st.renegotiate)
             };
+            // The tracks this answer opened reach the page now, not after the next
+            // offer is made: a tile attaches its media while the browser works.
+            engine.dispatch();
             if again {
                 negotiate(engine, false).await;
             }

@@ -327,6 +327,7 @@ impl Room {
         let Some(track) = self.engine.state.borrow().remotes.media(track_sid) else {
             return false;
         };
+        crate::js::mark(&["attach-", &track.kind()].concat());
         if let Ok(stream) = MediaStream::new() {
             stream.add_track(&track);
             element.set_src_object(Some(&stream));

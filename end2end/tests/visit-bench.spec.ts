@@ -136,7 +136,9 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
         for (const [name, at] of list.sort((a, b) => a[1] - b[1])) if (at >= admitAbs && !(name in after)) after[name] = at;
         return after;
       };
-      console.log('TIMELINE', JSON.stringify({ patient: rel(await marks(patient)), console: rel(await marks(console_)) }));
+      // And when each page's watched tile showed its first frame (what the benchmark times).
+      const tileFrame = async (page: typeof patient) => ({ tile_frame: await page.evaluate(() => performance.timeOrigin + (window as any).__firstFrame) });
+      console.log('TIMELINE', JSON.stringify({ patient: rel({ ...(await marks(patient)), ...(await tileFrame(patient)) }), console: rel({ ...(await marks(console_)), ...(await tileFrame(console_)) }) }));
     }
     const absolute = (page: typeof patient, key: string) => page.evaluate((k) => performance.timeOrigin + (window as any)[k], key);
     admitToPatientFrame.push(Math.round((await absolute(patient, '__firstFrame')) - (await absolute(console_, '__admitAt'))));
