@@ -26,6 +26,8 @@ pub const LAYERS: [(&str, u32, usize); 3] =
 const VIDEO_INTERVAL: Duration = Duration::from_micros(33_333);
 const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
 const AUDIO_BYTES: usize = 100;
+/// Datagrams taken off the socket per loop turn, at most.
+const RECEIVE_BURST: usize = 64;
 /// Where the send timestamp sits in every frame (after the largest VP8 header).
 const STAMP_AT: usize = 10;
 
@@ -261,9 +263,19 @@ pub async fn run(
         let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(wake));
         tokio::select! {
             received = socket.recv_from(&mut buf) => {
-                let (len, source) = received?;
-                if let Ok(receive) = Receive::new(Protocol::Udp, source, local, &buf[..len]) {
-                    rtc.handle_input(Input::Receive(Instant::now(), receive))?;
+                // Everything already queued on the socket goes in before the next drain:
+                // one loop turn (timer, signaling, output) per burst, not per datagram,
+                // so the generator stays cheaper than the SFU it measures.
+                let (mut len, mut source) = received?;
+                let now = Instant::now();
+                for _ in 0..RECEIVE_BURST {
+                    if let Ok(receive) = Receive::new(Protocol::Udp, source, local, &buf[..len]) {
+                        rtc.handle_input(Input::Receive(now, receive))?;
+                    }
+                    match socket.try_recv_from(&mut buf) {
+                        Ok((l, s)) => (len, source) = (l, s),
+                        Err(_) => break,
+                    }
                 }
             }
             frame = next(&mut ws) => {
