@@ -189,14 +189,14 @@ pub struct Encoding {
 }
 
 impl Encoding {
-    /// As an `RTCRtpEncodingParameters` dictionary, sending or not (`active`).
-    pub(crate) fn to_js(&self, active: bool) -> js_sys::Object {
+    /// As an `RTCRtpEncodingParameters` dictionary.
+    pub(crate) fn to_js(&self) -> js_sys::Object {
         obj(&[
             ("rid", self.rid.into()),
             ("scaleResolutionDownBy", self.scale_down_by.into()),
             ("maxBitrate", self.max_bitrate.into()),
             ("maxFramerate", self.max_framerate.into()),
-            ("active", active.into()),
+            ("active", true.into()),
         ])
     }
 

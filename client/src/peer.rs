@@ -199,27 +199,19 @@ pub(crate) async fn add_candidate(pc: &RtcPeerConnection, candidate_init: &str) 
 }
 
 impl Peer {
-    /// Sends `track` on a new send-only section, with simulcast `encodings` if any; with
-    /// `active` false the section is negotiated but sends nothing (a staged sender).
+    /// Sends `track` on a new send-only section, with simulcast `encodings` if any.
     pub(crate) fn add_sender(
         &self,
         track: &MediaStreamTrack,
         stream: &web_sys::MediaStream,
         encodings: &[Encoding],
-        active: bool,
     ) -> Result<RtcRtpTransceiver, ClientError> {
         let init = obj(&[
             ("direction", "sendonly".into()),
             ("streams", Array::of1(stream).into()),
         ]);
         if !encodings.is_empty() {
-            let list: Array = encodings
-                .iter()
-                .map(|e| JsValue::from(e.to_js(active)))
-                .collect();
-            js::set(&init, "sendEncodings", list);
-        } else if !active {
-            let list = Array::of1(&obj(&[("active", false.into())]));
+            let list: Array = encodings.iter().map(|e| JsValue::from(e.to_js())).collect();
             js::set(&init, "sendEncodings", list);
         }
         js::call(&self.pc, "addTransceiver", &[track.into(), init.into()])

@@ -31,8 +31,6 @@ pub(crate) struct LocalInner {
     pub(crate) transceiver: RefCell<Option<RtcRtpTransceiver>>,
     pub(crate) muted: Cell<bool>,
     pub(crate) in_flight: Cell<bool>,
-    /// Its section is negotiated but sends nothing until a grant (see [`publish`]).
-    pub(crate) staged: Cell<bool>,
 }
 
 /// A track this participant captures and (when allowed) publishes.
@@ -92,7 +90,6 @@ impl LocalInner {
             transceiver: RefCell::new(None),
             muted: Cell::new(false),
             in_flight: Cell::new(false),
-            staged: Cell::new(false),
         })
     }
 
@@ -132,72 +129,36 @@ impl LocalInner {
 /// whatever else is being negotiated at that moment (the sections a new grant to
 /// subscribe asks for) goes in the same offer. Refused or unconfirmed, the section is
 /// taken down again and the track stays a wish.
-///
-/// A camera or microphone wished for before the grant allows it is *staged*: its
-/// section is negotiated with every encoding inactive, so nothing is captured into the
-/// connection and no packet leaves, but a grant only has to announce the track and
-/// switch the encodings on, with no offer and answer between the Admit click and the
-/// encoder starting. The server binds the section when the announcement arrives and
-/// forwards nothing before.
 pub(crate) async fn publish(
     engine: &Rc<Engine>,
     local: &Rc<LocalInner>,
 ) -> Result<(), ClientError> {
-    let (receiver, staged) = {
+    let receiver = {
         let mut st = engine.state.borrow_mut();
         if !st.locals.iter().any(|l| Rc::ptr_eq(l, local)) {
             st.locals.push(local.clone());
         }
-        if !st.session.is_joined() || local.in_flight.get() {
+        if !st.session.is_joined() || !st.can_publish() || local.in_flight.get() {
             return Ok(());
         }
-        if !st.can_publish() {
-            if local.transceiver.borrow().is_none()
-                && local.source != TrackSource::ScreenShare
-                && let Some(publisher) = st.publisher.as_ref()
-            {
-                let transceiver = publisher.add_sender(
-                    &local.track.borrow(),
-                    &local.stream,
-                    &local.encodings,
-                    false,
-                )?;
-                *local.transceiver.borrow_mut() = Some(transceiver);
-                local.staged.set(true);
-                engine.post(Job::Negotiate);
-            }
+        if local.transceiver.borrow().is_some() {
             return Ok(());
         }
-        let staged = local.staged.get();
-        if local.transceiver.borrow().is_some() && !staged {
-            return Ok(());
-        }
-        if !staged {
-            let Some(publisher) = st.publisher.as_ref() else {
-                return Err(ClientError::NotConnected);
-            };
-            let transceiver = publisher.add_sender(
-                &local.track.borrow(),
-                &local.stream,
-                &local.encodings,
-                true,
-            )?;
-            *local.transceiver.borrow_mut() = Some(transceiver);
-        }
+        let Some(publisher) = st.publisher.as_ref() else {
+            return Err(ClientError::NotConnected);
+        };
+        let transceiver =
+            publisher.add_sender(&local.track.borrow(), &local.stream, &local.encodings)?;
+        *local.transceiver.borrow_mut() = Some(transceiver);
         local.in_flight.set(true);
         let (sender, receiver) = oneshot::channel();
         st.pending_publish.insert(local.cid.clone(), sender);
         st.session.add_track(local.request());
         js::mark(&["add-track-", local.source.label()].concat());
-        (receiver, staged)
+        receiver
     };
     engine.flush();
-    if staged {
-        local.staged.set(false);
-        start_sending(local);
-    } else {
-        engine.post(Job::Negotiate);
-    }
+    engine.post(Job::Negotiate);
     let outcome = select(receiver, Box::pin(js::sleep(PUBLISH_TIMEOUT_MS))).await;
     local.in_flight.set(false);
     let info = match outcome {
@@ -221,30 +182,9 @@ pub(crate) async fn publish(
     Ok(())
 }
 
-/// Switches every encoding of a staged sender on (dynacast narrows them later).
-fn start_sending(local: &LocalInner) {
-    let Some(transceiver) = local.transceiver.borrow().clone() else {
-        return;
-    };
-    let sender = transceiver.sender();
-    let Ok(parameters) = js::call(&sender, "getParameters", &[]) else {
-        return;
-    };
-    if let Ok(encodings) =
-        wasm_bindgen::JsCast::dyn_into::<js_sys::Array>(js::get(&parameters, "encodings"))
-    {
-        for encoding in encodings.iter() {
-            js::set(&encoding, "active", true);
-        }
-    }
-    let _ = js::call(&sender, "setParameters", &[parameters]);
-    js::mark(&["sending-", local.source.label()].concat());
-}
-
 /// Stops sending `local` (it stays a wish unless `forget`).
 pub(crate) fn take_down(engine: &Rc<Engine>, local: &Rc<LocalInner>, forget: bool) {
     let mut st = engine.state.borrow_mut();
-    local.staged.set(false);
     if let Some(transceiver) = local.transceiver.borrow_mut().take()
         && let Some(publisher) = st.publisher.as_ref()
     {
@@ -282,8 +222,7 @@ pub(crate) fn on_permission(engine: &Rc<Engine>, permission: proto::ParticipantP
                 let _ = publish(&engine, &local).await;
                 engine.dispatch();
             });
-        } else if !local.staged.get() {
-            // A staged sender sends nothing already; it stays ready for a later grant.
+        } else {
             take_down(engine, &local, false);
         }
     }

@@ -49,7 +49,6 @@ pub(crate) async fn join(engine: &Rc<Engine>, mode: ConnectMode) -> JoinOutcome 
         for local in &st.locals {
             local.sid.borrow_mut().take();
             local.transceiver.borrow_mut().take();
-            local.staged.set(false);
         }
         let (sender, receiver) = oneshot::channel();
         st.join_waiter = Some(sender);

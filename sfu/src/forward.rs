@@ -227,10 +227,7 @@ impl Core {
                 .position(|t| t.mid.is_none() && t.kind == added.kind)
         };
         let Some(index) = by_cid.or_else(by_kind) else {
-            // Announced later, or never: kept until an `AddTrack` binds it.
-            p.unbound_sections
-                .push((added.mid, added.kind, track_id, rids));
-            return tracing::debug!(conn, "sfu keeps a section for a track not announced yet");
+            return tracing::debug!(conn, "sfu got media for no announced track");
         };
         let track = &mut p.published[index];
         track.mid = Some(added.mid);
@@ -245,7 +242,6 @@ impl Core {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
-        p.unbound_sections.retain(|section| section.0 != mid);
         let Some(index) = p.published.iter().position(|t| t.mid == Some(mid)) else {
             return;
         };

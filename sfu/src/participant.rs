@@ -204,11 +204,6 @@ pub(crate) struct Participant {
     pub(crate) subscriber_channels_added: bool,
     /// Dual mode: m-sections of removed down tracks, to stop in the next offer.
     pub(crate) stopped_mids: Vec<Mid>,
-    /// Sending sections the client negotiated before announcing their track (a staged
-    /// sender: a waiting patient's camera, inactive until a grant): mid, kind, the
-    /// section's track id and simulcast rids. `AddTrack` binds them; nothing received
-    /// on one is forwarded before that.
-    pub(crate) unbound_sections: Vec<(Mid, MediaKind, String, Vec<str0m::media::Rid>)>,
     /// Single mode: the client's `recvonly` sections, by mid, and which track each carries.
     pub(crate) send_sections: Vec<(Mid, MediaKind, Option<String>)>,
     /// The last RTP time sent on each of this participant's sending sections (and

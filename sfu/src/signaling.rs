@@ -80,7 +80,6 @@ impl Core {
             next_offer_id: 1,
             subscriber_channels_added: false,
             stopped_mids: Vec::new(),
-            unbound_sections: Vec::new(),
             send_sections: Vec::new(),
             section_last_out: Default::default(),
             wants_client_offer: false,
@@ -228,27 +227,12 @@ impl Core {
             encryption: request.encryption,
             ..Default::default()
         };
-        // A section negotiated before this announcement (a staged sender) carries it
-        // from now on: matched by the section's track id, as `media_added` matches.
-        let staged = p
-            .unbound_sections
-            .iter()
-            .position(|(_, k, track_id, _)| *k == kind && *track_id == request.cid)
-            .map(|index| p.unbound_sections.remove(index));
-        let mut info = info;
-        if let Some((mid, _, _, _)) = &staged {
-            info.mid = mid.to_string();
-        }
-        let (mid, rids) = match staged {
-            Some((mid, _, _, rids)) => (Some(mid), rids),
-            None => (None, Vec::new()),
-        };
         p.published.push(UpTrack {
             info: info.clone(),
             cid: request.cid.clone(),
             kind,
-            mid,
-            rids,
+            mid: None,
+            rids: Vec::new(),
             layer_seen: Default::default(),
             layer_rate: Default::default(),
             last_keyframe_request: Default::default(),
