@@ -90,3 +90,44 @@ test('a patient who presses Join before the check has reached the media server i
   await expect(page.getByTestId('call-camera')).toHaveText('Stop video');
   await api.dispose();
 });
+
+test('a waiting patient sends no media until admitted, then sends at once', async ({ page }) => {
+  // Every peer connection the page opens, to read what it sends.
+  await page.addInitScript(() => {
+    const Original = RTCPeerConnection;
+    (window as any).__pcs = [];
+    (window as any).RTCPeerConnection = function (...args: any[]) {
+      const pc = new (Original as any)(...args);
+      (window as any).__pcs.push(pc);
+      return pc;
+    };
+    (window as any).RTCPeerConnection.prototype = Original.prototype;
+  });
+  const sending = () =>
+    page.evaluate(async () => {
+      let bytes = 0;
+      for (const pc of (window as any).__pcs as RTCPeerConnection[]) {
+        if (pc.connectionState === 'closed') continue;
+        (await pc.getStats()).forEach((r: any) => { if (r.type === 'outbound-rtp') bytes += r.bytesSent ?? 0; });
+      }
+      return { bytes };
+    });
+  const { api, auth, meeting, patientId, link } = await apiVisit('Noor Haddad');
+  await page.goto(`/visit#${link}`);
+  await hydrated(page);
+  await page.getByTestId('visit-continue').click();
+  await passDeviceCheck(page);
+  await expect(page.getByTestId('visit-waiting')).toBeVisible();
+
+  // Waiting, connected to the media server: not one byte of camera or microphone has
+  // left the browser.
+  await expect(page.locator('.call-stage')).toHaveAttribute('data-state', 'Connected', { timeout: 15_000 });
+  await page.waitForTimeout(1_500);
+  expect((await sending()).bytes).toBe(0);
+
+  await api.post(`/api/v1/meetings/${meeting.id}/participants/${patientId}/admit`, { headers: auth, data: {} });
+  await expect(page.getByTestId('visit-admitted')).toBeVisible({ timeout: 30_000 });
+  await expect.poll(async () => (await sending()).bytes, { timeout: 15_000 }).toBeGreaterThan(20_000);
+  await api.delete(`/api/v1/meetings/${meeting.id}`, { headers: auth });
+  await api.dispose();
+});
