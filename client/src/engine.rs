@@ -13,18 +13,18 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use bedside_signal::proto::{self, signal_response};
-use bedside_signal::{ConnectMode, Event, LossCause, Session, Target};
+use bedside_signal::proto;
+use bedside_signal::{ConnectMode, LossCause, Session, Target};
 use futures_channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use futures_channel::oneshot;
 use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
-use web_sys::{MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionState, RtcRtpTransceiver};
+use web_sys::{MediaStreamTrack, RtcPeerConnection, RtcPeerConnectionState};
 
 use crate::adaptive::VideoObserver;
 use crate::error::ClientError;
 use crate::js;
-use crate::peer::{self, Peer};
+use crate::peer::Peer;
 use crate::publish::LocalInner;
 use crate::remote::Remotes;
 use crate::room::{ConnectionState, RoomEvent, RoomOptions};
@@ -118,7 +118,8 @@ impl State {
         self.permission.as_ref().is_some_and(|p| p.can_publish)
     }
 
-    fn peer(&self, target: Target) -> Option<RtcPeerConnection> {
+    /// The connection that carries `target`'s signals in this mode.
+    pub(crate) fn peer(&self, target: Target) -> Option<RtcPeerConnection> {
         match (target, self.mode) {
             (Target::Subscriber, ConnectMode::TwoPeerConnections) => {
                 self.subscriber.as_ref().map(|p| p.pc.clone())
@@ -240,7 +241,7 @@ async fn handle(engine: &Rc<Engine>, job: Job) {
                 crate::reconnect::on_loss(engine, LossCause::MediaFailed);
             }
         }
-        Job::Negotiate => negotiate(engine, false).await,
+        Job::Negotiate => crate::signals::negotiate(engine, false).await,
         Job::VideoShown {
             sid,
             visible,
@@ -267,7 +268,7 @@ async fn handle(engine: &Rc<Engine>, job: Job) {
                 .handle_timeout(js::now_ms());
             drain_session(engine).await;
             if media_overdue(&mut engine.state.borrow_mut(), js::now_ms()) {
-                negotiate(engine, false).await;
+                crate::signals::negotiate(engine, false).await;
             }
         }
     }
@@ -277,32 +278,6 @@ pub(crate) fn resolve_join(st: &mut State, outcome: JoinOutcome) {
     if let Some(waiter) = st.join_waiter.take() {
         let _ = waiter.send(outcome);
     }
-}
-
-/// One connection reuses its receive sections for new tracks without a new `ontrack`:
-/// after each answer, every section's receiver is matched to the track its mid now
-/// carries.
-fn rematch_receivers(st: &mut State, pc: &RtcPeerConnection) -> Vec<RoomEvent> {
-    let mut events = Vec::new();
-    for transceiver in pc.get_transceivers().iter() {
-        let transceiver: RtcRtpTransceiver = transceiver.into();
-        let Some(mid) = transceiver.mid() else {
-            continue;
-        };
-        let media = RemoteMedia {
-            mid: Some(mid),
-            stream_id: None,
-            track: transceiver.receiver().track(),
-            receiver: transceiver.receiver(),
-        };
-        if st
-            .remotes
-            .knows_mid(media.mid.as_deref().unwrap_or_default())
-        {
-            events.extend(st.remotes.add_media(media));
-        }
-    }
-    events
 }
 
 /// How long a remote track may go without media before the client offers again.
@@ -362,143 +337,7 @@ async fn drain_session(engine: &Rc<Engine>) {
     loop {
         let event = engine.state.borrow_mut().session.poll_event();
         let Some(event) = event else { break };
-        on_signal(engine, event).await;
+        crate::signals::on_signal(engine, event).await;
         engine.flush();
-    }
-}
-
-async fn on_signal(engine: &Rc<Engine>, event: Event) {
-    match event {
-        Event::Joined(join) => crate::reconnect::on_joined(engine, *join),
-        Event::Resumed(reconnect) => {
-            crate::reconnect::on_resumed(engine, *reconnect);
-            negotiate(engine, true).await;
-        }
-        Event::Answer {
-            sdp,
-            mid_to_track_id,
-            ..
-        } => {
-            let pc = {
-                let mut st = engine.state.borrow_mut();
-                st.remotes.learn_mids(mid_to_track_id);
-                st.peer(Target::Publisher)
-            };
-            let Some(pc) = pc else { return };
-            js::mark("answer-received");
-            let applied = peer::set_remote(&pc, "answer", &sdp).await.is_ok();
-            js::mark("answer-applied");
-            let again = {
-                let mut st = engine.state.borrow_mut();
-                if applied {
-                    st.session.remote_description_set(Target::Publisher);
-                    let events = rematch_receivers(&mut st, &pc);
-                    st.outbox.extend(events);
-                }
-                st.negotiating = false;
-                std::mem::take(&mut st.renegotiate)
-            };
-            // The tracks this answer opened reach the page now, not after the next
-            // offer is made: a tile attaches its media while the browser works.
-            engine.dispatch();
-            if again {
-                negotiate(engine, false).await;
-            }
-        }
-        Event::Offer { target, sdp, id } => {
-            let Some(pc) = engine.state.borrow().peer(target) else {
-                return;
-            };
-            if peer::set_remote(&pc, "offer", &sdp).await.is_err() {
-                return;
-            }
-            engine
-                .state
-                .borrow_mut()
-                .session
-                .remote_description_set(target);
-            if let Ok(answer) = peer::answer(&pc).await {
-                engine.state.borrow_mut().session.send_answer(&answer, id);
-            }
-        }
-        Event::RemoteCandidate {
-            target,
-            candidate_init,
-        } => {
-            let pc = engine.state.borrow().peer(target);
-            if let Some(pc) = pc {
-                peer::add_candidate(&pc, &candidate_init).await;
-            }
-        }
-        Event::Participants(list) => {
-            let mut st = engine.state.borrow_mut();
-            let own = st.local_sid.clone();
-            let events = st.remotes.update(list, &own);
-            st.outbox.extend(events);
-        }
-        Event::PermissionChanged(permission) => {
-            crate::publish::on_permission(engine, permission);
-        }
-        Event::TrackPublished { cid, track } => {
-            if let Some(waiter) = engine.state.borrow_mut().pending_publish.remove(&cid) {
-                let _ = waiter.send(*track);
-            }
-        }
-        Event::TrackUnpublished { sid } => crate::publish::on_unpublished(engine, &sid),
-        Event::SubscribedQuality(update) => crate::publish::on_subscribed_quality(engine, &update),
-        Event::StreamState(update) => {
-            let mut st = engine.state.borrow_mut();
-            let events = st.remotes.set_stream_states(&update.stream_states);
-            st.outbox.extend(events);
-        }
-        Event::Leave(leave) => crate::reconnect::on_leave(engine, &leave),
-        Event::TokenRefreshed(token) => engine.state.borrow_mut().token = token,
-        Event::Rtt(rtt) => engine.state.borrow_mut().rtt_ms = Some(rtt),
-        Event::SignalLost => crate::reconnect::on_loss(engine, LossCause::PingTimeout),
-        Event::Other(message) => on_other(engine, *message).await,
-    }
-}
-
-async fn on_other(engine: &Rc<Engine>, message: signal_response::Message) {
-    match message {
-        signal_response::Message::MediaSectionsRequirement(need) => {
-            js::mark("sections-requested");
-            if let Some(publisher) = engine.state.borrow().publisher.as_ref() {
-                publisher.add_receive_sections(need.num_audios, need.num_videos);
-            }
-            negotiate(engine, false).await;
-        }
-        signal_response::Message::Mute(request) => {
-            crate::publish::on_server_mute(engine, &request.sid, request.muted);
-        }
-        _ => {}
-    }
-}
-
-/// Offers on the publisher, or marks a renegotiation for when the pending answer lands.
-pub(crate) async fn negotiate(engine: &Rc<Engine>, ice_restart: bool) {
-    let pc = {
-        let mut st = engine.state.borrow_mut();
-        if st.negotiating && !ice_restart {
-            st.renegotiate = true;
-            return;
-        }
-        if !st.session.is_joined() {
-            return;
-        }
-        st.negotiating = true;
-        if ice_restart {
-            st.session.remote_description_cleared(Target::Publisher);
-        }
-        st.peer(Target::Publisher)
-    };
-    let Some(pc) = pc else { return };
-    js::mark("offer-create");
-    match peer::offer(&pc, ice_restart).await {
-        Ok(sdp) => {
-            js::mark("offer-sent");
-            engine.state.borrow_mut().session.send_offer(&sdp);
-        }
-        Err(_) => engine.state.borrow_mut().negotiating = false,
     }
 }

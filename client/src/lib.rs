@@ -37,6 +37,7 @@ mod publish;
 mod reconnect;
 pub mod remote;
 pub mod room;
+mod signals;
 mod socket;
 pub mod stats;
 

@@ -50,6 +50,16 @@ export async function passDeviceCheck(page: Page) {
   await page.getByTestId('join-waiting').click();
 }
 
+/** The patient opens `link`, passes the check and waits, connected to the media server. */
+export async function waitInWaitingRoom(page: Page, link: string) {
+  await page.goto(`/visit#${link}`);
+  await hydrated(page);
+  await page.getByTestId('visit-continue').click();
+  await passDeviceCheck(page);
+  await expect(page.getByTestId('visit-waiting')).toBeVisible();
+  await expect(page.locator('.call-stage')).toHaveAttribute('data-state', 'Connected', { timeout: 15_000 });
+}
+
 /** The clinician signs in and opens the visit's console, whose call connects. */
 export async function openConsole(page: Page, meetingId: string) {
   await signIn(page, clinician.email, clinician.password);

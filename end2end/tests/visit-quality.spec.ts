@@ -4,7 +4,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { clinician, hydrated, signIn } from './fixtures';
-import { apiVisit, passDeviceCheck } from './visit-fixtures';
+import { apiVisit, passDeviceCheck, waitInWaitingRoom } from './visit-fixtures';
 
 async function expectNoAxeViolations(page: Page, screen: string) {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
@@ -102,12 +102,7 @@ test('the device check stays on screen across waiting-room heartbeats, measuring
 
 test('a rejected patient sees the clinician\'s reason and leaves the call', async ({ page }) => {
   const { api, auth, meeting, patientId, link } = await apiVisit('Mira Santos');
-  await page.goto(`/visit#${link}`);
-  await hydrated(page);
-  await page.getByTestId('visit-continue').click();
-  await passDeviceCheck(page);
-  await expect(page.getByTestId('visit-waiting')).toBeVisible();
-  await expect(page.locator('.call-stage')).toHaveAttribute('data-state', 'Connected', { timeout: 15_000 });
+  await waitInWaitingRoom(page, link);
   const rejected = await api.post(`/api/v1/meetings/${meeting.id}/participants/${patientId}/reject`, {
     headers: auth,
     data: { reason: 'Please call the front desk to reschedule.' },
