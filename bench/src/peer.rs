@@ -2,6 +2,13 @@
 //! livekit-client, publishes Opus-like audio and three-layer 720p-like simulcast video,
 //! and counts what it receives. Its signaling is `bedside-signal`'s [`Session`], the
 //! same protocol core the browser client runs on.
+//!
+//! The peer works at the RTP level (str0m's RTP mode), so the load generator stays far
+//! cheaper than the SFU it measures: each layer's packets are built once per frame from
+//! a template (a VP8 payload descriptor with a PictureID, as Chromium sends, each
+//! layer's ids starting elsewhere, as Chromium's do), and what comes back is read per
+//! packet, with no frame assembly. Every packet carries its send time, so the delay is
+//! measured per packet.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -11,10 +18,9 @@ use bedside_signal::{Event as Signal, Session, proto};
 use futures_util::{SinkExt, StreamExt};
 use proto::signal_response;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
-use str0m::media::{
-    Direction, Frequency, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer,
-};
+use str0m::media::{Direction, Frequency, MediaKind, Mid, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
+use str0m::rtp::RtpWrite;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio_tungstenite::tungstenite::Message;
@@ -28,8 +34,11 @@ const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
 const AUDIO_BYTES: usize = 100;
 /// Datagrams taken off the socket per loop turn, at most.
 const RECEIVE_BURST: usize = 64;
-/// Where the send timestamp sits in every frame (after the largest VP8 header).
+/// Where the send timestamp sits in every packet's payload (after the VP8 descriptor
+/// and payload header).
 const STAMP_AT: usize = 10;
+/// Largest RTP payload the peer sends.
+const PACKET_PAYLOAD: usize = 1_100;
 
 /// What one peer measured inside the measurement window.
 #[derive(Debug, Default, Clone)]
@@ -46,7 +55,7 @@ pub struct PeerReport {
     pub packets_received: u64,
     /// See `packets_received`.
     pub bytes_received: u64,
-    /// Send-to-receive delay of each received frame, microseconds.
+    /// Send-to-receive delay of each received packet, microseconds.
     pub latencies_us: Vec<u64>,
 }
 
@@ -65,6 +74,7 @@ pub async fn run(
         .enable_opus(true, false)
         .enable_vp8(true)
         .set_stats_interval(Some(Duration::from_millis(500)))
+        .set_rtp_mode(true)
         .build(Instant::now());
     rtc.add_local_candidate(Candidate::host(local, "udp")?);
 
@@ -153,6 +163,10 @@ pub async fn run(
     let mut next_audio = Instant::now();
     let mut keyframe = true;
     let mut frame_no: u64 = 0;
+    let mut audio_seq: u64 = 0;
+    // Per layer: next sequence number and PictureID (each layer's start apart).
+    let mut layer_seq = [0u64; 3];
+    let mut layer_picture_id: [u16; 3] = [100, 9_000, 20_000];
     let mut want_offer = false;
     loop {
         let now = Instant::now();
@@ -168,14 +182,14 @@ pub async fn run(
         // Media: audio every 20 ms, video every 33 ms on all layers.
         if rtc.is_connected() && now >= next_audio {
             next_audio += AUDIO_INTERVAL;
-            if let Some(pt) = rtc
-                .writer(audio_mid)
-                .and_then(|w| w.payload_params().next().map(|p| p.pt()))
-                && let Some(writer) = rtc.writer(audio_mid)
+            let time = (now.duration_since(epoch).as_micros() as u64 * 48 / 1_000) as u32;
+            let pt = first_pt(&rtc, audio_mid);
+            if let Some(pt) = pt
+                && let Some(stream) = rtc.direct_api().stream_tx_by_mid(audio_mid, None)
             {
-                let time = MediaTime::from_micros(now.duration_since(epoch).as_micros() as u64)
-                    .rebase(Frequency::FORTY_EIGHT_KHZ);
-                let _ = writer.write(pt, now, time, stamped(vec![0; AUDIO_BYTES], epoch, now));
+                let payload = stamped(vec![0xfc; AUDIO_BYTES], epoch, now);
+                stream.write_rtp(RtpWrite::new(pt, audio_seq.into(), time, now, payload));
+                audio_seq += 1;
                 report.audio_frames_sent += u64::from(measuring);
             }
         }
@@ -183,22 +197,25 @@ pub async fn run(
             next_video += VIDEO_INTERVAL;
             frame_no += 1;
             let key = std::mem::take(&mut keyframe) || frame_no.is_multiple_of(300);
-            let time = MediaTime::from_micros(now.duration_since(epoch).as_micros() as u64)
-                .rebase(Frequency::NINETY_KHZ);
-            for (rid, _, size) in LAYERS {
-                let Some(pt) = rtc
-                    .writer(video_mid)
-                    .and_then(|w| w.payload_params().next().map(|p| p.pt()))
-                else {
+            let time = (now.duration_since(epoch).as_micros() as u64 * 90 / 1_000) as u32;
+            let pt = first_pt(&rtc, video_mid);
+            for (index, (rid, _, size)) in LAYERS.iter().enumerate() {
+                let Some(pt) = pt else { continue };
+                let mut direct = rtc.direct_api();
+                let Some(stream) = direct.stream_tx_by_mid(video_mid, Some(Rid::from(*rid))) else {
                     continue;
                 };
-                if let Some(writer) = rtc.writer(video_mid) {
-                    let _ = writer.rid(Rid::from(rid)).write(
-                        pt,
-                        now,
-                        time,
-                        stamped(vp8(key, size), epoch, now),
-                    );
+                let picture_id = layer_picture_id[index];
+                layer_picture_id[index] = (picture_id + 1) & 0x7fff;
+                let packets = size.div_ceil(PACKET_PAYLOAD);
+                for n in 0..packets {
+                    let len = PACKET_PAYLOAD.min(size - n * PACKET_PAYLOAD);
+                    let payload = stamped(vp8_packet(key, n == 0, picture_id, len), epoch, now);
+                    let write = RtpWrite::new(pt, layer_seq[index].into(), time, now, payload)
+                        .marker(n + 1 == packets)
+                        .nackable(true);
+                    stream.write_rtp(write);
+                    layer_seq[index] += 1;
                 }
             }
             report.video_frames_sent += u64::from(measuring);
@@ -211,9 +228,9 @@ pub async fn run(
                 }
                 Ok(Output::Timeout(t)) => break t,
                 Ok(Output::Event(event)) => match event {
-                    Event::MediaData(d) if measuring => {
-                        let sent = d
-                            .data
+                    Event::RtpPacket(packet) if measuring => {
+                        let sent = packet
+                            .payload
                             .get(STAMP_AT..STAMP_AT + 8)
                             .and_then(|b| b.try_into().ok())
                             .map(u64::from_be_bytes);
@@ -221,8 +238,9 @@ pub async fn run(
                         if let Some(sent) = sent {
                             report.latencies_us.push(now_us.saturating_sub(sent));
                         }
-                        if d.params.spec().clock_rate == Frequency::NINETY_KHZ {
-                            report.video_frames_received += 1;
+                        // A frame is counted by its last packet (the marker).
+                        if packet.time.frequency() == Frequency::NINETY_KHZ {
+                            report.video_frames_received += u64::from(packet.header.marker);
                         } else {
                             report.audio_frames_received += 1;
                         }
@@ -353,14 +371,36 @@ async fn next(ws: &mut Ws) -> anyhow::Result<Option<Vec<u8>>> {
     }
 }
 
-fn vp8(keyframe: bool, len: usize) -> Vec<u8> {
-    let mut frame = if keyframe {
-        vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0, 0x02]
-    } else {
-        vec![0x11, 0x02, 0x00]
-    };
-    frame.resize(len.max(STAMP_AT + 8), 0x55);
-    frame
+/// The first payload type the SFU accepted on a section.
+fn first_pt(rtc: &Rtc, mid: Mid) -> Option<str0m::media::Pt> {
+    let media = rtc.media(mid)?;
+    let pts = media.remote_pts();
+    rtc.codec_config()
+        .params()
+        .iter()
+        .find(|p| pts.contains(&p.pt()))
+        .map(|p| p.pt())
+}
+
+/// One VP8 RTP payload of `len` bytes: a payload descriptor with a 15-bit PictureID
+/// (the S bit on a frame's first packet), then, on a first packet, the VP8 payload
+/// header (its P bit clear on a keyframe).
+fn vp8_packet(keyframe: bool, first: bool, picture_id: u16, len: usize) -> Vec<u8> {
+    let mut packet = vec![
+        if first { 0x90 } else { 0x80 },
+        0x80,
+        0x80 | (picture_id >> 8) as u8,
+        picture_id as u8,
+    ];
+    if first {
+        packet.extend_from_slice(if keyframe {
+            &[0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a]
+        } else {
+            &[0x11, 0x02, 0x00, 0x00, 0x00, 0x00]
+        });
+    }
+    packet.resize(len.max(STAMP_AT + 8), 0x55);
+    packet
 }
 
 /// Writes the send time (microseconds since `epoch`) into the frame.

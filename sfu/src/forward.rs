@@ -3,8 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use str0m::media::{KeyframeRequestKind, MediaData, MediaTime, Mid, Rid};
+use str0m::media::{KeyframeRequestKind, MediaKind, Mid, Rid};
+use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Event, IceConnectionState};
+
+use super::rtp_out::{InPacket, Mapping, SectionOut, Vp8Ids};
 
 use super::core::{ConnId, Core};
 use super::participant::{DownState, Side};
@@ -76,37 +79,6 @@ pub(crate) fn rid_of_rank(rids: &[Rid], rank: u8) -> Option<Rid> {
     rids.iter().copied().find(|r| layer_rank(Some(r)) == rank)
 }
 
-/// A VP8/H.264/VP9/AV1 keyframe (audio frames count as keyframes).
-fn is_keyframe(data: &MediaData) -> bool {
-    use str0m::format::CodecExtra;
-    match &data.codec_extra {
-        CodecExtra::Vp8(e) => e.is_keyframe,
-        CodecExtra::H264(e) => e.is_keyframe,
-        CodecExtra::Vp9(e) => e.is_keyframe,
-        CodecExtra::Av1(e) => e.is_keyframe,
-        _ => true,
-    }
-}
-
-/// The offset that makes a frame of a newly switched-to layer continue the previous
-/// layer's timeline: the last output time plus the wall time elapsed since.
-fn continuous_offset(last_out: Option<(MediaTime, Instant)>, data: &MediaData) -> i64 {
-    let Some((last_time, last_wall)) = last_out else {
-        return 0;
-    };
-    let hz = u64::from(data.time.frequency().get());
-    let elapsed = data.network_time.saturating_duration_since(last_wall);
-    let elapsed_units = (elapsed.as_micros() as u64).saturating_mul(hz) / 1_000_000;
-    let expected = last_time.rebase(data.time.frequency()).numer() + elapsed_units.max(1);
-    expected as i64 - data.time.numer() as i64
-}
-
-/// `time` moved by `offset` units of its own clock.
-fn shifted(time: MediaTime, offset: i64) -> MediaTime {
-    let numer = (time.numer() as i64).saturating_add(offset).max(0) as u64;
-    MediaTime::new(numer, time.frequency())
-}
-
 impl Core {
     /// Reacts to one str0m event of `conn`'s `side` peer.
     pub(crate) fn handle_event(&mut self, now: Instant, conn: ConnId, side: Side, event: Event) {
@@ -131,8 +103,8 @@ impl Core {
             {
                 self.media_stopped(now, conn, changed.mid)
             }
-            Event::MediaData(data) if side == Side::Publisher => {
-                self.forward_media(now, conn, data)
+            Event::RtpPacket(packet) if side == Side::Publisher => {
+                self.forward_rtp(now, conn, packet)
             }
             Event::KeyframeRequest(request) => {
                 self.subscriber_wants_keyframe(now, conn, side, request)
@@ -254,39 +226,91 @@ impl Core {
         }
     }
 
-    fn forward_media(&mut self, now: Instant, conn: ConnId, data: MediaData) {
+    /// One RTP packet from a publisher, forwarded as it is to every subscriber of its
+    /// track that takes its layer: the payload is shared (`Arc`), only the header's
+    /// numbers (and a VP8 descriptor's ids) are rewritten per subscriber.
+    fn forward_rtp(&mut self, now: Instant, conn: ConnId, packet: RtpPacket) {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
-        let Some(track) = p.published.iter_mut().find(|t| t.mid == Some(data.mid)) else {
+        let Some((mid, rid)) = p
+            .publisher
+            .rtc
+            .direct_api()
+            .stream_rx(&packet.header.ssrc)
+            .map(|s| (s.mid(), s.rid()))
+        else {
             return;
         };
-        track.layer_seen.insert(data.rid, now);
+        let pt = packet.header.payload_type;
+        let Some(track) = p.published.iter_mut().find(|t| t.mid == Some(mid)) else {
+            return;
+        };
+        let params = match track.payload_params.iter().find(|(t, _)| *t == pt) {
+            Some((_, params)) => *params,
+            None => {
+                let config = p.publisher.rtc.codec_config();
+                let Some(params) = config.params().iter().find(|c| c.pt() == pt).copied() else {
+                    return;
+                };
+                track.payload_params.push((pt, params));
+                params
+            }
+        };
+        track.layer_seen.insert(rid, now);
         track
             .layer_rate
-            .entry(data.rid)
+            .entry(rid)
             .or_insert_with(|| super::layers::LayerRate::new(now))
-            .record(now, data.data.len());
+            .record(now, packet.payload.len());
         if track.info.mime_type.is_empty() {
-            track.info.mime_type =
-                format!("{}/{}", track.kind, data.params.spec().codec).to_lowercase();
+            track.info.mime_type = format!("{}/{}", track.kind, params.spec().codec).to_lowercase();
         }
-        let sid = track.info.sid.clone();
-        let layer_seen = track.layer_seen.clone();
-        let keyframe = is_keyframe(&data);
-        let fresh = |rid: &Option<Rid>| {
-            layer_seen
-                .get(rid)
-                .is_some_and(|t| now.saturating_duration_since(*t) < LAYER_STALE_AFTER)
+        let codec = params.spec().codec;
+        let keyframe = super::rtp_out::starts_keyframe(codec, &packet.payload);
+        let vp8 = match codec {
+            str0m::format::Codec::Vp8 => Vp8Ids::parse(&packet.payload),
+            _ => None,
         };
-        let active_ranks: Vec<u8> = layer_seen
-            .keys()
-            .filter(|rid| fresh(rid))
-            .map(|rid| layer_rank(rid.as_ref()))
-            .collect();
+        let incoming = InPacket {
+            seq: *packet.seq_no,
+            time: packet.time.numer(),
+            hz: params.spec().clock_rate.get(),
+            arrival: packet.timestamp,
+            vp8: vp8.map(|(ids, _)| ids),
+        };
+        let video = track.kind == MediaKind::Video;
+        // Which ranks are flowing, as bits (no allocation per packet).
+        let mut fresh_ranks = 0u8;
+        for (layer, seen) in &track.layer_seen {
+            if now.saturating_duration_since(*seen) < LAYER_STALE_AFTER {
+                fresh_ranks |= 1 << layer_rank(layer.as_ref());
+            }
+        }
+        let sid = std::mem::take(&mut track.info.sid);
+        // What the subscriber's player uses passes on; str0m sets mid, rid and the
+        // transport-wide sequence number of each hop itself.
+        let incoming_ext = &packet.header.ext_vals;
+        let ext = ExtensionValues {
+            audio_level: incoming_ext.audio_level,
+            voice_activity: incoming_ext.voice_activity,
+            video_orientation: incoming_ext.video_orientation,
+            video_content_type: incoming_ext.video_content_type,
+            ..Default::default()
+        };
         let mut want_keyframe = false;
         let mut switched = false;
-        for subscriber in self.room_peers(conn) {
+        // The room's member list is lent out for the loop (nobody joins or leaves in
+        // it), so a packet costs no allocation for its fan-out.
+        let members = self
+            .rooms
+            .get_mut(&p.room)
+            .map(|r| std::mem::take(&mut r.members))
+            .unwrap_or_default();
+        for &subscriber in &members {
+            if subscriber == conn {
+                continue;
+            }
             let Some(q) = self.participants.get_mut(&subscriber) else {
                 continue;
             };
@@ -294,20 +318,23 @@ impl Core {
             let Some(d) = q.down.iter_mut().find(|d| d.track_sid == sid) else {
                 continue;
             };
-            let DownState::Open(mid) = d.state else {
+            let DownState::Open(out_mid) = d.state else {
                 continue;
             };
             if d.disabled {
                 continue;
             }
-            let current_stale = d.layer.as_ref().is_some_and(|cur| !fresh(cur));
-            let target_layer_active = active_ranks.iter().any(|r| *r <= d.target);
+            let current_stale = d
+                .layer
+                .as_ref()
+                .is_some_and(|cur| fresh_ranks & (1 << layer_rank(cur.as_ref())) == 0);
+            let target_mask = (1u8 << (d.target.min(2) + 1)) - 1;
             let decision = choose_layer(
                 d.layer.as_ref(),
-                &data.rid,
+                &rid,
                 keyframe,
                 current_stale,
-                target_layer_active,
+                fresh_ranks & target_mask != 0,
                 d.needs_keyframe,
                 d.target,
             );
@@ -317,42 +344,104 @@ impl Core {
                     want_keyframe = true;
                     continue;
                 }
-                LayerDecision::Forward => {
-                    let reused = q.section_last_out.get(&mid).copied();
-                    if d.layer.is_none() && reused.is_some() {
-                        d.time_offset = continuous_offset(reused, &data);
-                    } else if d.layer.is_some() && d.layer != Some(data.rid) {
-                        d.time_offset = continuous_offset(d.last_out, &data);
-                        q.metrics.layer_switches += 1;
-                        switched = true;
-                    }
-                    d.layer = Some(data.rid);
-                    d.needs_keyframe = false;
+                LayerDecision::Forward => {}
+            }
+            let restart = d.mapping.is_none() || d.needs_keyframe || d.layer != Some(rid);
+            if restart {
+                if d.layer.is_some() && d.layer != Some(rid) {
+                    q.metrics.layer_switches += 1;
+                    switched = true;
+                }
+                d.mapping = Some(Mapping::start(&incoming, q.section_out.get(&out_mid)));
+                d.layer = Some(rid);
+                d.needs_keyframe = false;
+            }
+            let Some(mapping) = d.mapping else {
+                continue;
+            };
+            let Some(out) = mapping.map(&incoming) else {
+                continue;
+            };
+            let out_pt = match d.payload_types.iter().find(|(from, _)| *from == pt) {
+                Some((_, to)) => *to,
+                None => {
+                    let peer = match side {
+                        Side::Publisher => Some(&mut q.publisher),
+                        Side::Subscriber => q.subscriber.as_mut(),
+                    };
+                    let matched = peer
+                        .and_then(|peer| peer.rtc.codec_config().match_params(params))
+                        .map(|params| params.pt());
+                    let Some(to) = matched else {
+                        continue;
+                    };
+                    d.payload_types.push((pt, to));
+                    to
+                }
+            };
+            let mut write = RtpWrite::new(
+                out_pt,
+                out.seq.into(),
+                out.time as u32,
+                packet.timestamp,
+                packet.payload.clone(),
+            )
+            .marker(packet.header.marker)
+            .ext_vals(ext.clone())
+            .nackable(video);
+            if let (Some((_, descriptor)), Some(ids)) = (&vp8, out.vp8)
+                && !mapping.keeps_vp8()
+            {
+                let mut patch = descriptor.patch();
+                if let Some((picture_id, _)) = ids.picture_id {
+                    patch = patch.picture_id(picture_id);
+                }
+                if let Some(tl0) = ids.tl0_pic_idx {
+                    patch = patch.tl0_pic_idx(tl0);
+                }
+                if let Some(key_idx) = ids.key_idx {
+                    patch = patch.key_idx(key_idx);
+                }
+                match patch.build() {
+                    Ok(patch) => write = write.vp8_patch(patch),
+                    Err(error) => tracing::debug!(%error, "sfu vp8 patch refused"),
                 }
             }
-            let time = shifted(data.time, d.time_offset);
-            d.last_out = Some((time, data.network_time));
-            q.section_last_out.insert(mid, (time, data.network_time));
+            let mut slot = q.section_out.get(&out_mid).copied();
+            SectionOut::record(&mut slot, &out, packet.timestamp);
+            if let Some(slot) = slot {
+                q.section_out.insert(out_mid, slot);
+            }
             let Some(peer) = q.peer_mut(side) else {
                 continue;
             };
-            let Some(writer) = peer.rtc.writer(mid) else {
+            let mut direct = peer.rtc.direct_api();
+            let Some(stream) = direct.stream_tx_by_mid(out_mid, None) else {
+                tracing::debug!(subscriber, "sfu has no send stream for a section");
                 continue;
             };
-            let Some(pt) = writer.match_params(data.params) else {
-                continue;
-            };
-            if let Err(error) = writer.write(pt, data.network_time, time, data.data.clone()) {
-                tracing::debug!(%error, "sfu write failed");
-            }
+            stream.write_rtp(write);
             self.dirty.insert((subscriber, side));
         }
-        if want_keyframe {
-            self.request_keyframe(now, conn, &sid, data.rid);
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        if let Some(room) = self.rooms.get_mut(&p.room) {
+            room.members = members;
         }
-        if switched {
-            // The layers actually in use changed: dynacast may stop or resume some.
-            self.update_dynacast(conn, &sid);
+        let Some(track) = p.published.iter_mut().find(|t| t.mid == Some(mid)) else {
+            return;
+        };
+        let follow_up = (want_keyframe || switched).then(|| sid.clone());
+        track.info.sid = sid;
+        if let Some(sid) = follow_up {
+            if want_keyframe && video {
+                self.request_keyframe(now, conn, &sid, rid);
+            }
+            if switched {
+                // The layers actually in use changed: dynacast may stop or resume some.
+                self.update_dynacast(conn, &sid);
+            }
         }
     }
 
@@ -419,10 +508,9 @@ impl Core {
         }
         track.last_keyframe_request.insert(rid, now);
         p.metrics.keyframe_requests += 1;
-        if let Some(mut writer) = p.publisher.rtc.writer(mid)
-            && let Err(error) = writer.request_keyframe(rid, KeyframeRequestKind::Pli)
-        {
-            tracing::debug!(%error, "sfu keyframe request failed");
+        match p.publisher.rtc.direct_api().stream_rx_by_mid(mid, rid) {
+            Some(stream) => stream.request_keyframe(KeyframeRequestKind::Pli),
+            None => tracing::debug!(publisher, "sfu keyframe request for no stream"),
         }
         self.dirty.insert((publisher, Side::Publisher));
     }

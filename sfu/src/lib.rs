@@ -27,6 +27,7 @@ mod participant;
 pub mod rate;
 mod resume;
 pub mod room_service;
+mod rtp_out;
 pub mod sdp_text;
 mod signaling;
 mod subscriptions;

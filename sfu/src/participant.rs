@@ -7,7 +7,8 @@ use livekit_protocol as proto;
 use proto::DisconnectReason;
 use str0m::change::SdpPendingOffer;
 use str0m::channel::ChannelId;
-use str0m::media::{MediaKind, Mid, Rid};
+use str0m::format::PayloadParams;
+use str0m::media::{MediaKind, Mid, Pt, Rid};
 use str0m::{Input, Rtc};
 
 use super::core::{ConnId, CoreOutput, PeerMode, poll_rtc};
@@ -62,6 +63,8 @@ pub(crate) struct UpTrack {
     pub(crate) last_keyframe_request: HashMap<Option<Rid>, Instant>,
     /// Layers last announced to the publisher as needed (dynacast), by rank.
     pub(crate) dynacast: Option<[bool; 3]>,
+    /// The codec behind each payload type seen on it (looked up once per type).
+    pub(crate) payload_params: Vec<(Pt, PayloadParams)>,
 }
 
 impl UpTrack {
@@ -141,11 +144,11 @@ pub(crate) struct DownTrack {
     /// Video paused because the subscriber's downlink cannot carry even the lowest
     /// layer (they were told with `StreamStateUpdate`).
     pub(crate) paused: bool,
-    /// Last forwarded frame: its output time and arrival, to keep timestamps continuous
-    /// across layer switches.
-    pub(crate) last_out: Option<(str0m::media::MediaTime, Instant)>,
-    /// Added to a frame's time on output (in the frame's clock units).
-    pub(crate) time_offset: i64,
+    /// How the current layer's packets are renumbered onto the section's stream
+    /// (started at each switch, so numbering runs on across layers and tracks).
+    pub(crate) mapping: Option<super::rtp_out::Mapping>,
+    /// The subscriber's payload type for each of the publisher's.
+    pub(crate) payload_types: Vec<(Pt, Pt)>,
 }
 
 impl DownTrack {
@@ -206,11 +209,11 @@ pub(crate) struct Participant {
     pub(crate) stopped_mids: Vec<Mid>,
     /// Single mode: the client's `recvonly` sections, by mid, and which track each carries.
     pub(crate) send_sections: Vec<(Mid, MediaKind, Option<String>)>,
-    /// The last RTP time sent on each of this participant's sending sections (and
-    /// when). One connection reuses a section for the next track; that track's
-    /// timeline continues from here, because a receiver drops frames whose timestamp
-    /// runs backwards on the same stream, and would play nothing.
-    pub(crate) section_last_out: HashMap<Mid, (str0m::media::MediaTime, Instant)>,
+    /// What each of this participant's sending sections sent last. A layer switch, or
+    /// (on one connection) the next track a section carries, continues its sequence
+    /// numbers, times and picture ids from here: a receiver drops packets that run
+    /// backwards on the same stream, and would play nothing.
+    pub(crate) section_out: HashMap<Mid, super::rtp_out::SectionOut>,
     /// Single mode: the client must send a new offer (sections to add or to stop).
     pub(crate) wants_client_offer: bool,
     /// Single mode: an answer has been sent (the client offers again from here on).

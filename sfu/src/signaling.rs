@@ -81,7 +81,7 @@ impl Core {
             subscriber_channels_added: false,
             stopped_mids: Vec::new(),
             send_sections: Vec::new(),
-            section_last_out: Default::default(),
+            section_out: Default::default(),
             wants_client_offer: false,
             answered_once: false,
             trickled: Default::default(),
@@ -127,6 +127,9 @@ impl Core {
             .enable_h264(true)
             .enable_bwe(Some(str0m::bwe::Bitrate::kbps(INITIAL_DOWNLINK_KBPS)))
             .set_stats_interval(Some(std::time::Duration::from_secs(2)))
+            // Packet-level forwarding: packets in (`Event::RtpPacket`), packets out
+            // (`StreamTx::write_rtp`), no frame assembly and no re-packetizing.
+            .set_rtp_mode(true)
             .build(now);
         match Candidate::host(self.config.public_addr, "udp") {
             Ok(candidate) => {
@@ -237,6 +240,7 @@ impl Core {
             layer_rate: Default::default(),
             last_keyframe_request: Default::default(),
             dynacast: None,
+            payload_params: Vec::new(),
         });
         p.version += 1;
         let hidden = p.grant.hidden;

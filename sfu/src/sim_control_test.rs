@@ -132,6 +132,18 @@ fn a_constrained_subscriber_settles_low_and_climbs_back_while_an_unconstrained_o
             "{mode:?}: continuous at each switch: {carol_switches:?}"
         );
         let frames = sim.clients[carol].frames(MediaKind::Video);
+        for client in [bob, carol] {
+            let frames = sim.clients[client].frames(MediaKind::Video);
+            assert!(
+                frames.windows(2).all(|w| w[1].rtp_time > w[0].rtp_time),
+                "{mode:?}: RTP times only move forward, across every switch"
+            );
+            let ids: Vec<u64> = frames.iter().filter_map(|f| f.picture_id).collect();
+            assert!(
+                ids.windows(2).all(|w| w[1] > w[0]),
+                "{mode:?}: picture ids only move forward, across every switch"
+            );
+        }
         let gaps = frames.iter().filter(|f| !f.contiguous).count();
         assert!(
             gaps <= 1,

@@ -41,6 +41,10 @@ pub struct Received {
     pub keyframe: bool,
     pub len: usize,
     pub at: Instant,
+    /// Its RTP time (extended), as the receiver saw it.
+    pub rtp_time: u64,
+    /// Its VP8 PictureID, if it carried one.
+    pub picture_id: Option<u64>,
 }
 
 /// A str0m peer playing `livekit-client`.

@@ -408,6 +408,10 @@ impl Sim {
                     Ok(Output::Event(event)) => match event {
                         Event::MediaData(d) => {
                             let keyframe = matches!(&d.codec_extra, str0m::format::CodecExtra::Vp8(e) if e.is_keyframe);
+                            let picture_id = match &d.codec_extra {
+                                str0m::format::CodecExtra::Vp8(e) => e.picture_id,
+                                _ => None,
+                            };
                             let kind = if d.params.spec().clock_rate == Frequency::NINETY_KHZ {
                                 MediaKind::Video
                             } else {
@@ -419,6 +423,8 @@ impl Sim {
                                 keyframe,
                                 len: d.data.len(),
                                 at: now,
+                                rtp_time: d.time.numer(),
+                                picture_id,
                             });
                         }
                         Event::KeyframeRequest(_) => keyframe_requests += 1,

@@ -138,8 +138,8 @@ impl Core {
             wanted: Default::default(),
             target: 2,
             paused: false,
-            last_out: None,
-            time_offset: 0,
+            mapping: None,
+            payload_types: Vec::new(),
         });
         self.needs_negotiation.insert(conn);
     }
