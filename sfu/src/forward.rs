@@ -201,7 +201,19 @@ impl Core {
         let Some(index) = by_cid.or_else(by_kind) else {
             return tracing::debug!(conn, "sfu got media for no announced track");
         };
+        // The codec is known from the negotiation, before any packet: subscribers
+        // joining from now on learn it in the track's info (an E2EE subscriber needs it
+        // to set up its decryption).
+        let rtc = &p.publisher.rtc;
+        let mime = rtc
+            .media(added.mid)
+            .and_then(|m| m.remote_pts().first().copied())
+            .and_then(|pt| rtc.codec_config().params().iter().find(|c| c.pt() == pt))
+            .map(|c| format!("{}/{}", added.kind, c.spec().codec).to_lowercase());
         let track = &mut p.published[index];
+        if let Some(mime) = mime {
+            track.info.mime_type = mime;
+        }
         track.mid = Some(added.mid);
         track.info.mid = added.mid.to_string();
         track.rids = rids;
