@@ -164,6 +164,22 @@ async fn step(
         .iter()
         .map(|r| r.video_frames_received + r.audio_frames_received)
         .sum();
+    let loss_of = |sent: u64, received: u64| {
+        let loss = if sent == 0 {
+            1.0
+        } else {
+            1.0 - (received as f64 / sent as f64).min(1.0)
+        };
+        (loss * 10000.0).round() / 100.0
+    };
+    let video_loss = loss_of(
+        reports.iter().map(|r| r.video_frames_sent).sum(),
+        reports.iter().map(|r| r.video_frames_received).sum(),
+    );
+    let audio_loss = loss_of(
+        reports.iter().map(|r| r.audio_frames_sent).sum(),
+        reports.iter().map(|r| r.audio_frames_received).sum(),
+    );
     let mut latencies: Vec<u64> = reports
         .iter()
         .flat_map(|r| r.latencies_us.iter().copied())
@@ -188,6 +204,8 @@ async fn step(
         "latency_ms_p50": percentile(&latencies, 0.5),
         "latency_ms_p99": percentile(&latencies, 0.99),
         "frame_loss_pct": (loss * 10000.0).round() / 100.0,
+        "video_frame_loss_pct": video_loss,
+        "audio_frame_loss_pct": audio_loss,
     }))
 }
 

@@ -221,39 +221,15 @@ pub async fn run(
             report.video_frames_sent += u64::from(measuring);
         }
         // Drain the peer.
-        let timeout = loop {
-            match rtc.poll_output() {
-                Ok(Output::Transmit(t)) => {
-                    let _ = socket.try_send_to(&t.contents, t.destination);
-                }
-                Ok(Output::Timeout(t)) => break t,
-                Ok(Output::Event(event)) => match event {
-                    Event::RtpPacket(packet) if measuring => {
-                        let sent = packet
-                            .payload
-                            .get(STAMP_AT..STAMP_AT + 8)
-                            .and_then(|b| b.try_into().ok())
-                            .map(u64::from_be_bytes);
-                        let now_us = Instant::now().duration_since(epoch).as_micros() as u64;
-                        if let Some(sent) = sent {
-                            report.latencies_us.push(now_us.saturating_sub(sent));
-                        }
-                        // A frame is counted by its last packet (the marker).
-                        if packet.time.frequency() == Frequency::NINETY_KHZ {
-                            report.video_frames_received += u64::from(packet.header.marker);
-                        } else {
-                            report.audio_frames_received += 1;
-                        }
-                    }
-                    Event::MediaIngressStats(s) => {
-                        ingress.insert((s.mid, s.rid), (s.packets, s.bytes));
-                    }
-                    Event::KeyframeRequest(_) => keyframe = true,
-                    _ => {}
-                },
-                Err(error) => bail!("peer failed: {error}"),
-            }
-        };
+        let timeout = drain(
+            &mut rtc,
+            &socket,
+            measuring,
+            epoch,
+            &mut report,
+            &mut ingress,
+            &mut keyframe,
+        )?;
         if want_offer && pending.is_none() {
             want_offer = false;
             let mut api = rtc.sdp_api();
@@ -289,6 +265,8 @@ pub async fn run(
                 for _ in 0..RECEIVE_BURST {
                     if let Ok(receive) = Receive::new(Protocol::Udp, source, local, &buf[..len]) {
                         rtc.handle_input(Input::Receive(now, receive))?;
+                        // In RTP mode str0m holds one received packet until polled.
+                        drain(&mut rtc, &socket, measuring, epoch, &mut report, &mut ingress, &mut keyframe)?;
                     }
                     match socket.try_recv_from(&mut buf) {
                         Ok((l, s)) => (len, source) = (l, s),
@@ -340,6 +318,52 @@ pub async fn run(
     report.packets_received = packets.saturating_sub(start_packets);
     report.bytes_received = bytes.saturating_sub(start_bytes);
     Ok(report)
+}
+
+/// Polls the peer until it waits: sends its datagrams, counts what it received (each
+/// packet's delay from the send time it carries; a video frame by its marker packet).
+/// Returns when it next needs a timeout.
+fn drain(
+    rtc: &mut Rtc,
+    socket: &UdpSocket,
+    measuring: bool,
+    epoch: Instant,
+    report: &mut PeerReport,
+    ingress: &mut HashMap<(Mid, Option<Rid>), (u64, u64)>,
+    keyframe: &mut bool,
+) -> anyhow::Result<Instant> {
+    loop {
+        match rtc.poll_output() {
+            Ok(Output::Transmit(t)) => {
+                let _ = socket.try_send_to(&t.contents, t.destination);
+            }
+            Ok(Output::Timeout(t)) => return Ok(t),
+            Ok(Output::Event(event)) => match event {
+                Event::RtpPacket(packet) if measuring => {
+                    let sent = packet
+                        .payload
+                        .get(STAMP_AT..STAMP_AT + 8)
+                        .and_then(|b| b.try_into().ok())
+                        .map(u64::from_be_bytes);
+                    let now_us = Instant::now().duration_since(epoch).as_micros() as u64;
+                    if let Some(sent) = sent {
+                        report.latencies_us.push(now_us.saturating_sub(sent));
+                    }
+                    if packet.time.frequency() == Frequency::NINETY_KHZ {
+                        report.video_frames_received += u64::from(packet.header.marker);
+                    } else {
+                        report.audio_frames_received += 1;
+                    }
+                }
+                Event::MediaIngressStats(s) => {
+                    ingress.insert((s.mid, s.rid), (s.packets, s.bytes));
+                }
+                Event::KeyframeRequest(_) => *keyframe = true,
+                _ => {}
+            },
+            Err(error) => bail!("peer failed: {error}"),
+        }
+    }
 }
 
 type Ws =
