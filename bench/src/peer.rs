@@ -68,6 +68,9 @@ pub async fn run(
     stop: Instant,
 ) -> anyhow::Result<PeerReport> {
     let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    // A keyframe burst must not overflow the default buffer while this peer's task
+    // waits its turn: a drop here would be counted against the SFU.
+    socket2::SockRef::from(&socket).set_recv_buffer_size(1 << 20)?;
     let local = socket.local_addr()?;
     let mut rtc = Rtc::builder()
         .clear_codecs()

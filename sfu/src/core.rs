@@ -1,7 +1,8 @@
 //! The sans-IO heart of the SFU. See the module docs of [`crate::sfu`] and `docs/sfu.md`.
 //!
 //! Contract (the driver and the simulation tests keep it):
-//! 1. Feed inputs: [`Core::handle_input`] (signaling), [`Core::handle_datagram`] (UDP),
+//! 1. Feed inputs: [`Core::handle_input`] (signaling), [`Core::handle_datagram`] (UDP;
+//!    or a batch of [`Core::receive`] calls, then [`Core::flush`]), and
 //!    [`Core::handle_timeout`] when `now` reaches [`Core::poll_timeout`].
 //! 2. After every call, drain [`Core::poll_output`] until it returns `None`: datagrams to
 //!    send, signal messages for one connection, and connections to close.
@@ -231,6 +232,23 @@ impl Core {
         source: SocketAddr,
         data: &[u8],
     ) -> bool {
+        let handled = self.receive(now, proto, source, data);
+        self.drive(now);
+        handled
+    }
+
+    /// Takes in one packet of a batch: only the peer it is for is polled now (str0m's
+    /// RTP mode holds one received packet until then), so the packets it forwards wait
+    /// in their subscribers' send queues. Call [`Core::flush`] after the batch: each
+    /// subscriber is then polled once for all of them, not once per packet (str0m's
+    /// timer pass on every poll was most of the cost of packet-level forwarding).
+    pub fn receive(
+        &mut self,
+        now: Instant,
+        proto: str0m::net::Protocol,
+        source: SocketAddr,
+        data: &[u8],
+    ) -> bool {
         // str0m pairs a packet with the local candidate it was sent to. That is the
         // advertised address, whatever the socket is bound to (0.0.0.0, a private address
         // behind 1:1 NAT): the bound address never matches a candidate there.
@@ -257,12 +275,21 @@ impl Core {
             return false;
         };
         self.routes.insert(source, (conn, side));
-        if let Some(participant) = self.participants.get_mut(&conn) {
-            participant.handle_rtc_input(side, input);
+        let Some(participant) = self.participants.get_mut(&conn) else {
+            return false;
+        };
+        participant.handle_rtc_input(side, input);
+        self.dirty.remove(&(conn, side));
+        let events = participant.poll_peer(side, &mut self.outputs);
+        for event in events {
+            self.handle_event(now, conn, side, event);
         }
-        self.dirty.insert((conn, side));
-        self.drive(now);
         true
+    }
+
+    /// Polls every peer a run of [`Core::receive`] left with work (see there).
+    pub fn flush(&mut self, now: Instant) {
+        self.drive(now);
     }
 
     fn find_acceptor(&self, input: &Input) -> Option<(ConnId, Side)> {

@@ -303,10 +303,14 @@ impl Sim {
             .partition(|d| d.at <= now);
         due.sort_by_key(|d| d.at);
         self.flight = later;
+        // What reaches the server in one step is one receive batch, as the driver's
+        // `recvmmsg` hands it over: each packet in, then one flush.
+        let mut server_batch = false;
         for d in due {
             if d.to == self.server {
-                self.core.handle_datagram(now, d.from, &d.bytes);
-                self.pump();
+                self.core
+                    .receive(now, str0m::net::Protocol::Udp, d.from, &d.bytes);
+                server_batch = true;
                 continue;
             }
             for client in self.clients.iter_mut().filter(|c| !c.closed) {
@@ -319,6 +323,10 @@ impl Sim {
                     }
                 }
             }
+        }
+        if server_batch {
+            self.core.flush(now);
+            self.pump();
         }
         if self.core.poll_timeout().is_some_and(|t| t <= now) {
             self.core.handle_timeout(now);

@@ -225,9 +225,10 @@ async fn run(
                             io.reply_sources.learn(received.source, local_ip);
                         }
                         for datagram in bytes.chunks(received.stride) {
-                            core.handle_datagram(now, received.source, datagram);
+                            core.receive(now, Protocol::Udp, received.source, datagram);
                         }
                     }
+                    core.flush(now);
                 }
                 Err(error) => tracing::debug!(%error, "sfu udp receive failed"),
             },

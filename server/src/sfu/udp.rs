@@ -87,6 +87,9 @@ impl Default for SendBatch {
     }
 }
 
+/// What the media socket asks the kernel to buffer each way.
+const SOCKET_BUFFER_BYTES: usize = 8 * 1024 * 1024;
+
 /// The SFU's UDP socket.
 #[derive(Debug)]
 pub struct MediaSocket {
@@ -100,6 +103,19 @@ impl MediaSocket {
     /// Binds `addr` (port 0 picks one).
     pub async fn bind(addr: SocketAddr) -> io::Result<Self> {
         let socket = tokio::net::UdpSocket::bind(addr).await?;
+        // One socket carries every peer of the shard: at thousands of packets a second,
+        // the kernel's default buffer (about 200 kB) fills within milliseconds of a busy
+        // turn and drops media. Ask for more (the kernel caps it at `net.core.rmem_max`
+        // / `wmem_max`; raise those on a media host, as for LiveKit).
+        let sock = socket2::SockRef::from(&socket);
+        for (what, result) in [
+            ("receive", sock.set_recv_buffer_size(SOCKET_BUFFER_BYTES)),
+            ("send", sock.set_send_buffer_size(SOCKET_BUFFER_BYTES)),
+        ] {
+            if let Err(error) = result {
+                tracing::warn!(%error, "sfu udp {what} buffer not enlarged");
+            }
+        }
         let state = UdpSocketState::new((&socket).into())?;
         Ok(Self {
             socket,
