@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use livekit_protocol as proto;
 use proto::{DisconnectReason, signal_request, signal_response};
 use str0m::net::{Receive, Transmit};
-use str0m::{Input, Output};
+use str0m::Input;
 
 use super::ids;
 use super::participant::{Participant, Side};
@@ -480,27 +480,5 @@ impl Core {
     /// Drops routes to a participant's peers.
     pub(crate) fn forget_routes(&mut self, conn: ConnId) {
         self.routes.retain(|_, (c, _)| *c != conn);
-    }
-}
-
-/// Drains an `Rtc` into transmits and events until it returns a timeout.
-pub(crate) fn poll_rtc(
-    rtc: &mut str0m::Rtc,
-    outputs: &mut VecDeque<CoreOutput>,
-    events: &mut Vec<str0m::Event>,
-) -> Option<Instant> {
-    loop {
-        match rtc.poll_output() {
-            Ok(Output::Transmit(t)) => outputs.push_back(CoreOutput::Transmit(t)),
-            Ok(Output::Event(e)) => events.push(e),
-            Ok(Output::Timeout(t)) => return Some(t),
-            Err(error) => {
-                // str0m errors can quote SDP or addresses: their text stays at debug level.
-                tracing::info!("sfu peer failed");
-                tracing::debug!(%error, "sfu peer failed");
-                rtc.disconnect();
-                return None;
-            }
-        }
     }
 }

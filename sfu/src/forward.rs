@@ -1,9 +1,9 @@
-//! Forwarding: media frames to subscribers, keyframe requests to publishers, data
-//! packets to the room. Layer choice for simulcast lives here as a pure function.
+//! Forwarding: RTP packets to subscribers (keyframe requests back are in `keyframes.rs`),
+//! and the peer events that set it up. Layer choice for simulcast lives here as a pure function.
 
 use std::time::{Duration, Instant};
 
-use str0m::media::{KeyframeRequestKind, MediaKind, Mid, Rid};
+use str0m::media::{MediaKind, Mid, Rid};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 use str0m::{Event, IceConnectionState};
 
@@ -12,8 +12,6 @@ use super::rtp_out::{InPacket, Mapping, SectionOut, Vp8Ids};
 use super::core::{ConnId, Core};
 use super::participant::{DownState, Side};
 
-/// Keyframe requests to one publisher layer are at most this frequent.
-const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(500);
 /// A layer silent this long is considered stopped (the encoder paused it).
 pub(crate) const LAYER_STALE_AFTER: Duration = Duration::from_millis(1500);
 /// Audio reserved out of a subscriber's downlink before video is shared out.
@@ -455,76 +453,6 @@ impl Core {
                 self.update_dynacast(conn, &sid);
             }
         }
-    }
-
-    /// A subscriber's decoder asked for a keyframe: ask the track's publisher only.
-    fn subscriber_wants_keyframe(
-        &mut self,
-        now: Instant,
-        conn: ConnId,
-        side: Side,
-        request: str0m::media::KeyframeRequest,
-    ) {
-        let Some(p) = self.participants.get(&conn) else {
-            return;
-        };
-        if p.down_side() != side {
-            return;
-        }
-        let Some(d) = p.down.iter().find(|d| d.mid() == Some(request.mid)) else {
-            return;
-        };
-        let (publisher, sid, rid) = (d.publisher, d.track_sid.clone(), d.layer.flatten());
-        self.request_keyframe(now, publisher, &sid, rid);
-    }
-
-    /// Asks a track's publisher for keyframes on every layer a new subscriber may start on.
-    pub(crate) fn request_track_keyframes(&mut self, now: Instant, publisher: ConnId, sid: &str) {
-        let rids: Vec<Option<Rid>> = match self
-            .participants
-            .get(&publisher)
-            .and_then(|p| p.published.iter().find(|t| t.info.sid == sid))
-        {
-            Some(track) if track.rids.is_empty() => vec![None],
-            Some(track) => track.rids.iter().map(|r| Some(*r)).collect(),
-            None => return,
-        };
-        for rid in rids {
-            self.request_keyframe(now, publisher, sid, rid);
-        }
-    }
-
-    /// Sends a PLI for one layer of a published track, throttled.
-    pub(crate) fn request_keyframe(
-        &mut self,
-        now: Instant,
-        publisher: ConnId,
-        sid: &str,
-        rid: Option<Rid>,
-    ) {
-        let Some(p) = self.participants.get_mut(&publisher) else {
-            return;
-        };
-        let Some(track) = p.published.iter_mut().find(|t| t.info.sid == sid) else {
-            return;
-        };
-        let Some(mid) = track.mid else {
-            return;
-        };
-        if track
-            .last_keyframe_request
-            .get(&rid)
-            .is_some_and(|t| now.saturating_duration_since(*t) < KEYFRAME_REQUEST_INTERVAL)
-        {
-            return;
-        }
-        track.last_keyframe_request.insert(rid, now);
-        p.metrics.keyframe_requests += 1;
-        match p.publisher.rtc.direct_api().stream_rx_by_mid(mid, rid) {
-            Some(stream) => stream.request_keyframe(KeyframeRequestKind::Pli),
-            None => tracing::debug!(publisher, "sfu keyframe request for no stream"),
-        }
-        self.dirty.insert((publisher, Side::Publisher));
     }
 }
 

@@ -20,6 +20,7 @@ mod forward;
 mod grant;
 pub mod ids;
 mod info;
+mod keyframes;
 pub mod layers;
 mod metrics;
 mod negotiate;

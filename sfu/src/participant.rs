@@ -9,9 +9,9 @@ use str0m::change::SdpPendingOffer;
 use str0m::channel::ChannelId;
 use str0m::format::PayloadParams;
 use str0m::media::{MediaKind, Mid, Pt, Rid};
-use str0m::{Input, Rtc};
+use str0m::{Input, Output, Rtc};
 
-use super::core::{ConnId, CoreOutput, PeerMode, poll_rtc};
+use super::core::{ConnId, CoreOutput, PeerMode};
 use crate::JoinGrant;
 
 /// Which of a participant's peer connections.
@@ -355,5 +355,27 @@ impl Participant {
             return Some(DisconnectReason::ConnectionTimeout);
         }
         None
+    }
+}
+
+/// Drains an `Rtc` into transmits and events until it returns a timeout.
+pub(crate) fn poll_rtc(
+    rtc: &mut str0m::Rtc,
+    outputs: &mut VecDeque<CoreOutput>,
+    events: &mut Vec<str0m::Event>,
+) -> Option<Instant> {
+    loop {
+        match rtc.poll_output() {
+            Ok(Output::Transmit(t)) => outputs.push_back(CoreOutput::Transmit(t)),
+            Ok(Output::Event(e)) => events.push(e),
+            Ok(Output::Timeout(t)) => return Some(t),
+            Err(error) => {
+                // str0m errors can quote SDP or addresses: their text stays at debug level.
+                tracing::info!("sfu peer failed");
+                tracing::debug!(%error, "sfu peer failed");
+                rtc.disconnect();
+                return None;
+            }
+        }
     }
 }
