@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use livekit_protocol as proto;
 use proto::{DisconnectReason, signal_request, signal_response};
-use str0m::net::{Receive, Transmit};
 use str0m::Input;
+use str0m::net::{Receive, Transmit};
 
 use super::ids;
 use super::participant::{Participant, Side};
