@@ -18,6 +18,7 @@ test('a patient opens the link, waits, is admitted, and the ended visit closes t
 
   await passDeviceCheck(page);
   await expect(page.getByTestId('visit-waiting')).toBeVisible();
+  await expect(page.locator('.call-state')).toContainText('Connected', { timeout: 20_000 });
   await expect.poll(stateOf).toBe('waiting');
 
   // A reload keeps the patient in the waiting room, with no second "Continue".
@@ -25,6 +26,11 @@ test('a patient opens the link, waits, is admitted, and the ended visit closes t
   await hydrated(page);
   await expect(page.getByTestId('visit-waiting')).toBeVisible();
   await expect(page.getByTestId('visit-continue')).toHaveCount(0);
+  // The reloaded page is back in line on the server too, once its call is up. (Between
+  // the old page's connection closing and the new one joining, the patient is briefly
+  // not waiting, and an Admit in that moment is refused with 409; the console shows
+  // them again a moment later.)
+  await expect.poll(stateOf).toBe('waiting');
 
   await api.post(`/api/v1/meetings/${meeting.id}/participants/${patientId}/admit`, { headers: auth, data: {} });
   await expect(page.getByTestId('visit-admitted')).toBeVisible({ timeout: 30_000 });
