@@ -292,6 +292,20 @@ fn a_call_survives_five_percent_loss_in_every_direction() {
             audio_got * 100 >= audio_sent * 80,
             "{mode:?}: audio mostly arrives: {audio_got} of {audio_sent}"
         );
+        // Repair is per hop: the subscriber's NACKs end at the SFU, which resends from
+        // its own RTX cache (the publisher never sees them).
+        let nacks: u64 = sim
+            .core
+            .stats()
+            .rooms
+            .iter()
+            .flat_map(|r| &r.participants)
+            .map(|p| p.nacks)
+            .sum();
+        assert!(
+            nacks > 0,
+            "{mode:?}: the subscriber's NACKs reached the SFU"
+        );
     }
 }
 
