@@ -16,6 +16,25 @@ fn packet(seq: u64, time: u64, at: Instant, picture_id: u16) -> InPacket {
     }
 }
 
+/// A section that last sent `seq` at `time` (arrived at `wall`) with these VP8 ids.
+fn sent_last(
+    seq: u64,
+    time: u64,
+    wall: Instant,
+    (picture_id, tl0_pic_idx, key_idx): ((u16, bool), Option<u8>, Option<u8>),
+) -> SectionOut {
+    SectionOut {
+        seq,
+        time,
+        wall,
+        vp8: Some(Vp8Ids {
+            picture_id: Some(picture_id),
+            tl0_pic_idx,
+            key_idx,
+        }),
+    }
+}
+
 #[test]
 fn a_fresh_section_keeps_the_first_layer_numbers_below_the_first_rollover() {
     let t0 = Instant::now();
@@ -90,16 +109,7 @@ fn packets_from_before_the_switch_are_dropped_and_late_ones_fill_their_own_holes
 #[test]
 fn a_switch_continues_times_with_at_least_one_tick_and_wraps_picture_ids() {
     let t0 = Instant::now();
-    let last = SectionOut {
-        seq: 65_535,
-        time: 10_000,
-        wall: t0,
-        vp8: Some(Vp8Ids {
-            picture_id: Some((0x7fff, true)),
-            tl0_pic_idx: Some(255),
-            key_idx: Some(31),
-        }),
-    };
+    let last = sent_last(65_535, 10_000, t0, ((0x7fff, true), Some(255), Some(31)));
     let mut first = packet(12, 777, t0, 3);
     first.vp8.as_mut().unwrap().key_idx = Some(4);
     let mapping = Mapping::start(&first, Some(&last));
@@ -115,16 +125,7 @@ fn a_switch_continues_times_with_at_least_one_tick_and_wraps_picture_ids() {
 #[test]
 fn seven_bit_picture_ids_stay_seven_bits() {
     let t0 = Instant::now();
-    let last = SectionOut {
-        seq: 10,
-        time: 0,
-        wall: t0,
-        vp8: Some(Vp8Ids {
-            picture_id: Some((127, false)),
-            tl0_pic_idx: None,
-            key_idx: None,
-        }),
-    };
+    let last = sent_last(10, 0, t0, ((127, false), None, None));
     let mut first = packet(50, 0, t0, 0);
     first.vp8.as_mut().unwrap().picture_id = Some((90, false));
     let out = Mapping::start(&first, Some(&last)).map(&first).unwrap();
