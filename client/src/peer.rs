@@ -190,6 +190,17 @@ pub(crate) async fn set_remote(
         .map_err(|e| ClientError::from_js(&e))
 }
 
+/// The track id the local description gives `transceiver`'s section (see
+/// [`bedside_signal::sdp::section_track_id`]); `None` until an offer carried it.
+pub(crate) fn section_track_id(
+    pc: &RtcPeerConnection,
+    transceiver: &RtcRtpTransceiver,
+) -> Option<String> {
+    let mid = transceiver.mid()?;
+    let sdp = pc.local_description()?.sdp();
+    bedside_signal::sdp::section_track_id(&sdp, &mid).map(str::to_owned)
+}
+
 /// Adds a remote candidate (`RTCIceCandidateInit` JSON); bad ones are dropped.
 pub(crate) async fn add_candidate(pc: &RtcPeerConnection, candidate_init: &str) {
     let Ok(init) = JSON::parse(candidate_init) else {
@@ -198,11 +209,24 @@ pub(crate) async fn add_candidate(pc: &RtcPeerConnection, candidate_init: &str) 
     let _ = js::call_async(pc, "addIceCandidate", &[init]).await;
 }
 
+/// What a new send section carries.
+pub(crate) enum SendContent<'a> {
+    /// This track, from the start.
+    Track(&'a MediaStreamTrack),
+    /// Nothing yet: the section sends no packet until a track is put on it
+    /// (`replaceTrack`). Negotiated ahead, it starts sending the moment it is filled,
+    /// without another offer and answer.
+    Empty {
+        /// An audio section (else video).
+        audio: bool,
+    },
+}
+
 impl Peer {
-    /// Sends `track` on a new send-only section, with simulcast `encodings` if any.
+    /// A new send-only section, with simulcast `encodings` if any.
     pub(crate) fn add_sender(
         &self,
-        track: &MediaStreamTrack,
+        content: SendContent<'_>,
         stream: &web_sys::MediaStream,
         encodings: &[Encoding],
     ) -> Result<RtcRtpTransceiver, ClientError> {
@@ -214,7 +238,12 @@ impl Peer {
             let list: Array = encodings.iter().map(|e| JsValue::from(e.to_js())).collect();
             js::set(&init, "sendEncodings", list);
         }
-        js::call(&self.pc, "addTransceiver", &[track.into(), init.into()])
+        let track_or_kind: JsValue = match content {
+            SendContent::Track(track) => track.into(),
+            SendContent::Empty { audio: true } => "audio".into(),
+            SendContent::Empty { audio: false } => "video".into(),
+        };
+        js::call(&self.pc, "addTransceiver", &[track_or_kind, init.into()])
             .map(|t| t.unchecked_into())
             .map_err(|e| ClientError::from_js(&e))
     }

@@ -7,28 +7,37 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use bedside_signal::ConnectMode;
 use bedside_signal::proto;
 use futures_channel::oneshot;
 use futures_util::future::{Either, select};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaStream, MediaStreamTrack, RtcRtpTransceiver};
 
 use crate::engine::{Engine, Job};
 use crate::error::ClientError;
 use crate::js;
 use crate::media::{Encoding, TrackSource, announced_layers, simulcast_layers, track_size};
+use crate::peer::{self, SendContent};
 
 /// How long the server has to confirm an announced track (LiveKit's SDK: 10 s).
 const PUBLISH_TIMEOUT_MS: u64 = 10_000;
 
 /// A local track and where it stands.
 pub(crate) struct LocalInner {
-    pub(crate) cid: String,
+    /// The id the track is announced by, which the server matches to its section: the
+    /// captured track's id, or for a section prepared ahead, the id its SDP names.
+    pub(crate) cid: RefCell<String>,
     pub(crate) source: TrackSource,
     pub(crate) track: RefCell<MediaStreamTrack>,
     pub(crate) stream: MediaStream,
     pub(crate) encodings: Vec<Encoding>,
     pub(crate) sid: RefCell<Option<String>>,
     pub(crate) transceiver: RefCell<Option<RtcRtpTransceiver>>,
+    /// A send section negotiated while the grant did not allow sending, with no track
+    /// on it (nothing is sent): when the grant comes, the track is put on it and media
+    /// starts without another offer and answer.
+    pub(crate) prepared: RefCell<Option<RtcRtpTransceiver>>,
     pub(crate) muted: Cell<bool>,
     pub(crate) in_flight: Cell<bool>,
 }
@@ -81,13 +90,14 @@ impl LocalInner {
         let stream = MediaStream::new().map_err(|_| ClientError::UnsupportedBrowser)?;
         stream.add_track(&track);
         Ok(Self {
-            cid: track.id(),
+            cid: RefCell::new(track.id()),
             source,
             track: RefCell::new(track),
             stream,
             encodings,
             sid: RefCell::new(None),
             transceiver: RefCell::new(None),
+            prepared: RefCell::new(None),
             muted: Cell::new(false),
             in_flight: Cell::new(false),
         })
@@ -98,7 +108,7 @@ impl LocalInner {
         let (width, height) = track_size(&track);
         let audio = self.source.is_audio();
         proto::AddTrackRequest {
-            cid: self.cid.clone(),
+            cid: self.cid.borrow().clone(),
             name: self.source.label().to_owned(),
             r#type: if audio {
                 proto::TrackType::Audio as i32
@@ -129,16 +139,24 @@ impl LocalInner {
 /// whatever else is being negotiated at that moment (the sections a new grant to
 /// subscribe asks for) goes in the same offer. Refused or unconfirmed, the section is
 /// taken down again and the track stays a wish.
+///
+/// A wish made while the grant forbids sending (a patient in the waiting room) goes
+/// further on one connection: its section is negotiated at once with no track on it
+/// ([`SendContent::Empty`]), so nothing is sent, and admission only announces the
+/// track and puts it on the section. No offer, answer or encoder setup then stands
+/// between the Admit click and the patient's first packet. LiveKit's SDK negotiates at
+/// publish time instead; the announcement names the section's SDP track id, which is
+/// how LiveKit's server (and ours) match a track to its section either way.
 pub(crate) async fn publish(
     engine: &Rc<Engine>,
     local: &Rc<LocalInner>,
 ) -> Result<(), ClientError> {
-    let receiver = {
+    let (receiver, fill) = {
         let mut st = engine.state.borrow_mut();
         if !st.locals.iter().any(|l| Rc::ptr_eq(l, local)) {
             st.locals.push(local.clone());
         }
-        if !st.session.is_joined() || !st.can_publish() || local.in_flight.get() {
+        if !st.session.is_joined() || local.in_flight.get() {
             return Ok(());
         }
         if local.transceiver.borrow().is_some() {
@@ -147,24 +165,80 @@ pub(crate) async fn publish(
         let Some(publisher) = st.publisher.as_ref() else {
             return Err(ClientError::NotConnected);
         };
-        let transceiver =
-            publisher.add_sender(&local.track.borrow(), &local.stream, &local.encodings)?;
+        if !st.can_publish() {
+            if st.mode == ConnectMode::SinglePeerConnection && local.prepared.borrow().is_none() {
+                let audio = local.source.is_audio();
+                let section = publisher.add_sender(
+                    SendContent::Empty { audio },
+                    &local.stream,
+                    &local.encodings,
+                )?;
+                *local.prepared.borrow_mut() = Some(section);
+                engine.post(Job::Negotiate);
+            }
+            return Ok(());
+        }
+        let prepared = local.prepared.borrow_mut().take();
+        let prepared = prepared.and_then(|section| {
+            match peer::section_track_id(&publisher.pc, &section) {
+                Some(track_id) => Some((section, track_id)),
+                None => {
+                    // Not offered yet: a fresh section goes in the next offer instead.
+                    section.stop();
+                    None
+                }
+            }
+        });
+        let (transceiver, fill) = match prepared {
+            Some((section, track_id)) => {
+                *local.cid.borrow_mut() = track_id;
+                (section.clone(), Some(section))
+            }
+            None => {
+                *local.cid.borrow_mut() = local.track.borrow().id();
+                let track = local.track.borrow();
+                let section = publisher.add_sender(
+                    SendContent::Track(&track),
+                    &local.stream,
+                    &local.encodings,
+                )?;
+                (section, None)
+            }
+        };
         *local.transceiver.borrow_mut() = Some(transceiver);
         local.in_flight.set(true);
         let (sender, receiver) = oneshot::channel();
-        st.pending_publish.insert(local.cid.clone(), sender);
+        st.pending_publish
+            .insert(local.cid.borrow().clone(), sender);
         st.session.add_track(local.request());
         js::mark(&["add-track-", local.source.label()].concat());
-        receiver
+        (receiver, fill)
     };
     engine.flush();
-    engine.post(Job::Negotiate);
+    match fill {
+        // Announced first, filled second: the server knows the track before its first
+        // packet arrives.
+        Some(section) => {
+            let track = local.track.borrow().clone();
+            let filled = JsFuture::from(section.sender().replace_track(Some(&track))).await;
+            if filled.is_err() {
+                local.in_flight.set(false);
+                let cid = local.cid.borrow().clone();
+                engine.state.borrow_mut().pending_publish.remove(&cid);
+                take_down(engine, local, false);
+                return Err(ClientError::NotAllowedToPublish);
+            }
+            js::mark(&["section-filled-", local.source.label()].concat());
+        }
+        None => engine.post(Job::Negotiate),
+    }
     let outcome = select(receiver, Box::pin(js::sleep(PUBLISH_TIMEOUT_MS))).await;
     local.in_flight.set(false);
     let info = match outcome {
         Either::Left((Ok(info), _)) => info,
         _ => {
-            engine.state.borrow_mut().pending_publish.remove(&local.cid);
+            let cid = local.cid.borrow().clone();
+            engine.state.borrow_mut().pending_publish.remove(&cid);
             take_down(engine, local, false);
             return Err(ClientError::NotAllowedToPublish);
         }
@@ -193,6 +267,10 @@ pub(crate) fn take_down(engine: &Rc<Engine>, local: &Rc<LocalInner>, forget: boo
     }
     local.sid.borrow_mut().take();
     if forget {
+        if let Some(section) = local.prepared.borrow_mut().take() {
+            section.stop();
+            engine.post(Job::Negotiate);
+        }
         st.locals.retain(|l| !Rc::ptr_eq(l, local));
         local.track.borrow().stop();
     }

@@ -49,6 +49,7 @@ pub(crate) async fn join(engine: &Rc<Engine>, mode: ConnectMode) -> JoinOutcome 
         for local in &st.locals {
             local.sid.borrow_mut().take();
             local.transceiver.borrow_mut().take();
+            local.prepared.borrow_mut().take();
         }
         let (sender, receiver) = oneshot::channel();
         st.join_waiter = Some(sender);

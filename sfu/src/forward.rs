@@ -172,51 +172,6 @@ impl Core {
         }
     }
 
-    /// A receive section appeared in the client's offer: bind it to its announced track.
-    fn media_added(&mut self, conn: ConnId, added: str0m::media::MediaAdded) {
-        let Some(p) = self.participants.get_mut(&conn) else {
-            return;
-        };
-        let track_id = p
-            .publisher
-            .rtc
-            .media(added.mid)
-            .map(|m| m.track_id().to_string())
-            .unwrap_or_default();
-        let rids: Vec<Rid> = added
-            .simulcast
-            .map(|s| s.recv.iter().map(|l| l.rid).collect())
-            .unwrap_or_default();
-        let by_cid = p
-            .published
-            .iter()
-            .position(|t| t.mid.is_none() && t.cid == track_id);
-        let by_kind = || {
-            p.published
-                .iter()
-                .position(|t| t.mid.is_none() && t.kind == added.kind)
-        };
-        let Some(index) = by_cid.or_else(by_kind) else {
-            return tracing::debug!(conn, "sfu got media for no announced track");
-        };
-        // The codec is known from the negotiation, before any packet: subscribers
-        // joining from now on learn it in the track's info (an E2EE subscriber needs it
-        // to set up its decryption).
-        let rtc = &p.publisher.rtc;
-        let mime = rtc
-            .media(added.mid)
-            .and_then(|m| m.remote_pts().first().copied())
-            .and_then(|pt| rtc.codec_config().params().iter().find(|c| c.pt() == pt))
-            .map(|c| format!("{}/{}", added.kind, c.spec().codec).to_lowercase());
-        let track = &mut p.published[index];
-        if let Some(mime) = mime {
-            track.info.mime_type = mime;
-        }
-        track.mid = Some(added.mid);
-        track.info.mid = added.mid.to_string();
-        track.rids = rids;
-    }
-
     /// A receive section the client stopped sending on (it removed the track and
     /// renegotiated, as LiveKit's SDKs unpublish): its track is unpublished, and the
     /// room is told, so no subscriber keeps a frozen tile.
@@ -224,6 +179,7 @@ impl Core {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
+        super::receive_sections::forget_section(p, mid);
         let Some(index) = p.published.iter().position(|t| t.mid == Some(mid)) else {
             return;
         };

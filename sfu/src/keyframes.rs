@@ -74,12 +74,16 @@ impl Core {
         {
             return;
         }
+        // A layer with no packet yet has no stream: its first frame is a keyframe
+        // anyway, and the request is not counted against the throttle (the next one
+        // must not wait for it).
+        let mut api = p.publisher.rtc.direct_api();
+        let Some(stream) = api.stream_rx_by_mid(mid, rid) else {
+            return tracing::debug!(publisher, "sfu keyframe request for no stream yet");
+        };
+        stream.request_keyframe(KeyframeRequestKind::Pli);
         track.last_keyframe_request.insert(rid, now);
         p.metrics.keyframe_requests += 1;
-        match p.publisher.rtc.direct_api().stream_rx_by_mid(mid, rid) {
-            Some(stream) => stream.request_keyframe(KeyframeRequestKind::Pli),
-            None => tracing::debug!(publisher, "sfu keyframe request for no stream"),
-        }
         self.dirty.insert((publisher, Side::Publisher));
     }
 }

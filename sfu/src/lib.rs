@@ -26,6 +26,7 @@ mod metrics;
 mod negotiate;
 mod participant;
 pub mod rate;
+mod receive_sections;
 mod resume;
 pub mod room_service;
 mod rtp_out;

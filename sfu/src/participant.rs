@@ -209,6 +209,8 @@ pub(crate) struct Participant {
     pub(crate) stopped_mids: Vec<Mid>,
     /// Single mode: the client's `recvonly` sections, by mid, and which track each carries.
     pub(crate) send_sections: Vec<(Mid, MediaKind, Option<String>)>,
+    /// Receive sections of its offers that no announced track has claimed yet.
+    pub(crate) unbound_sections: Vec<super::receive_sections::ReceiveSection>,
     /// What each of this participant's sending sections sent last. A layer switch, or
     /// (on one connection) the next track a section carries, continues its sequence
     /// numbers, times and picture ids from here: a receiver drops packets that run

@@ -81,6 +81,7 @@ impl Core {
             subscriber_channels_added: false,
             stopped_mids: Vec::new(),
             send_sections: Vec::new(),
+            unbound_sections: Vec::new(),
             section_out: Default::default(),
             wants_client_offer: false,
             answered_once: false,
@@ -242,6 +243,8 @@ impl Core {
             dynacast: None,
             payload_params: Vec::new(),
         });
+        let index = p.published.len() - 1;
+        super::receive_sections::claim_section(p, index);
         p.version += 1;
         let hidden = p.grant.hidden;
         let published = proto::TrackPublishedResponse {

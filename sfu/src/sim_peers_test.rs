@@ -105,6 +105,33 @@ impl Sim {
     }
     /// Announces and negotiates a microphone and a (simulcast) camera track.
     pub fn publish(&mut self, index: usize) {
+        self.announce(index);
+        self.prepare_sections(index);
+    }
+    /// Negotiates the microphone's and camera's send sections without announcing the
+    /// tracks (as Bedside's client does for a patient in the waiting room). Sections
+    /// negotiated before are kept, as a browser keeps a track's sender.
+    pub fn prepare_sections(&mut self, index: usize) {
+        let client = &mut self.clients[index];
+        if client.audio_mid.is_none() {
+            client
+                .queued
+                .push((MediaKind::Audio, Direction::SendOnly, Some("cid-audio")));
+        }
+        if client.video_mid.is_none() {
+            client
+                .queued
+                .push((MediaKind::Video, Direction::SendOnly, Some("cid-video")));
+        }
+        self.offer(index);
+    }
+    /// Starts sending on the negotiated sections, announced or not (a client that sends
+    /// without announcing misbehaves).
+    pub fn start_sending(&mut self, index: usize) {
+        self.clients[index].publishing = true;
+    }
+    /// Announces the microphone and camera tracks (`AddTrackRequest`) and starts sending.
+    pub fn announce(&mut self, index: usize) {
         for (cid, kind, source) in [
             (
                 "cid-audio",
@@ -145,15 +172,7 @@ impl Sim {
             };
             self.signal(index, signal_request::Message::AddTrack(request));
         }
-        let client = &mut self.clients[index];
-        client.publishing = true;
-        client
-            .queued
-            .push((MediaKind::Audio, Direction::SendOnly, Some("cid-audio")));
-        client
-            .queued
-            .push((MediaKind::Video, Direction::SendOnly, Some("cid-video")));
-        self.offer(index);
+        self.start_sending(index);
     }
     /// Client `index`'s signaling socket drops (no `leave`).
     pub fn drop_signal(&mut self, index: usize) {

@@ -6,6 +6,8 @@ mod harness;
 
 #[path = "sim_adapt_test.rs"]
 mod adapt;
+#[path = "sim_admission_test.rs"]
+mod admission;
 #[path = "sim_control_test.rs"]
 mod control;
 

@@ -16,6 +16,7 @@
 
 pub mod join;
 pub mod recovery;
+pub mod sdp;
 mod session;
 
 pub use livekit_protocol as proto;
