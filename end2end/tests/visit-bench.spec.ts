@@ -18,6 +18,11 @@ const hookPcs = () => {
   (window as any).RTCPeerConnection = function (...a: any[]) { const pc = new (O as any)(...a); (window as any).__pcs.push(pc); return pc; };
   (window as any).RTCPeerConnection.prototype = O.prototype;
   const mark = (k: string) => { (window as any).__marks[k] ||= performance.timeOrigin + performance.now(); };
+  // Main-thread tasks over 50 ms, as marks of their start (`longtask_<ms>`): what kept the
+  // page from running the client's next step.
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) (window as any).__marks[`longtask_${Math.round(e.duration)}_${Math.round(e.startTime)}`] = performance.timeOrigin + e.startTime;
+  }).observe({ entryTypes: ['longtask'] });
   setInterval(async () => {
     for (const pc of (window as any).__pcs) {
       if (pc.connectionState === 'closed') continue;
@@ -91,6 +96,10 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
     await patient.waitForTimeout(Number(process.env.BENCH_ADMIT_WAIT_MS ?? 0));
     const admit = console_.getByTestId('participant').filter({ hasText: `Bench Patient ${i}` }).getByTestId('admit');
     await admit.waitFor({ timeout: 15_000 });
+    // BENCH_PROFILE=1: the console's CPU profile from the click to its first frame, as the
+    // functions that took the most time themselves (for whoever looks into the console).
+    const profiler = process.env.BENCH_PROFILE ? await staff.newCDPSession(console_) : null;
+    if (profiler) { await profiler.send('Profiler.enable'); await profiler.send('Profiler.setSamplingInterval', { interval: 200 }); await profiler.send('Profiler.start'); }
     // Clicked in the page, timed at the click. Pushed events re-render the row, so the
     // button is looked up again until one is there.
     await expect
@@ -121,6 +130,19 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
       await patientContext.close();
       await api.dispose();
       continue;
+    }
+    if (profiler) {
+      const { profile } = await profiler.send('Profiler.stop');
+      const self = new Map<string, number>();
+      const dt = new Map<number, number>();
+      profile.samples!.forEach((id, i) => dt.set(id, (dt.get(id) ?? 0) + (profile.timeDeltas![i] ?? 0)));
+      for (const node of profile.nodes) {
+        const f = node.callFrame;
+        const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+        self.set(key, (self.get(key) ?? 0) + (dt.get(node.id) ?? 0) / 1000);
+      }
+      console.log('PROFILE', JSON.stringify([...self].sort((a, b) => b[1] - a[1]).slice(0, 30).map(([k, v]) => [k, Math.round(v)])));
+      await profiler.detach();
     }
     if (process.env.BENCH_TIMELINE) {
       const admitAbs = await console_.evaluate(() => performance.timeOrigin + (window as any).__admitAt);
