@@ -21,6 +21,8 @@ use crate::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 
 #[path = "sim_peers_test.rs"]
 mod peers;
+#[path = "sim_publish_test.rs"]
+mod publish;
 
 /// One-way latency of every link.
 const LATENCY: Duration = Duration::from_millis(5);
