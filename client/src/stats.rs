@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use wasm_bindgen::JsValue;
+
 use crate::js;
 
 /// Which way a stream flows.
@@ -100,10 +102,15 @@ pub(crate) async fn sample(
     previous: &mut HashMap<String, (u64, f64)>,
     streams: &mut Vec<StreamStats>,
 ) -> PairSample {
-    let mut pair = PairSample::default();
+    let pair = PairSample::default();
     let Ok(report) = wasm_bindgen_futures::JsFuture::from(report).await else {
         return pair;
     };
+    // The pair media uses is the one the transport names (`selectedCandidatePairId`).
+    // Several pairs can be nominated and succeeded at once (ICE-TCP found first, UDP
+    // a moment later): picking any of them reported "over TCP" for a call on UDP.
+    let mut selected_id = None;
+    let mut pairs = Vec::new();
     let Some(entries) = js::call(&report, "values", &[])
         .ok()
         .and_then(|values| js_sys::try_iter(&values).ok().flatten())
@@ -112,15 +119,12 @@ pub(crate) async fn sample(
     };
     for entry in entries.flatten() {
         let kind = js::get_str(&entry, "type").unwrap_or_default();
+        if kind == "transport" {
+            selected_id = js::get_str(&entry, "selectedCandidatePairId").or(selected_id);
+            continue;
+        }
         if kind == "candidate-pair" {
-            if js::get(&entry, "nominated").is_truthy()
-                && js::get_str(&entry, "state").as_deref() == Some("succeeded")
-            {
-                pair.rtt_ms = js::get_f64(&entry, "currentRoundTripTime").map(|s| s * 1000.0);
-                let local = js::get_str(&entry, "localCandidateId")
-                    .and_then(|id| js::call(&report, "get", &[id.into()]).ok());
-                pair.route = local.as_ref().map(route_of);
-            }
+            pairs.push(entry);
             continue;
         }
         let Some(track_sid) = track_sid else { continue };
@@ -166,7 +170,25 @@ pub(crate) async fn sample(
             bitrate_bps,
         });
     }
-    pair
+    let in_use = |p: &&JsValue| {
+        js::get(p, "nominated").is_truthy()
+            && js::get_str(p, "state").as_deref() == Some("succeeded")
+    };
+    let chosen = pairs
+        .iter()
+        .find(|p| selected_id.is_some() && js::get_str(p, "id") == selected_id)
+        .or_else(|| pairs.iter().find(in_use));
+    chosen.map_or(pair, |entry| pair_sample(&report, entry))
+}
+
+/// What one candidate pair says: its round trip, and the path of its local candidate.
+fn pair_sample(report: &JsValue, entry: &JsValue) -> PairSample {
+    let local = js::get_str(entry, "localCandidateId")
+        .and_then(|id| js::call(report, "get", &[id.into()]).ok());
+    PairSample {
+        rtt_ms: js::get_f64(entry, "currentRoundTripTime").map(|s| s * 1000.0),
+        route: local.as_ref().map(route_of),
+    }
 }
 
 /// The path of a local candidate (`local-candidate` stats).
