@@ -3,22 +3,6 @@
 //! admission only announces the tracks.
 
 use super::*;
-use crate::room_service::RoomServiceCall;
-
-fn admit(sim: &mut Sim, identity: &str) {
-    let admit = RoomServiceCall::UpdateParticipant(proto::UpdateParticipantRequest {
-        room: "visit".into(),
-        identity: identity.into(),
-        permission: Some(proto::ParticipantPermission {
-            can_publish: true,
-            can_subscribe: true,
-            can_publish_data: true,
-            ..Default::default()
-        }),
-        ..Default::default()
-    });
-    assert!(sim.core.room_service(sim.now, 0, admit).is_ok());
-}
 
 #[test]
 fn tracks_announced_after_their_sections_were_negotiated_reach_the_clinician() {
@@ -34,7 +18,7 @@ fn tracks_announced_after_their_sections_were_negotiated_reach_the_clinician() {
         "the waiting patient's send sections are negotiated"
     );
 
-    admit(&mut sim, "patient");
+    sim.admit("patient");
     sim.announce(patient);
     sim.run_until(
         5 * SECOND,

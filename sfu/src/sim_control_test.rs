@@ -363,7 +363,6 @@ fn a_subscription_permission_limits_who_receives_a_publishers_tracks_live() {
 
 #[test]
 fn a_waiting_patient_admitted_at_any_moment_of_their_first_negotiation_receives_media() {
-    use crate::room_service::RoomServiceCall;
     // A clinician admitting the moment the patient shows up: the grant can land before,
     // during or after the patient's first offer/answer and ICE/DTLS.
     for mode in MODES {
@@ -373,19 +372,7 @@ fn a_waiting_patient_admitted_at_any_moment_of_their_first_negotiation_receives_
             sim.run(SECOND);
             let patient = sim.join_waiting("patient", "visit", mode);
             sim.run(Duration::from_millis(delay_ms));
-            let admit = RoomServiceCall::UpdateParticipant(proto::UpdateParticipantRequest {
-                room: "visit".into(),
-                identity: "patient".into(),
-                permission: Some(proto::ParticipantPermission {
-                    can_publish: true,
-                    can_subscribe: true,
-                    can_publish_data: true,
-                    hidden: false,
-                    ..Default::default()
-                }),
-                ..Default::default()
-            });
-            assert!(sim.core.room_service(sim.now, 0, admit).is_ok());
+            sim.admit("patient");
             sim.run_until(
                 5 * SECOND,
                 &format!("{mode:?}: the patient admitted after {delay_ms} ms receives media"),

@@ -76,4 +76,21 @@ impl Sim {
         }
         self.start_sending(index);
     }
+    /// The room service admits `identity` in room "visit" (publish, subscribe, data).
+    pub fn admit(&mut self, identity: &str) {
+        let admit = crate::room_service::RoomServiceCall::UpdateParticipant(
+            proto::UpdateParticipantRequest {
+                room: "visit".into(),
+                identity: identity.into(),
+                permission: Some(proto::ParticipantPermission {
+                    can_publish: true,
+                    can_subscribe: true,
+                    can_publish_data: true,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        );
+        assert!(self.core.room_service(self.now, 0, admit).is_ok());
+    }
 }
