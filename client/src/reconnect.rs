@@ -66,6 +66,7 @@ pub(crate) async fn join(engine: &Rc<Engine>, mode: ConnectMode) -> JoinOutcome 
         let options = JoinOptions {
             auto_subscribe: st.options.auto_subscribe,
             adaptive_stream: st.options.adaptive_stream,
+            open_sections: true,
             ..Default::default()
         };
         let url = join_url(&st.url, &st.token, mode, &options, offer.as_deref());
@@ -317,6 +318,7 @@ async fn resume(engine: &Rc<Engine>) -> JoinOutcome {
             auto_subscribe: st.options.auto_subscribe,
             adaptive_stream: st.options.adaptive_stream,
             resume_sid: Some(st.local_sid.clone()),
+            open_sections: true,
             ..Default::default()
         };
         let url = join_url(&st.url, &st.token, st.mode, &options, None);

@@ -52,6 +52,19 @@ pub(crate) async fn on_signal(engine: &Rc<Engine>, event: Event) {
                 negotiate(engine, false).await;
             }
         }
+        Event::SectionsAssigned(sections) => {
+            js::mark("sections-assigned");
+            {
+                let mut st = engine.state.borrow_mut();
+                let mids = sections.into_iter().map(|s| (s.mid, s.track_sid));
+                st.remotes.learn_mids(mids.collect());
+                if let Some(pc) = st.peer(Target::Publisher) {
+                    let events = rematch_receivers(&mut st, &pc);
+                    st.outbox.extend(events);
+                }
+            }
+            engine.dispatch();
+        }
         Event::Offer { target, sdp, id } => {
             let Some(pc) = engine.state.borrow().peer(target) else {
                 return;

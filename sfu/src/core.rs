@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use bedside_signal::ext::SectionsAssigned;
 use livekit_protocol as proto;
 use proto::{DisconnectReason, signal_request, signal_response};
 use str0m::Input;
@@ -69,6 +70,9 @@ pub enum CoreInput {
         request: Box<proto::JoinRequest>,
         /// Single or dual peer connection.
         mode: PeerMode,
+        /// Single mode: the client handles open receive sections
+        /// ([`bedside_signal::ext::OPEN_SECTIONS_PARAM`]).
+        open_sections: bool,
         /// Wall-clock time, for `joined_at` and the room's creation time.
         unix_ms: i64,
         /// STUN/TURN servers for its join response, with credentials the signaling
@@ -105,6 +109,14 @@ pub enum CoreOutput {
         conn: ConnId,
         /// The message (boxed: responses are large, datagrams are many).
         message: Box<signal_response::Message>,
+    },
+    /// Tell a client which remote tracks now flow on its open receive sections
+    /// (Bedside's extension, [`bedside_signal::ext`]; only to clients that asked).
+    SectionsAssigned {
+        /// The connection.
+        conn: ConnId,
+        /// The sections and their tracks.
+        assigned: SectionsAssigned,
     },
     /// Notify the webhook receivers (the driver stamps `id` and `created_at`).
     Webhook(Box<proto::WebhookEvent>),
@@ -195,9 +207,13 @@ impl Core {
                 grant,
                 request,
                 mode,
+                open_sections,
                 unix_ms,
                 ice_servers,
-            } => self.join(now, conn, grant, *request, (mode, unix_ms), ice_servers),
+            } => {
+                let connection = (mode, open_sections, unix_ms);
+                self.join(now, conn, grant, *request, connection, ice_servers)
+            }
             CoreInput::Signal { conn, message } => self.signal(now, conn, *message),
             CoreInput::Shutdown => {
                 let conns: Vec<ConnId> = self.participants.keys().copied().collect();
@@ -352,7 +368,7 @@ impl Core {
                     self.handle_event(now, conn, side, event);
                 }
             } else if !self.needs_negotiation.is_empty() {
-                self.negotiate_pending();
+                self.negotiate_pending(now);
             } else {
                 return;
             }

@@ -45,3 +45,6 @@ pub use self::metrics::{ParticipantStats, RoomStats, SfuStats};
 pub use self::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
 pub use self::signaling::parse_candidate_init;
 pub use self::views::ParticipantSnapshot;
+/// Bedside's extension of the signaling protocol (open receive sections), as the driver
+/// encodes it.
+pub use bedside_signal::ext as signal_ext;

@@ -12,9 +12,11 @@ use str0m::channel::ChannelConfig;
 use str0m::channel::Reliability;
 use str0m::media::{Direction, MediaKind, Mid};
 
-use super::core::{ConnId, Core, PeerMode};
-use super::participant::{DownState, Side};
-use super::sdp_text::{self, SectionKind};
+use bedside_signal::ext::{SectionAssignment, SectionsAssigned};
+
+use super::core::{ConnId, Core, CoreOutput, PeerMode};
+use super::participant::{DownState, Participant, Side};
+use super::sdp_text::{self, SectionKind, Spare};
 
 /// Label of the ordered, reliable data channel.
 pub(crate) const RELIABLE: &str = "_reliable";
@@ -95,19 +97,10 @@ impl Core {
                 p.send_sections.push((mid, kind, None));
             }
         }
-        let mut opened = Vec::new();
-        for d in p.down.iter_mut().filter(|d| d.state == DownState::Wanted) {
-            let free = p
-                .send_sections
-                .iter_mut()
-                .find(|s| s.1 == d.kind && s.2.is_none());
-            if let Some(section) = free {
-                section.2 = Some(d.track_sid.clone());
-                d.state = DownState::Open(section.0);
-                d.needs_keyframe = true;
-                opened.push((d.publisher, d.track_sid.clone()));
-            }
-        }
+        let opened = bind_free_sections(p)
+            .into_iter()
+            .map(|(publisher, sid, _)| (publisher, sid))
+            .collect();
         let mut assigned = HashMap::new();
         let mut mid_to_track_id = HashMap::new();
         for d in &p.down {
@@ -119,8 +112,44 @@ impl Core {
         }
         p.answered_once = true;
         p.wants_client_offer = false;
-        let sdp = sdp_text::assign_send_sections(answer, &assigned);
+        let spare = if p.open_sections {
+            Spare::Open
+        } else {
+            Spare::Inactive
+        };
+        let sdp = sdp_text::assign_send_sections(answer, &assigned, spare);
         (sdp, mid_to_track_id, opened)
+    }
+
+    /// Single mode with open sections ([`bedside_signal::ext`]): binds tracks waiting
+    /// for a section to free ones the client was already answered `sendonly`, starts
+    /// their forwarding at once, and tells the client which mid carries which track. No
+    /// offer or answer is needed; whatever still waits asks for one as usual.
+    fn bind_open_sections(&mut self, now: Instant, conn: ConnId) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        if !p.open_sections || !p.answered_once {
+            return;
+        }
+        let bound = bind_free_sections(p);
+        if bound.is_empty() {
+            return;
+        }
+        let sections = bound
+            .iter()
+            .map(|(_, track_sid, mid)| SectionAssignment {
+                mid: mid.to_string(),
+                track_sid: track_sid.clone(),
+            })
+            .collect();
+        self.outputs.push_back(CoreOutput::SectionsAssigned {
+            conn,
+            assigned: SectionsAssigned { sections },
+        });
+        for (publisher, sid, _) in bound {
+            self.request_track_keyframes(now, publisher, &sid);
+        }
     }
 
     /// The client's answer to the SFU's subscriber offer (dual mode).
@@ -169,14 +198,17 @@ impl Core {
     }
 
     /// Starts whatever negotiation the participants marked need.
-    pub(crate) fn negotiate_pending(&mut self) {
+    pub(crate) fn negotiate_pending(&mut self, now: Instant) {
         let conns: Vec<ConnId> = std::mem::take(&mut self.needs_negotiation)
             .into_iter()
             .collect();
         for conn in conns {
             match self.participants.get(&conn).map(|p| p.mode) {
                 Some(PeerMode::Dual) => self.offer_subscriber(conn),
-                Some(PeerMode::Single) => self.request_client_offer(conn),
+                Some(PeerMode::Single) => {
+                    self.bind_open_sections(now, conn);
+                    self.request_client_offer(conn);
+                }
                 None => {}
             }
         }
@@ -314,4 +346,23 @@ impl Core {
         };
         self.send(conn, signal_response::Message::Trickle(trickle));
     }
+}
+
+/// Single mode: gives each down track waiting for a section a free one of its kind.
+/// Returns what it bound: (publisher, track sid, section).
+fn bind_free_sections(p: &mut Participant) -> Vec<(ConnId, String, Mid)> {
+    let mut bound = Vec::new();
+    for d in p.down.iter_mut().filter(|d| d.state == DownState::Wanted) {
+        let free = p
+            .send_sections
+            .iter_mut()
+            .find(|s| s.1 == d.kind && s.2.is_none());
+        if let Some(section) = free {
+            section.2 = Some(d.track_sid.clone());
+            d.state = DownState::Open(section.0);
+            d.needs_keyframe = true;
+            bound.push((d.publisher, d.track_sid.clone(), section.0));
+        }
+    }
+    bound
 }

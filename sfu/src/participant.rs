@@ -207,6 +207,9 @@ pub(crate) struct Participant {
     pub(crate) subscriber_channels_added: bool,
     /// Dual mode: m-sections of removed down tracks, to stop in the next offer.
     pub(crate) stopped_mids: Vec<Mid>,
+    /// Single mode: the client handles open receive sections (spare ones answered
+    /// `sendonly`, bound to tracks without a new offer; [`bedside_signal::ext`]).
+    pub(crate) open_sections: bool,
     /// Single mode: the client's `recvonly` sections, by mid, and which track each carries.
     pub(crate) send_sections: Vec<(Mid, MediaKind, Option<String>)>,
     /// Receive sections of its offers that no announced track has claimed yet.

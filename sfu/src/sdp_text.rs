@@ -6,7 +6,8 @@
 //! (and `mid_to_track_id`). str0m answers a `recvonly` section as `sendonly` with a
 //! random msid and has no API to choose it, so the answer text is edited here: assigned
 //! sections get the track's msid, unassigned ones become `inactive` (which also keeps the
-//! browser from announcing tracks that carry nothing). str0m itself is unaffected: the
+//! browser from announcing tracks that carry nothing), or for a client that handles
+//! Bedside's open sections, stay `sendonly` with no msid ([`Spare::Open`]). str0m itself is unaffected: the
 //! msid is only a label for the remote side.
 
 use std::collections::HashMap;
@@ -90,9 +91,25 @@ pub fn first_mid(sdp: &str) -> Option<String> {
     sections.first().and_then(|s| s.mid()).map(str::to_string)
 }
 
+/// What an answer says of a `sendonly` section that carries no track yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spare {
+    /// `a=inactive`: nothing may arrive there until a later answer names a track
+    /// (what `livekit-client` expects).
+    Inactive,
+    /// `a=sendonly` with no msid: the SFU may bind a track to it at any moment and say
+    /// so out of band (Bedside's open sections, `bedside_signal::ext`). The browser
+    /// creates the receiver's track now, and plays what arrives as soon as it arrives.
+    Open,
+}
+
 /// Rewrites every `sendonly` section: one whose mid is in `assigned` (mid → `(stream id,
-/// track id)`) announces that msid; any other becomes `inactive` without an msid.
-pub fn assign_send_sections(sdp: &str, assigned: &HashMap<String, (String, String)>) -> String {
+/// track id)`) announces that msid; any other loses its msid and becomes `spare`.
+pub fn assign_send_sections(
+    sdp: &str,
+    assigned: &HashMap<String, (String, String)>,
+    spare: Spare,
+) -> String {
     let (session, sections) = split(sdp);
     let mut out = String::with_capacity(sdp.len() + 128);
     for line in session {
@@ -108,7 +125,7 @@ pub fn assign_send_sections(sdp: &str, assigned: &HashMap<String, (String, Strin
         for line in &section.lines {
             match target {
                 None => push_line(&mut out, line),
-                Some(assignment) => rewrite_line(&mut out, line, assignment),
+                Some(assignment) => rewrite_line(&mut out, line, assignment, spare),
             }
         }
     }
@@ -120,7 +137,7 @@ fn push_line(out: &mut String, line: &str) {
     out.push_str("\r\n");
 }
 
-fn rewrite_line(out: &mut String, line: &str, assignment: Option<&(String, String)>) {
+fn rewrite_line(out: &mut String, line: &str, assignment: Option<&(String, String)>, spare: Spare) {
     let is_ssrc_msid = line.starts_with("a=ssrc:") && line.contains(" msid:");
     if line.starts_with("a=msid:") || is_ssrc_msid {
         return;
@@ -131,6 +148,7 @@ fn rewrite_line(out: &mut String, line: &str, assignment: Option<&(String, Strin
                 push_line(out, "a=sendonly");
                 push_line(out, &format!("a=msid:{stream} {track}"));
             }
+            None if spare == Spare::Open => push_line(out, "a=sendonly"),
             None => push_line(out, "a=inactive"),
         }
         return;

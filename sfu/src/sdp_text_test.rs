@@ -30,7 +30,7 @@ fn an_assigned_section_announces_the_track_msid_and_others_become_inactive() {
         "1".to_string(),
         ("PA_a|TR_b".to_string(), "TR_b".to_string()),
     );
-    let out = assign_send_sections(ANSWER, &assigned);
+    let out = assign_send_sections(ANSWER, &assigned, Spare::Inactive);
 
     assert!(
         out.contains("a=mid:1\r\na=sendonly\r\na=msid:PA_a|TR_b TR_b\r\n"),
@@ -47,4 +47,20 @@ fn an_assigned_section_announces_the_track_msid_and_others_become_inactive() {
         "receive sections untouched: {out}"
     );
     assert!(out.starts_with("v=0\r\n") && out.ends_with("\r\n"));
+}
+
+#[test]
+fn an_open_spare_section_stays_sendonly_and_names_no_track() {
+    let out = assign_send_sections(ANSWER, &HashMap::new(), Spare::Open);
+
+    assert!(
+        out.contains("a=mid:0\r\na=sendonly\r\na=ssrc:11 cname:abc\r\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("a=mid:1\r\na=sendonly\r\na=ssrc:22 cname:abc\r\n"),
+        "{out}"
+    );
+    assert!(!out.contains("msid"), "no section names a track: {out}");
+    assert_eq!(send_sections(&out).len(), 2, "both can carry a track later");
 }

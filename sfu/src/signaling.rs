@@ -30,7 +30,7 @@ impl Core {
         conn: ConnId,
         grant: JoinGrant,
         request: proto::JoinRequest,
-        (mode, unix_ms): (PeerMode, i64),
+        (mode, open_sections, unix_ms): (PeerMode, bool, i64),
         ice_servers: Vec<proto::IceServer>,
     ) {
         if self.try_resume(conn, &grant.room, &grant.identity, &request) {
@@ -63,6 +63,7 @@ impl Core {
             room: grant.room.clone(),
             grant,
             mode,
+            open_sections: mode == PeerMode::Single && open_sections,
             joined_unix_ms: unix_ms,
             joined_at: now,
             ice_servers,

@@ -16,6 +16,8 @@ use str0m::media::{
 use str0m::net::Receive;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
+use bedside_signal::ext::SectionAssignment;
+
 use crate::JoinGrant;
 use crate::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 
@@ -47,6 +49,8 @@ pub struct Received {
     pub rtp_time: u64,
     /// Its VP8 PictureID, if it carried one.
     pub picture_id: Option<u64>,
+    /// The section it arrived on.
+    pub mid: Mid,
 }
 
 /// A str0m peer playing `livekit-client`.
@@ -65,6 +69,10 @@ pub struct Client {
     queued: Vec<(MediaKind, Direction, Option<&'static str>)>,
     next_offer_id: u32,
     pub signals: Vec<signal_response::Message>,
+    /// Asks for Bedside's open receive sections (single mode), as the Bedside client does.
+    pub open_sections: bool,
+    /// The open-section bindings the SFU announced, in order.
+    pub assigned: Vec<SectionAssignment>,
     pub received: Vec<Received>,
     pub keyframe_requests: usize,
     pub data: Vec<proto::DataPacket>,
@@ -151,6 +159,8 @@ pub struct Sim {
     /// Probability that any datagram is lost.
     pub loss: f64,
     next_conn: ConnId,
+    /// The next client to join asks for open receive sections.
+    open_sections_next: bool,
 }
 
 impl Sim {
@@ -182,6 +192,7 @@ impl Sim {
             rng: Rng(seed.max(1)),
             loss: 0.0,
             next_conn: 1,
+            open_sections_next: false,
         }
     }
     fn new_rtc(&self, addr: SocketAddr) -> Rtc {
@@ -205,6 +216,11 @@ impl Sim {
                 CoreOutput::Signal { conn, message } => {
                     if let Some(index) = self.clients.iter().position(|c| c.conn == conn) {
                         follow_ups.push((index, *message));
+                    }
+                }
+                CoreOutput::SectionsAssigned { conn, assigned } => {
+                    if let Some(client) = self.clients.iter_mut().find(|c| c.conn == conn) {
+                        client.assigned.extend(assigned.sections);
                     }
                 }
                 CoreOutput::Webhook(_) => {}

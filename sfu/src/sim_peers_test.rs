@@ -20,6 +20,13 @@ impl Sim {
         let grant = test_grant(identity, room, can_publish);
         self.join_granted(grant, mode, publish)
     }
+    /// A client on one connection that asks for open receive sections, as the Bedside
+    /// client does.
+    pub fn join_with_open_sections(&mut self, identity: &str, room: &str, publish: bool) -> usize {
+        let grant = test_grant(identity, room, true);
+        self.open_sections_next = true;
+        self.join_granted(grant, PeerMode::Single, publish)
+    }
     /// A patient in the waiting room: hidden, and neither publishing nor subscribing
     /// until a live permission update admits them.
     pub fn join_waiting(&mut self, identity: &str, room: &str, mode: PeerMode) -> usize {
@@ -82,6 +89,8 @@ impl Sim {
             recv_mids,
             next_offer_id: 2,
             signals: Vec::new(),
+            open_sections: std::mem::take(&mut self.open_sections_next),
+            assigned: Vec::new(),
             received: Vec::new(),
             keyframe_requests: 0,
             data: Vec::new(),
@@ -141,11 +150,16 @@ impl Sim {
         request: proto::JoinRequest,
         mode: PeerMode,
     ) {
+        let open_sections = self
+            .clients
+            .iter()
+            .any(|c| c.conn == conn && c.open_sections);
         let input = CoreInput::Join {
             conn,
             grant,
             request: Box::new(request),
             mode,
+            open_sections,
             unix_ms: 1_700_000_000_000,
             ice_servers: Vec::new(),
         };
@@ -373,6 +387,7 @@ impl Sim {
                                 at: now,
                                 rtp_time: d.time.numer(),
                                 picture_id,
+                                mid: d.mid,
                             });
                         }
                         Event::KeyframeRequest(_) => keyframe_requests += 1,

@@ -38,6 +38,9 @@ pub struct JoinOptions {
     pub version: String,
     /// Resuming: the participant sid of the session to resume.
     pub resume_sid: Option<String>,
+    /// Ask for open receive sections (single connection; Bedside's extension, see
+    /// [`crate::ext`]): the client must then handle [`crate::Event::SectionsAssigned`].
+    pub open_sections: bool,
 }
 
 impl Default for JoinOptions {
@@ -48,6 +51,7 @@ impl Default for JoinOptions {
             sdk: "rust".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             resume_sid: None,
+            open_sections: false,
         }
     }
 }
@@ -91,10 +95,14 @@ pub fn join_url(
                 join_request: request.encode_to_vec(),
             };
             let join_request = URL_SAFE_NO_PAD.encode(wrapped.encode_to_vec());
-            format!(
+            let mut url = format!(
                 "{base}/rtc/v1?access_token={}&join_request={join_request}",
                 encode(token)
-            )
+            );
+            if options.open_sections {
+                url.push_str(&format!("&{}=1", crate::ext::OPEN_SECTIONS_PARAM));
+            }
+            url
         }
         ConnectMode::TwoPeerConnections => {
             let mut url = format!(
@@ -161,6 +169,26 @@ mod tests {
         assert!(!settings.auto_subscribe && settings.adaptive_stream);
         assert_eq!(request.client_info.unwrap().protocol, PROTOCOL_VERSION);
         assert!(!request.reconnect);
+        assert_eq!(query(&url, crate::ext::OPEN_SECTIONS_PARAM), None);
+    }
+
+    #[test]
+    fn a_client_that_handles_open_sections_asks_for_them_in_the_url() {
+        let options = JoinOptions {
+            open_sections: true,
+            ..Default::default()
+        };
+        let url = join_url(
+            "ws://127.0.0.1:3000",
+            "token",
+            ConnectMode::SinglePeerConnection,
+            &options,
+            Some("v=0\r\n"),
+        );
+        assert_eq!(
+            query(&url, crate::ext::OPEN_SECTIONS_PARAM).as_deref(),
+            Some("1")
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! ping timeout, and what to do after a loss ([`recovery`]: resume, full rejoin, or
 //! stop, with LiveKit's retry delays).
 
+pub mod ext;
 pub mod join;
 pub mod recovery;
 pub mod sdp;

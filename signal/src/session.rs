@@ -4,6 +4,7 @@ use std::collections::{HashMap, VecDeque};
 
 use prost::Message as _;
 
+use crate::ext::{SectionAssignment, SectionsAssigned};
 use crate::proto;
 use proto::{signal_request, signal_response};
 
@@ -67,6 +68,9 @@ pub enum Event {
         /// The candidate as JSON.
         candidate_init: String,
     },
+    /// Remote tracks the server bound to open receive sections (Bedside's extension,
+    /// [`crate::ext`]): each section's media is that track's from now on.
+    SectionsAssigned(Vec<SectionAssignment>),
     /// Participants changed (joined, updated, left); our own entry carries our current
     /// permission.
     Participants(Vec<proto::ParticipantInfo>),
@@ -186,7 +190,15 @@ impl Session {
     pub fn handle_frame(&mut self, now_ms: u64, bytes: &[u8]) -> Result<(), SignalError> {
         let response =
             proto::SignalResponse::decode(bytes).map_err(|_| SignalError::Undecodable)?;
-        let message = response.message.ok_or(SignalError::Empty)?;
+        let Some(message) = response.message else {
+            let assigned = SectionsAssigned::from_frame(bytes).ok_or(SignalError::Empty)?;
+            self.last_heard_ms = now_ms;
+            if self.joined {
+                self.events
+                    .push_back(Event::SectionsAssigned(assigned.sections));
+            }
+            return Ok(());
+        };
         self.last_heard_ms = now_ms;
         if !self.joined {
             match message {

@@ -150,6 +150,11 @@ fn connect(
     {
         return (StatusCode::BAD_REQUEST, violation.0).into_response();
     }
+    // Bedside's open receive sections: a client that handles them says so.
+    let open_sections = query
+        .get(bedside_sfu::signal_ext::OPEN_SECTIONS_PARAM)
+        .is_some_and(|v| v == "1");
+    let connection = (mode, open_sections);
     let sfu = state.sfu.clone();
     let ice_servers = state
         .turn
@@ -164,7 +169,7 @@ fn connect(
     upgrade
         .max_message_size(limits::MAX_FRAME_BYTES)
         .max_frame_size(limits::MAX_FRAME_BYTES)
-        .on_upgrade(move |ws| socket::run(ws, sfu, grant, request, mode, ice_servers))
+        .on_upgrade(move |ws| socket::run(ws, sfu, grant, request, connection, ice_servers))
 }
 
 #[derive(Deserialize)]

@@ -29,11 +29,11 @@ pub(crate) async fn run(
     sfu: SfuHandle,
     grant: JoinGrant,
     request: proto::JoinRequest,
-    mode: PeerMode,
+    connection: (PeerMode, bool),
     ice_servers: Vec<proto::IceServer>,
 ) {
-    let Some((conn, mut events)) = sfu.join(grant, request, mode, unix_ms(), ice_servers).await
-    else {
+    let joined = sfu.join(grant, request, connection, unix_ms(), ice_servers);
+    let Some((conn, mut events)) = joined.await else {
         return;
     };
     let mut encoding = Encoding::Protobuf;
@@ -101,6 +101,13 @@ pub(crate) async fn run(
             event = events.recv() => match event {
                 Some(SignalEvent::Message(message)) => {
                     if send(&mut socket, encoding, *message).await.is_err() { break; }
+                }
+                Some(SignalEvent::SectionsAssigned(assigned)) => {
+                    // A JSON client never asked: the extension is protobuf only.
+                    let frame = Message::Binary(assigned.to_frame().into());
+                    if encoding == Encoding::Protobuf && socket.send(frame).await.is_err() {
+                        break;
+                    }
                 }
                 Some(SignalEvent::Close(_)) | None => {
                     sfu_closed = true;

@@ -49,6 +49,8 @@ pub struct SfuSettings {
 pub enum SignalEvent {
     /// A message to send to the client.
     Message(Box<signal_response::Message>),
+    /// Bedside's open-sections frame (only to clients that asked for it).
+    SectionsAssigned(bedside_sfu::signal_ext::SectionsAssigned),
     /// The SFU closed the session.
     Close(DisconnectReason),
 }
@@ -122,7 +124,7 @@ impl SfuHandle {
         &self,
         grant: JoinGrant,
         request: proto::JoinRequest,
-        mode: PeerMode,
+        (mode, open_sections): (PeerMode, bool),
         unix_ms: i64,
         ice_servers: Vec<proto::IceServer>,
     ) -> Option<(ConnId, mpsc::Receiver<SignalEvent>)> {
@@ -141,6 +143,7 @@ impl SfuHandle {
             grant,
             request: Box::new(request),
             mode,
+            open_sections,
             unix_ms,
             ice_servers,
         };

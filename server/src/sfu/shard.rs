@@ -249,6 +249,22 @@ async fn run(
     }
 }
 
+/// Queues `event` for `conn`'s socket; a session whose queue is full or closed is
+/// dropped from the map and noted in `stuck`.
+fn deliver(
+    sessions: &mut HashMap<ConnId, mpsc::Sender<SignalEvent>>,
+    conn: ConnId,
+    event: SignalEvent,
+    stuck: &mut Vec<ConnId>,
+) {
+    let delivered = sessions
+        .get(&conn)
+        .is_some_and(|s| s.try_send(event).is_ok());
+    if !delivered && sessions.remove(&conn).is_some() {
+        stuck.push(conn);
+    }
+}
+
 /// Carries out everything the core asked for.
 fn drain(core: &mut Core, io: &mut Io) {
     loop {
@@ -274,13 +290,12 @@ fn drain(core: &mut Core, io: &mut Io) {
                     );
                 }
                 CoreOutput::Signal { conn, message } => {
-                    let delivered = io
-                        .sessions
-                        .get(&conn)
-                        .is_some_and(|s| s.try_send(SignalEvent::Message(message)).is_ok());
-                    if !delivered && io.sessions.remove(&conn).is_some() {
-                        stuck.push(conn);
-                    }
+                    let event = SignalEvent::Message(message);
+                    deliver(&mut io.sessions, conn, event, &mut stuck);
+                }
+                CoreOutput::SectionsAssigned { conn, assigned } => {
+                    let event = SignalEvent::SectionsAssigned(assigned);
+                    deliver(&mut io.sessions, conn, event, &mut stuck);
                 }
                 CoreOutput::Webhook(mut event) => {
                     if let Some(webhooks) = &io.webhooks {
