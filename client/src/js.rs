@@ -34,6 +34,67 @@ pub(crate) fn get_str(target: &JsValue, key: &str) -> Option<String> {
     get(target, key).as_string()
 }
 
+/// The property that marks an element [`play`] already watches.
+const RESUME_KEY: &str = "__bedsideResume";
+
+/// How long a paused, detached element is waited for (100 ms checks).
+const RESUME_CHECKS: u32 = 100;
+
+/// Starts `element` playing, and keeps it playing when the page takes it off the
+/// document and puts it back: the browser pauses a media element that leaves its
+/// document, and nothing would restart it (a re-rendered page, a dock moved to a
+/// picture-in-picture window). A refusal (an autoplay policy for sound, a newer
+/// source) is marked `play-refused` instead of surfacing as an unhandled rejection.
+pub(crate) fn play(element: &web_sys::HtmlMediaElement) {
+    start(element);
+    if get(element, RESUME_KEY).is_truthy() {
+        return;
+    }
+    // The listener finds its element through the event, so it holds no handle that
+    // would keep a discarded element alive; the element owns the listener.
+    let on_pause = Closure::<dyn FnMut(web_sys::Event)>::new(|event: web_sys::Event| {
+        if let Some(element) = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlMediaElement>().ok())
+            && !get(&element, "isConnected").is_truthy()
+        {
+            wasm_bindgen_futures::spawn_local(resume_when_connected(element));
+        }
+    })
+    .into_js_value();
+    let _ = element.add_event_listener_with_callback("pause", on_pause.unchecked_ref());
+    set(element, RESUME_KEY, on_pause);
+}
+
+fn start(element: &web_sys::HtmlMediaElement) {
+    let Ok(promise) = element.play() else {
+        return mark("play-refused");
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        if JsFuture::from(promise).await.is_err() {
+            mark("play-refused");
+        }
+    });
+}
+
+/// Plays a detached element again once it is back in a document, unless its source
+/// went away or it stays out for ten seconds.
+async fn resume_when_connected(element: web_sys::HtmlMediaElement) {
+    for _ in 0..RESUME_CHECKS {
+        sleep(100).await;
+        if element.src_object().is_none() {
+            return;
+        }
+        if get(&element, "isConnected").is_truthy() {
+            if element.paused() {
+                mark("play-resumed");
+                start(&element);
+            }
+            return;
+        }
+    }
+}
+
 /// Sets `target[key] = value`.
 pub(crate) fn set(target: &JsValue, key: &str, value: impl Into<JsValue>) {
     let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());

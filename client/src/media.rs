@@ -4,7 +4,7 @@
 use bedside_signal::proto;
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
-use web_sys::{MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
+use web_sys::{HtmlMediaElement, MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
 
 use crate::error::ClientError;
 use crate::js::{self, obj};
@@ -73,6 +73,31 @@ fn media_devices() -> Result<web_sys::MediaDevices, ClientError> {
         .navigator()
         .media_devices()
         .map_err(|_| ClientError::UnsupportedBrowser)
+}
+
+/// Shows `track` in `element` and starts it playing: a self view, a preview, a remote
+/// tile ([`Room::attach`](crate::Room::attach) calls it).
+///
+/// Played here rather than left to the `autoplay` attribute: an element built by script
+/// has `muted` as an attribute only (the property stays false), and Chromium may then
+/// leave it paused on its first frame while frames keep arriving. A video element
+/// carries no sound in Bedside (audio has its own element), so it is muted for real,
+/// which autoplay policies always allow; as LiveKit's SDK does, `play()` follows. An
+/// element already showing `track` keeps its stream (setting it again would abort the
+/// load and blank the picture for a moment).
+pub fn show(element: &HtmlMediaElement, track: &MediaStreamTrack) {
+    let shown = element
+        .src_object()
+        .is_some_and(|s| s.get_track_by_id(&track.id()).is_some());
+    if !shown && let Ok(stream) = MediaStream::new() {
+        stream.add_track(track);
+        element.set_src_object(Some(&stream));
+    }
+    if track.kind() == "video" {
+        element.set_muted(true);
+    }
+    element.set_autoplay(true);
+    js::play(element);
 }
 
 /// The cameras, microphones and speakers the browser lists.

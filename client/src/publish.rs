@@ -59,9 +59,10 @@ impl LocalTrack {
         self.inner.sid.borrow().clone()
     }
 
-    /// The captured media (for a self view).
+    /// The captured media (for a self view): the capture itself, so muting and stopping
+    /// it act on what the self view shows and what is sent.
     pub fn media(&self) -> MediaStreamTrack {
-        self.inner.track.borrow().clone()
+        Clone::clone(&*self.inner.track.borrow())
     }
 
     /// Whether it is muted.
@@ -219,7 +220,10 @@ pub(crate) async fn publish(
         // Announced first, filled second: the server knows the track before its first
         // packet arrives.
         Some(section) => {
-            let track = local.track.borrow().clone();
+            // The capture itself, not a JS `clone()` of it: muting disables this very
+            // track, and leaving stops it (a clone would keep sending and keep the
+            // camera on).
+            let track = Clone::clone(&*local.track.borrow());
             let filled = JsFuture::from(section.sender().replace_track(Some(&track))).await;
             if filled.is_err() {
                 local.in_flight.set(false);

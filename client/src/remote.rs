@@ -171,7 +171,7 @@ impl Remotes {
                     if track.media.as_ref().is_some_and(|m| m.id() == id) {
                         return Vec::new();
                     }
-                    track.media = Some(media.track.clone());
+                    track.media = Some(Clone::clone(&media.track));
                     track.receiver = Some(media.receiver.clone());
                     return vec![RoomEvent::TrackSubscribed {
                         participant: participant.identity.clone(),

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use bedside_signal::{ConnectMode, ReconnectPolicy, Session};
 use futures_channel::mpsc;
 use wasm_bindgen::prelude::*;
-use web_sys::{HtmlMediaElement, MediaStream, MediaStreamTrack};
+use web_sys::{HtmlMediaElement, MediaStreamTrack};
 
 use crate::adaptive::VideoObserver;
 use crate::engine::{self, Engine, Job, State};
@@ -303,7 +303,7 @@ impl Room {
                 .await
                 .map_err(|e| ClientError::from_js(&e))?;
         }
-        let old = local.inner.track.replace(track.clone());
+        let old = local.inner.track.replace(Clone::clone(&track));
         local.inner.stream.remove_track(&old);
         local.inner.stream.add_track(&track);
         old.stop();
@@ -321,17 +321,15 @@ impl Room {
         self.engine.dispatch();
     }
 
-    /// Shows a remote track in an `<audio>` or `<video>` element. Videos are watched
-    /// for size and visibility (adaptive stream) until [`Room::detach`].
+    /// Shows a remote track in an `<audio>` or `<video>` element and starts it playing
+    /// ([`media::show`]). Videos are watched for size and visibility (adaptive stream)
+    /// until [`Room::detach`].
     pub fn attach(&self, track_sid: &str, element: &HtmlMediaElement) -> bool {
         let Some(track) = self.engine.state.borrow().remotes.media(track_sid) else {
             return false;
         };
         crate::js::mark(&["attach-", &track.kind()].concat());
-        if let Ok(stream) = MediaStream::new() {
-            stream.add_track(&track);
-            element.set_src_object(Some(&stream));
-        }
+        media::show(element, &track);
         let adaptive = self.engine.state.borrow().options.adaptive_stream;
         if adaptive
             && track.kind() == "video"

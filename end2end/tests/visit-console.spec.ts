@@ -55,6 +55,7 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   await patient.getByTestId('chat-send').click();
   await expect(page.getByTestId('chat-message').last()).toContainText('I have it here.');
 
+  const admitAt = await page.evaluate(() => performance.now());
   await patientRow.getByTestId('admit').click();
   // The patient is connected to the call while waiting, so admission puts them in it.
   await expect(patientRow.getByTestId('participant-state')).toContainText(/Admitted|In call/);
@@ -65,9 +66,26 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   const remoteVideo = (scope: typeof dock) => scope.locator('figure.call-tile[data-source="camera"] video');
   await expect.poll(() => remoteVideo(dock).evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 }).toBeGreaterThan(0);
   await expect.poll(() => remoteVideo(patient.locator('.call-stage')).evaluate((v: HTMLVideoElement) => v.videoWidth), { timeout: 20_000 }).toBeGreaterThan(0);
+  // The console had receive sections ready: the patient's tracks were bound to them
+  // at once (Bedside's open sections), and the server never had to ask for more.
+  const marksSinceAdmit = (name: string) => page.evaluate(([n, t]) => performance.getEntriesByName(`bedside:${n}`).filter((m) => m.startTime > (t as number)).length, [name, admitAt] as const);
+  expect(await marksSinceAdmit('sections-assigned')).toBeGreaterThan(0);
+  expect(await marksSinceAdmit('sections-requested')).toBe(0);
   await expectAudioGrowing(dock);
   await expectAudioGrowing(patient.locator('.call-stage'));
   await expect(dock.getByTestId('call-quality')).toHaveAttribute('data-quality', /excellent|good/);
+  // The patient's video plays, and a pushed event (their chat message, which the
+  // console re-reads the meeting for) neither pauses it nor takes it off the page.
+  await expect.poll(() => remoteVideo(dock).evaluate((v: HTMLVideoElement) => !v.paused)).toBe(true);
+  await remoteVideo(dock).evaluate((v: HTMLVideoElement) => {
+    (window as any).__pauses = 0;
+    v.addEventListener('pause', () => (window as any).__pauses++);
+  });
+  await patient.getByTestId('chat-input').fill('Can you see me now?');
+  await patient.getByTestId('chat-send').click();
+  await expect(page.getByTestId('chat-message').last()).toContainText('Can you see me now?');
+  await expectVideoAdvancing(remoteVideo(dock));
+  expect(await page.evaluate(() => (window as any).__pauses)).toBe(0);
 
   // Minimized to picture-in-picture, the call keeps flowing on another portal page.
   await dock.getByTestId('call-minimize').click();

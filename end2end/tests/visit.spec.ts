@@ -132,3 +132,59 @@ test('a waiting patient sends no media until admitted, then sends at once', asyn
   await api.delete(`/api/v1/meetings/${meeting.id}`, { headers: auth });
   await api.dispose();
 });
+
+test("a patient's Mute silences what is sent, and the ended visit turns their camera and microphone off", async ({ page }) => {
+  // Every peer connection the page opens, and every media track it captures or copies.
+  await page.addInitScript(() => {
+    const Original = RTCPeerConnection;
+    const w = window as any;
+    w.__pcs = [];
+    w.__tracks = [];
+    w.RTCPeerConnection = function (...args: any[]) {
+      const pc = new (Original as any)(...args);
+      w.__pcs.push(pc);
+      return pc;
+    };
+    w.RTCPeerConnection.prototype = Original.prototype;
+    const capture = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = async (constraints) => {
+      const stream = await capture(constraints);
+      w.__tracks.push(...stream.getTracks());
+      return stream;
+    };
+    const copy = MediaStreamTrack.prototype.clone;
+    MediaStreamTrack.prototype.clone = function () {
+      const track = copy.call(this);
+      w.__tracks.push(track);
+      return track;
+    };
+  });
+  // What the page puts on the wire: each sender's track, enabled or not.
+  const sent = () =>
+    page.evaluate(() =>
+      ((window as any).__pcs as RTCPeerConnection[])
+        .filter((pc) => pc.connectionState !== 'closed')
+        .flatMap((pc) => pc.getSenders())
+        .filter((s) => s.track)
+        .map((s) => ({ kind: s.track!.kind, enabled: s.track!.enabled })),
+    );
+  const { api, auth, meeting, patientId, link } = await apiVisit('Jamie Ortiz');
+  await waitInWaitingRoom(page, link);
+  await api.post(`/api/v1/meetings/${meeting.id}/participants/${patientId}/admit`, { headers: auth, data: {} });
+  await expect(page.getByTestId('visit-admitted')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('call-mic')).toHaveText('Mute', { timeout: 15_000 });
+  await expect.poll(async () => (await sent()).filter((s) => s.kind === 'audio' && s.enabled).length, { timeout: 15_000 }).toBe(1);
+
+  await page.getByTestId('call-mic').click();
+  await expect(page.getByTestId('call-mic')).toHaveText('Unmute');
+  // The microphone's sound no longer reaches the connection.
+  expect((await sent()).filter((s) => s.kind === 'audio').map((s) => s.enabled)).toEqual([false]);
+
+  expect((await api.delete(`/api/v1/meetings/${meeting.id}`, { headers: auth })).status()).toBe(204);
+  await expect(page.getByTestId('visit-ended')).toBeVisible({ timeout: 15_000 });
+  // No capture outlives the visit: the camera light goes off.
+  await expect
+    .poll(() => page.evaluate(() => ((window as any).__tracks as MediaStreamTrack[]).filter((t) => t.readyState !== 'ended').map((t) => t.kind)))
+    .toEqual([]);
+  await api.dispose();
+});

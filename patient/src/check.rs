@@ -196,12 +196,10 @@ impl Inner {
                     e.human_message()
                 }
             }));
-            if let (Some(track), Ok(stream)) = (&camera, web_sys::MediaStream::new()) {
-                stream.add_track(track);
-                if let Ok(video) = part(&self.root, parts::PREVIEW).dyn_into::<HtmlMediaElement>() {
-                    video.set_muted(true);
-                    video.set_src_object(Some(&stream));
-                }
+            if let Some(track) = &camera
+                && let Ok(video) = part(&self.root, parts::PREVIEW).dyn_into::<HtmlMediaElement>()
+            {
+                bedside_client::media::show(&video, track);
             }
             self.meter.replace(mic.as_ref().and_then(LevelMeter::new));
             let chosen = |track: &Option<MediaStreamTrack>| {

@@ -194,13 +194,8 @@ impl Stage {
         if self.self_showing || !camera_on {
             return;
         }
-        if let (Ok(stream), Some(video)) = (
-            web_sys::MediaStream::new(),
-            self.self_video.dyn_ref::<HtmlMediaElement>(),
-        ) {
-            stream.add_track(&track);
-            video.set_muted(true);
-            video.set_src_object(Some(&stream));
+        if let Some(video) = self.self_video.dyn_ref::<HtmlMediaElement>() {
+            bedside_client::media::show(video, &track);
             self.self_showing = true;
         }
     }

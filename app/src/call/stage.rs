@@ -125,10 +125,8 @@ fn SelfView(call: CallHandle) -> impl IntoView {
         let published = call.local.with(|l| l.camera_published || l.camera_on);
         if let (Some(video), true) = (node.get(), published)
             && let Some(track) = call.camera_media()
-            && let Ok(stream) = web_sys::MediaStream::new()
         {
-            stream.add_track(&track);
-            video.set_src_object(Some(&stream));
+            bedside_client::media::show(&video, &track);
         }
     });
     view! {

@@ -40,17 +40,11 @@ pub fn VisitConsolePage() -> impl IntoView {
         },
         |(id, _, _, _)| get_meeting(id),
     );
-    // Opening a live visit's console joins its call (and follows its events); ending
-    // the visit leaves it and returns to the schedule.
-    Effect::new(move |_| {
-        if let (Some(portal), Some(Ok(meeting))) = (portal, meeting.get())
-            && meeting.status != MeetingStatus::Ended
-        {
-            // Next task: never while the page is still hydrating.
-            let id = meeting.id.to_string();
-            set_timeout(move || portal.join_meeting(id), std::time::Duration::ZERO);
-        }
-    });
+    // Ending the visit leaves the call and returns to the schedule. (Joining is the
+    // `Console`'s: the meeting is read only inside the transition below. A read out
+    // here would tie every re-read of it, one per pushed event, to the layout's
+    // `Suspense`, which then takes the whole page, call included, off the document
+    // and back, and the browser pauses the call's videos each time.)
     let navigate = leptos_router::hooks::use_navigate();
     Effect::new(move |_| {
         if end.value().get().is_some_and(|r| r.is_ok()) {
@@ -93,6 +87,18 @@ fn Console(
     end: ServerAction<EndVisit>,
 ) -> impl IntoView {
     let ended = meeting.status == MeetingStatus::Ended;
+    // Opening a live visit's console joins its call (and follows its events); joining
+    // the call the portal is already in does nothing.
+    if let Some(portal) = use_portal_call()
+        && !ended
+    {
+        let id = meeting.id.to_string();
+        // An effect runs in the browser only; the next task, never mid-hydration.
+        Effect::new(move |_| {
+            let id = id.clone();
+            set_timeout(move || portal.join_meeting(id), std::time::Duration::ZERO);
+        });
+    }
     let status = match meeting.status {
         MeetingStatus::Waiting => "Not started",
         MeetingStatus::Ringing => "You are in the room",
