@@ -18,16 +18,7 @@ fn tracks_announced_after_their_sections_were_negotiated_reach_the_clinician() {
         "the waiting patient's send sections are negotiated"
     );
 
-    sim.admit("patient");
-    sim.announce(patient);
-    sim.run_until(
-        5 * SECOND,
-        "the clinician receives the admitted patient's audio and video",
-        |s| {
-            let c = &s.clients[clinician];
-            c.frames(MediaKind::Audio).len() > 10 && c.frames(MediaKind::Video).len() > 10
-        },
-    );
+    admit_until_heard(&mut sim, patient, clinician);
     let published = &sim.core.snapshot("visit")[1].published;
     assert_eq!(published.len(), 2, "both tracks are published");
 }
@@ -65,16 +56,7 @@ fn with_open_sections_an_admitted_patient_reaches_the_clinician_without_a_new_of
     sim.run(SECOND);
     let signals_before = sim.clients[clinician].signals.len();
 
-    sim.admit("patient");
-    sim.announce(patient);
-    sim.run_until(
-        5 * SECOND,
-        "the clinician receives the admitted patient's audio and video",
-        |s| {
-            let c = &s.clients[clinician];
-            c.frames(MediaKind::Audio).len() > 10 && c.frames(MediaKind::Video).len() > 10
-        },
-    );
+    admit_until_heard(&mut sim, patient, clinician);
 
     let c = &sim.clients[clinician];
     let rounds = c.signals[signals_before..].iter().filter(|m| {
@@ -141,4 +123,19 @@ fn without_open_sections_spare_sections_carry_nothing_until_an_answer_names_a_tr
         })
         .any(|a| a.mid_to_track_id.len() == 2);
     assert!(answered, "an answer named both tracks' sections");
+}
+
+/// Admits the waiting `patient`, who announces their tracks, and runs until `clinician`
+/// receives their audio and video.
+fn admit_until_heard(sim: &mut Sim, patient: usize, clinician: usize) {
+    sim.admit("patient");
+    sim.announce(patient);
+    sim.run_until(
+        5 * SECOND,
+        "the clinician receives the admitted patient's audio and video",
+        |s| {
+            let c = &s.clients[clinician];
+            c.frames(MediaKind::Audio).len() > 10 && c.frames(MediaKind::Video).len() > 10
+        },
+    );
 }
