@@ -78,11 +78,13 @@ fn media_devices() -> Result<web_sys::MediaDevices, ClientError> {
 /// Shows `track` in `element` and starts it playing: a self view, a preview, a remote
 /// tile ([`Room::attach`](crate::Room::attach) calls it).
 ///
-/// Played here rather than left to the `autoplay` attribute: an element built by script
-/// has `muted` as an attribute only (the property stays false), and Chromium may then
-/// leave it paused on its first frame while frames keep arriving. A video element
+/// Played here rather than left to the `autoplay` attribute, which starts an element
+/// once and never again: the browser pauses a media element taken off its document
+/// (a re-rendered page), and a paused one stays on its last frame while frames keep
+/// arriving; [`js::play`] also resumes it when it is put back. An element built by
+/// script has `muted` as an attribute only (the property stays false); a video element
 /// carries no sound in Bedside (audio has its own element), so it is muted for real,
-/// which autoplay policies always allow; as LiveKit's SDK does, `play()` follows. An
+/// which autoplay policies always allow. As LiveKit's SDK does, `play()` follows. An
 /// element already showing `track` keeps its stream (setting it again would abort the
 /// load and blank the picture for a moment).
 pub fn show(element: &HtmlMediaElement, track: &MediaStreamTrack) {
