@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use app::meetings::{MeetingStatus, ParticipantState};
 use app::types::CurrentUser;
+use livekit_protocol as proto;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -99,9 +100,13 @@ async fn decide(
     }
     let state = participant.state();
     let new_state = match (decision, state) {
-        (Decision::Admitted, ParticipantState::Invited | ParticipantState::Waiting) => {
-            ParticipantState::Admitted
-        }
+        // `left` before any admission: a waiting patient between two connections (a
+        // reload, a network change). Admitted now, they join the call when back.
+        (
+            Decision::Admitted,
+            ParticipantState::Invited | ParticipantState::Waiting | ParticipantState::Left,
+        ) if participant.admitted_at.is_none() => ParticipantState::Admitted,
+        (Decision::Admitted, ParticipantState::Left) => return Ok(Applied::NotInRoom),
         (Decision::Admitted, ParticipantState::Admitted | ParticipantState::InCall) => {
             return Ok(Applied::Live);
         }
@@ -133,8 +138,8 @@ async fn decide(
 
     let applied = match decision {
         Decision::Admitted => {
-            let preview = preview_allowed(services, user.workspace_id).await?;
-            let rights = media_rights(participant.role(), new_state, meeting.status(), preview)
+            // An admitted guest's rights do not depend on the preview setting.
+            let rights = media_rights(participant.role(), new_state, meeting.status(), false)
                 .ok_or(Error::State("This visit has ended."))?;
             services
                 .media
@@ -170,18 +175,6 @@ async fn decide(
         refresh_status(services, user.workspace_id, meeting_id).await?;
     }
     Ok(applied)
-}
-
-/// Whether the workspace lets waiting patients watch before admission.
-pub async fn preview_allowed(services: &Services, workspace_id: Uuid) -> Result<bool> {
-    let mut tx = services.db.begin_for(workspace_id).await?;
-    let allowed: bool =
-        sqlx::query_scalar("select waiting_room_preview from workspace where workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_one(&mut *tx)
-            .await?;
-    tx.commit().await?;
-    Ok(allowed)
 }
 
 /// A guest is here (heartbeat from the waiting page, or the room reports them): they
@@ -228,12 +221,13 @@ pub async fn arrive(
     Ok(state)
 }
 
-/// The room reports that `identity` joined.
+/// The room reports that `identity` joined, as media session `session`.
 pub async fn joined(
     services: &Services,
     workspace_id: Uuid,
     meeting: &MeetingRow,
     participant_id: Uuid,
+    session: &proto::ParticipantInfo,
 ) -> Result<()> {
     let mut tx = services.db.begin_for(workspace_id).await?;
     let Some(participant) = store::participant(&mut tx, meeting.meeting_id, participant_id).await?
@@ -248,6 +242,9 @@ pub async fn joined(
         "join",
     )
     .await?;
+    if session.sid.len() <= MAX_SESSION_SID {
+        store::set_session(&mut tx, participant_id, &session.sid).await?;
+    }
     let state = participant.state();
     let new_state = match (participant.role().is_staff(), state) {
         (true, _) => Some(ParticipantState::InCall),
@@ -263,6 +260,9 @@ pub async fn joined(
     }
     tx.commit().await?;
     if let Some(new_state) = new_state {
+        if !participant.role().is_staff() {
+            grant_if_stale(services, meeting, &participant, session).await?;
+        }
         announce(
             services,
             meeting.meeting_id,
@@ -275,17 +275,51 @@ pub async fn joined(
     refresh_status(services, workspace_id, meeting.meeting_id).await
 }
 
-/// The room reports that `identity` left.
+/// Longest media session id kept (LiveKit's are `PA_` and 12 characters).
+const MAX_SESSION_SID: usize = 128;
+
+/// An admitted guest whose session joined with the rights of an older token (minted
+/// while they waited, then admitted while their page reloaded or before it connected)
+/// gets the admitted rights now, live.
+async fn grant_if_stale(
+    services: &Services,
+    meeting: &MeetingRow,
+    participant: &ParticipantRow,
+    session: &proto::ParticipantInfo,
+) -> Result<()> {
+    let Some(rights) = media_rights(
+        participant.role(),
+        ParticipantState::InCall,
+        meeting.status(),
+        false,
+    ) else {
+        return Ok(());
+    };
+    let has = session.permission.as_ref();
+    let current = has.is_some_and(|p| {
+        p.can_publish == rights.publish
+            && p.can_subscribe == rights.subscribe
+            && p.can_publish_data == rights.data
+            && p.hidden == rights.hidden
+    });
+    if !current {
+        tracing::info!(meeting_id = %meeting.meeting_id, participant_id = %participant.participant_id, "admitted rights given to a session that joined without them");
+        services
+            .media
+            .apply_rights(&meeting.room_name, participant.participant_id, rights)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The room reports that `identity`'s media session `session_sid` left.
 pub async fn left(
     services: &Services,
     workspace_id: Uuid,
     meeting: &MeetingRow,
     participant_id: Uuid,
+    session_sid: &str,
 ) -> Result<()> {
-    services
-        .waiting_room
-        .depart(meeting.meeting_id, participant_id)
-        .await?;
     let mut tx = services.db.begin_for(workspace_id).await?;
     let Some(participant) = store::participant(&mut tx, meeting.meeting_id, participant_id).await?
     else {
@@ -299,6 +333,20 @@ pub async fn left(
         "leave",
     )
     .await?;
+    // A session that a newer one replaced (the page reloaded, the visit moved to another
+    // device) leaves nothing: the participant is still here.
+    let replaced = participant
+        .session_sid
+        .as_deref()
+        .is_some_and(|current| current != session_sid);
+    if replaced {
+        tx.commit().await?;
+        return Ok(());
+    }
+    services
+        .waiting_room
+        .depart(meeting.meeting_id, participant_id)
+        .await?;
     let moved = !matches!(
         participant.state(),
         ParticipantState::Rejected | ParticipantState::Left | ParticipantState::Invited

@@ -90,6 +90,8 @@ pub struct ParticipantRow {
     pub check_up_kbps: Option<i32>,
     /// Device check: how video reaches the media server.
     pub check_route: Option<String>,
+    /// The media server's id (`PA_...`) of the participant's current session.
+    pub session_sid: Option<String>,
 }
 
 impl ParticipantRow {
@@ -101,6 +103,16 @@ impl ParticipantRow {
     /// The state (checked by the column).
     pub fn state(&self) -> ParticipantState {
         ParticipantState::parse(&self.state).unwrap_or(ParticipantState::Invited)
+    }
+
+    /// The state that decides the participant's media rights: a guest who was admitted
+    /// and dropped out (a reload, a lost network) comes back to the call, not to the
+    /// waiting room, so `left` after an admission counts as `admitted`.
+    pub fn standing(&self) -> ParticipantState {
+        match self.state() {
+            ParticipantState::Left if self.admitted_at.is_some() => ParticipantState::Admitted,
+            state => state,
+        }
     }
 
     /// The wire form.
@@ -144,7 +156,7 @@ const PARTICIPANT: &str =
     coalesce(p.email, pt.email) as email, coalesce(p.phone, pt.phone) as phone, p.state, p.rsvp,
     p.rejection_reason, p.waiting_since, p.admitted_at, p.joined_at, p.left_at, p.rejected_at,
     host(p.last_source) as last_source, p.check_camera, p.check_microphone, p.check_round_trip_ms,
-    p.check_down_kbps, p.check_up_kbps, p.check_route
+    p.check_down_kbps, p.check_up_kbps, p.check_route, p.session_sid
     from meeting_participant p left join patient pt on pt.patient_id = p.patient_id";
 
 /// A meeting with one staff participant's row.
@@ -175,7 +187,7 @@ pub async fn with_staff_token_audited(
                     p.phone, p.state, p.rsvp, p.rejection_reason, p.waiting_since, p.admitted_at,
                     p.joined_at, p.left_at, p.rejected_at, host(p.last_source) as last_source,
                     p.check_camera, p.check_microphone, p.check_round_trip_ms,
-                    p.check_down_kbps, p.check_up_kbps, p.check_route
+                    p.check_down_kbps, p.check_up_kbps, p.check_route, p.session_sid
              from meeting m join meeting_participant p on p.meeting_id = m.meeting_id
              where m.meeting_id = $1 and p.user_id = $2
          ), audited as (
@@ -336,6 +348,20 @@ pub async fn set_state(
     .bind(reason)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Records `sid` as the participant's current media session.
+pub async fn set_session(
+    tx: &mut WorkspaceTx,
+    participant_id: Uuid,
+    sid: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("update meeting_participant set session_sid = $2 where participant_id = $1")
+        .bind(participant_id)
+        .bind(sid)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -379,7 +379,7 @@ pub async fn media_token(
                 .ok_or(Error::NotFound)?;
             let rights = media_rights(
                 participant.role(),
-                participant.state(),
+                participant.standing(),
                 meeting.status(),
                 preview,
             )

@@ -91,21 +91,19 @@ async fn apply(services: &Services, event: &proto::WebhookEvent) -> Result<()> {
     let Some((meeting_id, workspace_id)) = found else {
         return Ok(()); // A room that is not a Bedside visit.
     };
-    let identity = event
-        .participant
-        .as_ref()
-        .and_then(|p| p.identity.parse::<Uuid>().ok());
+    let session = event.participant.as_ref();
+    let identity = session.and_then(|p| p.identity.parse::<Uuid>().ok());
     let mut tx = services.db.begin_for(workspace_id).await?;
     let meeting = store::find(&mut tx, meeting_id)
         .await?
         .ok_or(Error::NotFound)?;
     tx.commit().await?;
-    match (event.event.as_str(), identity) {
-        ("participant_joined", Some(participant)) => {
-            admission::joined(services, workspace_id, &meeting, participant).await?
+    match (event.event.as_str(), identity.zip(session)) {
+        ("participant_joined", Some((participant, session))) => {
+            admission::joined(services, workspace_id, &meeting, participant, session).await?
         }
-        ("participant_left", Some(participant)) => {
-            admission::left(services, workspace_id, &meeting, participant).await?
+        ("participant_left", Some((participant, session))) => {
+            admission::left(services, workspace_id, &meeting, participant, &session.sid).await?
         }
         ("room_finished", _) => service::end(services, None, workspace_id, meeting_id).await?,
         _ => {}

@@ -11,6 +11,7 @@ mod logs;
 mod meeting_chat;
 mod meeting_links;
 mod meeting_live;
+mod meeting_rejoin;
 mod meetings;
 mod notify;
 mod password;
