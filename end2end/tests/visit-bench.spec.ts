@@ -160,7 +160,7 @@ test('join-to-first-frame and admit-to-video of the whole visit', async ({ brows
       };
       // And when each page's watched tile showed its first frame (what the benchmark times).
       const tileFrame = async (page: typeof patient) => ({ tile_frame: await page.evaluate(() => performance.timeOrigin + (window as any).__firstFrame) });
-      console.log('TIMELINE', JSON.stringify({ patient: rel({ ...(await marks(patient)), ...(await tileFrame(patient)) }), console: rel({ ...(await marks(console_)), ...(await tileFrame(console_)) }) }));
+      console.log('TIMELINE', JSON.stringify({ admit_epoch_ms: Math.round(admitAbs), patient: rel({ ...(await marks(patient)), ...(await tileFrame(patient)) }), console: rel({ ...(await marks(console_)), ...(await tileFrame(console_)) }) }));
     }
     const absolute = (page: typeof patient, key: string) => page.evaluate((k) => performance.timeOrigin + (window as any)[k], key);
     admitToPatientFrame.push(Math.round((await absolute(patient, '__firstFrame')) - (await absolute(console_, '__admitAt'))));

@@ -130,23 +130,29 @@ async fn decide(
         json!({}),
     )
     .await?;
-    tx.commit().await?;
-    services
-        .waiting_room
-        .decide(meeting_id, participant_id, decision)
-        .await?;
-
     let applied = match decision {
+        // The grant goes live before the commit, so the patient's media does not wait
+        // for the database's flush to disk (the slowest step of an admission here, up
+        // to 150 ms). The decision is locked in this transaction meanwhile; should the
+        // commit fail, the grant is taken back and the clinician sees the error.
         Decision::Admitted => {
             // An admitted guest's rights do not depend on the preview setting.
             let rights = media_rights(participant.role(), new_state, meeting.status(), false)
                 .ok_or(Error::State("This visit has ended."))?;
-            services
+            let applied = services
                 .media
                 .apply_rights(&meeting.room_name, participant_id, rights)
-                .await?
+                .await?;
+            if let Err(error) = tx.commit().await {
+                revoke_admission(services, &meeting, &participant, applied).await;
+                return Err(error.into());
+            }
+            applied
         }
+        // A rejection is recorded first: the participant is only removed once their
+        // tokens are refused, so they cannot rejoin in between.
         Decision::Rejected => {
+            tx.commit().await?;
             services
                 .media
                 .remove(&meeting.room_name, participant_id)
@@ -154,6 +160,10 @@ async fn decide(
             Applied::Live
         }
     };
+    services
+        .waiting_room
+        .decide(meeting_id, participant_id, decision)
+        .await?;
     announce(
         services,
         meeting_id,
@@ -175,6 +185,32 @@ async fn decide(
         refresh_status(services, user.workspace_id, meeting_id).await?;
     }
     Ok(applied)
+}
+
+/// Takes back a grant whose admission was not recorded (its commit failed): the
+/// participant is back to waiting rights (no preview, the narrowest).
+async fn revoke_admission(
+    services: &Services,
+    meeting: &MeetingRow,
+    participant: &ParticipantRow,
+    applied: Applied,
+) {
+    let waiting = media_rights(
+        participant.role(),
+        ParticipantState::Waiting,
+        meeting.status(),
+        false,
+    );
+    let (Applied::Live, Some(rights)) = (applied, waiting) else {
+        return;
+    };
+    if let Err(error) = services
+        .media
+        .apply_rights(&meeting.room_name, participant.participant_id, rights)
+        .await
+    {
+        tracing::error!(meeting_id = %meeting.meeting_id, participant_id = %participant.participant_id, error = %error, "admission not recorded and its grant not taken back");
+    }
 }
 
 /// A guest is here (heartbeat from the waiting page, or the room reports them): they
