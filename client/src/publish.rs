@@ -152,16 +152,38 @@ pub(crate) async fn publish(
     engine: &Rc<Engine>,
     local: &Rc<LocalInner>,
 ) -> Result<(), ClientError> {
+    match start_publish(engine, local)? {
+        Some(started) => finish_publish(engine, local, started).await,
+        None => Ok(()),
+    }
+}
+
+/// A publication under way: the server's confirmation to wait for, and the track
+/// being put on its prepared section (if it had one).
+struct Started {
+    confirmed: oneshot::Receiver<proto::TrackInfo>,
+    filling: Option<JsFuture>,
+}
+
+/// The synchronous half of [`publish`]: announces the track and puts it on its section
+/// (or asks for the offer that adds one) before anything else runs on the page, so a
+/// re-render that follows the same signal does not stand between a grant and the
+/// patient's first packet. `None`: nothing to wait for (not yet allowed, or already
+/// under way).
+fn start_publish(
+    engine: &Rc<Engine>,
+    local: &Rc<LocalInner>,
+) -> Result<Option<Started>, ClientError> {
     let (receiver, fill) = {
         let mut st = engine.state.borrow_mut();
         if !st.locals.iter().any(|l| Rc::ptr_eq(l, local)) {
             st.locals.push(local.clone());
         }
         if !st.session.is_joined() || local.in_flight.get() {
-            return Ok(());
+            return Ok(None);
         }
         if local.transceiver.borrow().is_some() {
-            return Ok(());
+            return Ok(None);
         }
         let Some(publisher) = st.publisher.as_ref() else {
             return Err(ClientError::NotConnected);
@@ -177,7 +199,7 @@ pub(crate) async fn publish(
                 *local.prepared.borrow_mut() = Some(section);
                 engine.post(Job::Negotiate);
             }
-            return Ok(());
+            return Ok(None);
         }
         let prepared = local.prepared.borrow_mut().take();
         let prepared = prepared.and_then(|section| {
@@ -216,25 +238,43 @@ pub(crate) async fn publish(
         (receiver, fill)
     };
     engine.flush();
-    match fill {
-        // Announced first, filled second: the server knows the track before its first
-        // packet arrives.
-        Some(section) => {
-            // The capture itself, not a JS `clone()` of it: muting disables this very
-            // track, and leaving stops it (a clone would keep sending and keep the
-            // camera on).
-            let track = Clone::clone(&*local.track.borrow());
-            let filled = JsFuture::from(section.sender().replace_track(Some(&track))).await;
-            if filled.is_err() {
-                local.in_flight.set(false);
-                let cid = local.cid.borrow().clone();
-                engine.state.borrow_mut().pending_publish.remove(&cid);
-                take_down(engine, local, false);
-                return Err(ClientError::NotAllowedToPublish);
-            }
-            js::mark(&["section-filled-", local.source.label()].concat());
+    // Announced first, filled second: the server knows the track before its first
+    // packet arrives.
+    let filling = fill.map(|section| {
+        // The capture itself, not a JS `clone()` of it: muting disables this very
+        // track, and leaving stops it (a clone would keep sending and keep the camera
+        // on).
+        let track = Clone::clone(&*local.track.borrow());
+        JsFuture::from(section.sender().replace_track(Some(&track)))
+    });
+    if filling.is_none() {
+        engine.post(Job::Negotiate);
+    }
+    Ok(Some(Started {
+        confirmed: receiver,
+        filling,
+    }))
+}
+
+/// The asynchronous half of [`publish`]: the section filled, the server's confirmation.
+async fn finish_publish(
+    engine: &Rc<Engine>,
+    local: &Rc<LocalInner>,
+    started: Started,
+) -> Result<(), ClientError> {
+    let Started {
+        confirmed: receiver,
+        filling,
+    } = started;
+    if let Some(filling) = filling {
+        if filling.await.is_err() {
+            local.in_flight.set(false);
+            let cid = local.cid.borrow().clone();
+            engine.state.borrow_mut().pending_publish.remove(&cid);
+            take_down(engine, local, false);
+            return Err(ClientError::NotAllowedToPublish);
         }
-        None => engine.post(Job::Negotiate),
+        js::mark(&["section-filled-", local.source.label()].concat());
     }
     let outcome = select(receiver, Box::pin(js::sleep(PUBLISH_TIMEOUT_MS))).await;
     local.in_flight.set(false);
@@ -299,9 +339,14 @@ pub(crate) fn on_permission(engine: &Rc<Engine>, permission: proto::ParticipantP
     };
     for local in locals {
         if permission.can_publish {
+            // Started here, not in the spawned task: the task runs only after this
+            // signal's events re-render the page.
+            let Ok(Some(started)) = start_publish(engine, &local) else {
+                continue;
+            };
             let engine = engine.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let _ = publish(&engine, &local).await;
+                let _ = finish_publish(&engine, &local, started).await;
                 engine.dispatch();
             });
         } else {
