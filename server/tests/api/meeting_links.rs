@@ -86,17 +86,7 @@ async fn a_waiting_patient_gets_a_hidden_token_without_media_rights_until_admitt
     assert!(video.get("roomAdmin").is_none());
     assert_eq!(waiting["identity"], meeting.patient_id.as_str());
 
-    let admitted = app
-        .post(
-            &format!(
-                "/api/v1/meetings/{}/participants/{}/admit",
-                meeting.id, meeting.patient_id
-            ),
-            &visit.token,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(admitted.status(), StatusCode::OK);
+    admit_patient(&app, &visit, &meeting).await;
     let after: Value = patient_token_json(&app, &patient, &meeting.id).await;
     let video = grants(after["token"].as_str().unwrap());
     assert!(video.get("hidden").is_none());

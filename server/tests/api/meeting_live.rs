@@ -33,19 +33,7 @@ async fn a_patient_joining_the_room_waits_and_admission_reaches_them_live_withou
     }
     assert_eq!(read(&app, &visit, &meeting).await["status"], "ringing");
 
-    let admitted: Value = app
-        .post(
-            &format!(
-                "/api/v1/meetings/{}/participants/{}/admit",
-                meeting.id, meeting.patient_id
-            ),
-            &visit.token,
-            &json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let admitted = admit_patient(&app, &visit, &meeting).await;
     assert_eq!(admitted["live"], true);
 
     // The same signaling session learns its new rights: no second join.

@@ -3,37 +3,52 @@
 //! reach that new session, whenever the click lands: while the old session lingers, or
 //! between the two connections.
 
-use reqwest::StatusCode;
-use serde_json::{Value, json};
-
 use crate::helpers::{TestApp, spawn_app};
-use crate::room_service::{join_with_token, room_client, wait_for};
+use crate::room_service::{Socket, join_with_token, room_client, wait_for};
 use crate::visit_fixture::*;
 
-async fn admit(app: &TestApp, visit: &Visit, meeting: &Created) -> Value {
-    let response = app
-        .post(
-            &format!(
-                "/api/v1/meetings/{}/participants/{}/admit",
-                meeting.id, meeting.patient_id
-            ),
-            &visit.token,
-            &json!({}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+/// A patient in the waiting room on their first connection.
+struct WaitingPatient {
+    visit: Visit,
+    meeting: Created,
+    browser: reqwest::Client,
+    socket: Socket,
+}
+
+async fn waiting_patient(app: &TestApp) -> WaitingPatient {
+    let visit = visit(app).await;
+    let meeting = create_meeting(app, &visit).await;
+    let (browser, _) = patient_with_link(app, &visit, &meeting).await;
+    let first = patient_token_json(app, &browser, &meeting.id).await;
+    let socket = join_with_token(app, first["token"].as_str().unwrap()).await;
+    until_state(app, &visit, &meeting, &meeting.patient_id, "waiting").await;
+    WaitingPatient {
+        visit,
+        meeting,
+        browser,
+        socket,
+    }
+}
+
+/// The media server drops the patient's connection; the meeting shows them `left`.
+async fn drop_from_room(app: &TestApp, visit: &Visit, meeting: &Created) {
+    let room = meeting.body["room_name"].as_str().unwrap();
+    room_client(app)
+        .remove_participant(room, &meeting.patient_id)
+        .await
+        .unwrap();
+    until_state(app, visit, meeting, &meeting.patient_id, "left").await;
 }
 
 #[tokio::test]
 async fn a_patient_admitted_while_their_page_reloads_gets_the_admitted_rights_on_the_new_page() {
     let app = spawn_app().await;
-    let visit = visit(&app).await;
-    let meeting = create_meeting(&app, &visit).await;
-    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
-    let old_page = patient_token_json(&app, &patient, &meeting.id).await;
-    let old_socket = join_with_token(&app, old_page["token"].as_str().unwrap()).await;
-    until_state(&app, &visit, &meeting, &meeting.patient_id, "waiting").await;
+    let WaitingPatient {
+        visit,
+        meeting,
+        browser: patient,
+        socket: old_socket,
+    } = waiting_patient(&app).await;
 
     // The page reloads: its socket drops without a goodbye (the old session lingers,
     // resumable), and the new page fetches its token while still waiting.
@@ -44,7 +59,7 @@ async fn a_patient_admitted_while_their_page_reloads_gets_the_admitted_rights_on
         false
     );
     // The clinician admits now: the lingering old session is the one in the room.
-    admit(&app, &visit, &meeting).await;
+    admit_patient(&app, &visit, &meeting).await;
 
     let mut socket = join_with_token(&app, new_page["token"].as_str().unwrap()).await;
     let permission = wait_for(&mut socket, |m| admitted_permission(m, &meeting.patient_id)).await;
@@ -55,26 +70,21 @@ async fn a_patient_admitted_while_their_page_reloads_gets_the_admitted_rights_on
 #[tokio::test]
 async fn a_patient_between_two_connections_can_be_admitted_and_joins_with_the_admitted_rights() {
     let app = spawn_app().await;
-    let visit = visit(&app).await;
-    let meeting = create_meeting(&app, &visit).await;
-    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
-    let first = patient_token_json(&app, &patient, &meeting.id).await;
-    let _first_socket = join_with_token(&app, first["token"].as_str().unwrap()).await;
-    until_state(&app, &visit, &meeting, &meeting.patient_id, "waiting").await;
+    let WaitingPatient {
+        visit,
+        meeting,
+        browser: patient,
+        socket: _first_socket,
+    } = waiting_patient(&app).await;
 
     // The connection is gone (here: removed by the media server), and the page has
     // already fetched the token for its next one.
-    let room = meeting.body["room_name"].as_str().unwrap();
-    room_client(&app)
-        .remove_participant(room, &meeting.patient_id)
-        .await
-        .unwrap();
-    until_state(&app, &visit, &meeting, &meeting.patient_id, "left").await;
+    drop_from_room(&app, &visit, &meeting).await;
     let next = patient_token_json(&app, &patient, &meeting.id).await;
 
     // Admitting a patient who left the waiting room a moment ago is not refused: they are
     // admitted, and the call is theirs when they are back.
-    let admitted = admit(&app, &visit, &meeting).await;
+    let admitted = admit_patient(&app, &visit, &meeting).await;
     assert_eq!(admitted["live"], false);
     let mut socket = join_with_token(&app, next["token"].as_str().unwrap()).await;
     let permission = wait_for(&mut socket, |m| admitted_permission(m, &meeting.patient_id)).await;
@@ -85,21 +95,16 @@ async fn a_patient_between_two_connections_can_be_admitted_and_joins_with_the_ad
 #[tokio::test]
 async fn an_admitted_patient_whose_connection_drops_comes_back_to_the_call_not_the_waiting_room() {
     let app = spawn_app().await;
-    let visit = visit(&app).await;
-    let meeting = create_meeting(&app, &visit).await;
-    let (patient, _) = patient_with_link(&app, &visit, &meeting).await;
-    let first = patient_token_json(&app, &patient, &meeting.id).await;
-    let _first_socket = join_with_token(&app, first["token"].as_str().unwrap()).await;
-    until_state(&app, &visit, &meeting, &meeting.patient_id, "waiting").await;
-    assert_eq!(admit(&app, &visit, &meeting).await["live"], true);
+    let WaitingPatient {
+        visit,
+        meeting,
+        browser: patient,
+        socket: _first_socket,
+    } = waiting_patient(&app).await;
+    assert_eq!(admit_patient(&app, &visit, &meeting).await["live"], true);
     until_state(&app, &visit, &meeting, &meeting.patient_id, "in_call").await;
 
-    let room = meeting.body["room_name"].as_str().unwrap();
-    room_client(&app)
-        .remove_participant(room, &meeting.patient_id)
-        .await
-        .unwrap();
-    until_state(&app, &visit, &meeting, &meeting.patient_id, "left").await;
+    drop_from_room(&app, &visit, &meeting).await;
 
     let back = patient_token_json(&app, &patient, &meeting.id).await;
     let video = grants(back["token"].as_str().unwrap());

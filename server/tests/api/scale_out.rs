@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::helpers::spawn_app_with;
 use crate::room_service::{join_at, next_response, wait_for};
@@ -68,19 +68,7 @@ async fn two_nodes_on_one_redis_share_the_waiting_room_and_admission_crosses_the
     );
 
     // Admission from node 2 reaches the patient connected through node 1.
-    let admitted: Value = node2
-        .post(
-            &format!(
-                "/api/v1/meetings/{}/participants/{}/admit",
-                meeting.id, meeting.patient_id
-            ),
-            &visit.token,
-            &json!({}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let admitted = admit_patient(&node2, &visit, &meeting).await;
     assert_eq!(admitted["live"], true);
     wait_for(&mut socket, |m| admitted_permission(m, &meeting.patient_id)).await;
     until_state(&node1, &visit, &meeting, &meeting.patient_id, "in_call").await;
@@ -157,16 +145,7 @@ async fn the_app_drives_an_external_livekit_server_by_its_public_contracts() {
     // The external server's webhook marks the patient waiting.
     until_state(&app, &visit, &meeting, &meeting.patient_id, "waiting").await;
 
-    let admit = format!(
-        "/api/v1/meetings/{}/participants/{}/admit",
-        meeting.id, meeting.patient_id
-    );
-    let admitted: Value = app
-        .post(&admit, &visit.token, &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let admitted = admit_patient(&app, &visit, &meeting).await;
     assert_eq!(admitted["live"], true);
     wait_for(&mut socket, |m| admitted_permission(m, &meeting.patient_id)).await;
 

@@ -189,6 +189,22 @@ pub async fn patient_token_json(app: &TestApp, browser: &Client, meeting_id: &st
         .unwrap()
 }
 
+/// The clinician admits the meeting's patient: `200`, and the answer (`{live}`) as JSON.
+pub async fn admit_patient(app: &TestApp, visit: &Visit, meeting: &Created) -> Value {
+    let response = app
+        .post(
+            &format!(
+                "/api/v1/meetings/{}/participants/{}/admit",
+                meeting.id, meeting.patient_id
+            ),
+            &visit.token,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
 /// Polls the meeting until participant `id` is in state `wanted` (10 s at most).
 pub async fn until_state(app: &TestApp, visit: &Visit, meeting: &Created, id: &str, wanted: &str) {
     for _ in 0..200 {
