@@ -7,13 +7,17 @@
 //! window after a warm-up:
 //! - packets and megabits per second the peers receive (what the SFU forwarded), and
 //!   per CPU-core second of the SFU process (from `/proc/<pid>/stat`);
-//! - the p50/p99 send-to-receive delay of frames (the SFU's added latency plus the
-//!   peers' own packetization, all on loopback);
+//! - the p50/p99 delay the SFU adds (arrival to departure, sampled by the SFU itself
+//!   and read off its `/metrics`), and the p50/p99 send-to-receive delay of packets
+//!   (that plus the generator's own loops, all on loopback);
+//! - the CPU the generator used, to show the SFU's core, not the generator's,
+//!   saturates first;
 //! - frame loss.
 //!
 //! It prints one JSON line per N and a summary line with the largest N under 1% loss.
 //! Usage: `sfu-bench <server binary> [visits,...] [window seconds]`.
 
+mod forward_delay;
 mod peer;
 
 use std::net::TcpListener;
@@ -29,7 +33,10 @@ const WARMUP: Duration = Duration::from_secs(4);
 
 struct Sfu {
     child: Child,
+    /// Signaling (`ws://`).
     url: String,
+    /// The same server over HTTP (`/metrics`).
+    http_url: String,
 }
 
 impl Drop for Sfu {
@@ -77,7 +84,12 @@ fn start_sfu(server: &str, secret: &str) -> anyhow::Result<Sfu> {
     let url = format!("ws://127.0.0.1:{port}");
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(Sfu { child, url });
+            let http_url = format!("http://127.0.0.1:{port}");
+            return Ok(Sfu {
+                child,
+                url,
+                http_url,
+            });
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -109,6 +121,10 @@ fn token(secret: &str, room: &str, identity: &str) -> anyhow::Result<String> {
             ..Default::default()
         })
         .to_jwt()?)
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -144,8 +160,14 @@ async fn step(
     }
     tokio::time::sleep_until(tokio::time::Instant::from_std(measure_from)).await;
     let cpu_start = cpu_seconds(sfu.child.id())?;
+    let generator_start = cpu_seconds(std::process::id())?;
+    let delay_start = forward_delay::read(&sfu.http_url, API_KEY, secret).await?;
     tokio::time::sleep_until(tokio::time::Instant::from_std(stop)).await;
     let cpu = cpu_seconds(sfu.child.id())? - cpu_start;
+    let generator_cpu = cpu_seconds(std::process::id())? - generator_start;
+    let delay = forward_delay::read(&sfu.http_url, API_KEY, secret)
+        .await?
+        .since(&delay_start);
     let mut reports = Vec::new();
     for p in peers {
         match p.await? {
@@ -201,8 +223,12 @@ async fn step(
         "sfu_cpu_cores": (cores * 1000.0).round() / 1000.0,
         "packets_per_cpu_core_s": if cpu > 0.0 { (packets as f64 / cpu).round() } else { 0.0 },
         "mbit_per_cpu_core_s": if cpu > 0.0 { (mbit / cpu * 100.0).round() / 100.0 } else { 0.0 },
-        "latency_ms_p50": percentile(&latencies, 0.5),
-        "latency_ms_p99": percentile(&latencies, 0.99),
+        "sfu_added_ms_p50": round3(delay.quantile_ms(0.5)),
+        "sfu_added_ms_p99": round3(delay.quantile_ms(0.99)),
+        "sfu_added_samples": delay.total(),
+        "end_to_end_ms_p50": percentile(&latencies, 0.5),
+        "end_to_end_ms_p99": percentile(&latencies, 0.99),
+        "generator_cpu_cores": (generator_cpu / secs * 1000.0).round() / 1000.0,
         "frame_loss_pct": (loss * 10000.0).round() / 100.0,
         "video_frame_loss_pct": video_loss,
         "audio_frame_loss_pct": audio_loss,
@@ -222,6 +248,8 @@ async fn main() -> anyhow::Result<()> {
         .filter_map(|v| v.trim().parse().ok())
         .collect();
     let window = Duration::from_secs(args.next().and_then(|s| s.parse().ok()).unwrap_or(10));
+    // reqwest (the `/metrics` reads) needs a TLS provider chosen, even for http.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let secret = format!("bench-secret-{}", std::process::id()).repeat(2);
     let sfu = start_sfu(&server, &secret)?;
     let mut best = None;

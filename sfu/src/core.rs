@@ -19,6 +19,7 @@ use proto::{DisconnectReason, signal_request, signal_response};
 use str0m::Input;
 use str0m::net::{Receive, Transmit};
 
+use super::delay::ForwardDelay;
 use super::ids;
 use super::participant::{Participant, Side};
 use crate::JoinGrant;
@@ -173,6 +174,8 @@ pub struct Core {
     pub(crate) needs_negotiation: BTreeSet<ConnId>,
     /// Next check for dead peers and empty rooms (once a second while anything exists).
     housekeeping_at: Option<Instant>,
+    /// Sampled time from arrival to departure of forwarded packets.
+    pub(crate) forward_delay: ForwardDelay,
 }
 
 impl std::fmt::Debug for Core {
@@ -196,6 +199,7 @@ impl Core {
             dirty: BTreeSet::new(),
             housekeeping_at: None,
             needs_negotiation: BTreeSet::new(),
+            forward_delay: ForwardDelay::default(),
         }
     }
 
@@ -351,7 +355,18 @@ impl Core {
 
     /// The next thing to do, if any.
     pub fn poll_output(&mut self) -> Option<CoreOutput> {
-        self.outputs.pop_front()
+        let output = self.outputs.pop_front();
+        if let Some(CoreOutput::Transmit(transmit)) = &output {
+            self.forward_delay.leaving(&transmit.contents);
+        }
+        output
+    }
+
+    /// The datagrams taken from [`Core::poll_output`] since the last call were handed
+    /// to the socket by `at`: the driver calls this after each send, with the time it
+    /// read (the forwarding delay's departure, see [`crate::delay`]).
+    pub fn departed(&mut self, at: Instant) {
+        self.forward_delay.departed(at);
     }
 
     /// Polls every dirty peer until it has nothing more to say, handling the events it

@@ -386,6 +386,8 @@ impl Core {
                 tracing::debug!(subscriber, "sfu has no send stream for a section");
                 continue;
             };
+            self.forward_delay
+                .written(*stream.ssrc(), out.seq as u16, packet.timestamp);
             stream.write_rtp(write);
             self.dirty.insert((subscriber, side));
         }

@@ -16,6 +16,7 @@
 mod adapt;
 pub mod core;
 mod data;
+pub mod delay;
 mod forward;
 mod grant;
 pub mod ids;
@@ -40,6 +41,7 @@ mod views;
 mod sim_test;
 
 pub use self::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
+pub use self::delay::DelayHistogram;
 pub use self::grant::JoinGrant;
 pub use self::metrics::{ParticipantStats, RoomStats, SfuStats};
 pub use self::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};

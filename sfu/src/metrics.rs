@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use str0m::media::{Mid, Rid};
 
 use super::core::Core;
+use super::delay::DelayHistogram;
 use super::participant::Side;
 
 /// Counters of one participant.
@@ -29,6 +30,8 @@ pub(crate) struct ParticipantMetrics {
 pub struct SfuStats {
     /// Open rooms.
     pub rooms: Vec<RoomStats>,
+    /// Sampled time forwarded packets spent in the SFU, arrival to departure.
+    pub forward_delay: DelayHistogram,
 }
 
 /// One room's counters.
@@ -102,6 +105,9 @@ impl Core {
                     .collect(),
             })
             .collect();
-        SfuStats { rooms }
+        SfuStats {
+            rooms,
+            forward_delay: self.forward_delay.histogram.clone(),
+        }
     }
 }

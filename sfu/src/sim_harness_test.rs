@@ -231,6 +231,7 @@ impl Sim {
                 }
             }
         }
+        self.core.departed(self.now);
         for (index, message) in follow_ups {
             self.client_signal(index, message);
         }

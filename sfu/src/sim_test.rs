@@ -102,7 +102,27 @@ fn a_two_party_call_forwards_audio_and_video_both_ways() {
                 .iter()
                 .all(|p| p.published.len() == 2 && p.subscribed.len() == 2)
         );
+        let delay = sim.core.stats().forward_delay;
+        assert!(
+            delay.count() > 50,
+            "{mode:?}: forwarded packets are timed from arrival to departure: {delay:?}"
+        );
+        let late = delay.buckets[delay_bucket_above_ms(100)..]
+            .iter()
+            .sum::<u64>();
+        assert_eq!(
+            late, 0,
+            "{mode:?}: no packet waits 100 ms in the SFU: {delay:?}"
+        );
     }
+}
+
+/// The first histogram bucket above `ms` milliseconds.
+fn delay_bucket_above_ms(ms: u64) -> usize {
+    crate::delay::BUCKET_BOUNDS_US
+        .iter()
+        .position(|bound| *bound > ms * 1000)
+        .unwrap_or(crate::delay::BUCKET_BOUNDS_US.len())
 }
 
 #[test]

@@ -181,7 +181,9 @@ impl SfuHandle {
         for shard in self.shards.iter() {
             let (reply, answer) = oneshot::channel();
             shard.commands.send(Command::Stats { reply }).await.ok()?;
-            all.rooms.extend(answer.await.ok()?.rooms);
+            let stats = answer.await.ok()?;
+            all.rooms.extend(stats.rooms);
+            all.forward_delay.merge(&stats.forward_delay);
         }
         Some(all)
     }

@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use bedside_sfu::{ParticipantStats, SfuStats};
+use bedside_sfu::delay::BUCKET_BOUNDS_US;
+use bedside_sfu::{DelayHistogram, ParticipantStats, SfuStats};
 
 /// One per-participant family: name, help, type, and how to read it.
 type Family = (
@@ -98,5 +99,24 @@ pub fn format(stats: &SfuStats) -> String {
             }
         }
     }
+    format_delay(&mut out, &stats.forward_delay);
     out
+}
+
+/// The forwarding delay as a Prometheus histogram (cumulative buckets, seconds).
+fn format_delay(out: &mut String, delay: &DelayHistogram) {
+    let name = "bedside_sfu_forward_delay_seconds";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Time a forwarded packet spent in the SFU, arrival to departure (sampled).\n# TYPE {name} histogram"
+    );
+    let mut cumulative = 0;
+    for (bound, count) in BUCKET_BOUNDS_US.iter().zip(delay.buckets) {
+        cumulative += count;
+        let le = *bound as f64 / 1e6;
+        let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", delay.count());
+    let _ = writeln!(out, "{name}_sum {}", delay.sum_us as f64 / 1e6);
+    let _ = writeln!(out, "{name}_count {}", delay.count());
 }

@@ -312,6 +312,7 @@ fn drain(core: &mut Core, io: &mut Io) {
             }
         }
         io.socket.flush(&mut io.send_batch);
+        core.departed(Instant::now());
         if stuck.is_empty() {
             return;
         }

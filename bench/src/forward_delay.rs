@@ -1,0 +1,124 @@
+//! The SFU's own forwarding delay (arrival to departure, sampled by the SFU itself:
+//! `bedside_sfu_forward_delay_seconds` on its `/metrics`), read before and after a
+//! measurement window, as percentiles of the difference.
+
+use livekit_api::access_token::{AccessToken, VideoGrants};
+
+const FAMILY: &str = "bedside_sfu_forward_delay_seconds_bucket{le=\"";
+
+/// Cumulative histogram buckets: upper bound in seconds (`f64::INFINITY` last) and
+/// the count at or below it.
+#[derive(Debug, Clone, Default)]
+pub struct Buckets(Vec<(f64, u64)>);
+
+impl Buckets {
+    /// Reads them off the Prometheus text of `/metrics`.
+    pub fn parse(text: &str) -> Self {
+        let buckets = text
+            .lines()
+            .filter_map(|line| line.strip_prefix(FAMILY))
+            .filter_map(|rest| {
+                let (le, count) = rest.split_once("\"} ")?;
+                let le = if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().ok()?
+                };
+                Some((le, count.trim().parse().ok()?))
+            })
+            .collect();
+        Self(buckets)
+    }
+
+    /// What was counted since `before`.
+    pub fn since(&self, before: &Buckets) -> Buckets {
+        let counts = self
+            .0
+            .iter()
+            .map(|(le, count)| {
+                let earlier = before
+                    .0
+                    .iter()
+                    .find(|(l, _)| l == le)
+                    .map_or(0, |(_, c)| *c);
+                (*le, count.saturating_sub(earlier))
+            })
+            .collect();
+        Buckets(counts)
+    }
+
+    /// Delays counted.
+    pub fn total(&self) -> u64 {
+        self.0.last().map_or(0, |(_, count)| *count)
+    }
+
+    /// The `p` quantile in milliseconds, interpolated within its bucket (a delay past
+    /// the last finite bound reads as that bound).
+    pub fn quantile_ms(&self, p: f64) -> f64 {
+        let total = self.total();
+        if total == 0 {
+            return 0.0;
+        }
+        let rank = p * total as f64;
+        let (mut lower, mut below) = (0.0, 0u64);
+        for (le, count) in &self.0 {
+            if *count as f64 >= rank {
+                if le.is_infinite() {
+                    return lower * 1000.0;
+                }
+                let within = (*count - below).max(1) as f64;
+                let share = ((rank - below as f64) / within).clamp(0.0, 1.0);
+                return (lower + (le - lower) * share) * 1000.0;
+            }
+            if le.is_finite() {
+                lower = *le;
+            }
+            below = *count;
+        }
+        lower * 1000.0
+    }
+}
+
+/// The SFU's histogram now, read with an operator (`roomList`) token.
+pub async fn read(base_url: &str, api_key: &str, secret: &str) -> anyhow::Result<Buckets> {
+    let token = AccessToken::with_api_key(api_key, secret)
+        .with_grants(VideoGrants {
+            room_list: true,
+            ..Default::default()
+        })
+        .to_jwt()?;
+    let text = reqwest::Client::new()
+        .get(format!("{base_url}/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    Ok(Buckets::parse(&text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "\
+bedside_sfu_forward_delay_seconds_bucket{le=\"0.0001\"} 50
+bedside_sfu_forward_delay_seconds_bucket{le=\"0.001\"} 98
+bedside_sfu_forward_delay_seconds_bucket{le=\"0.01\"} 100
+bedside_sfu_forward_delay_seconds_bucket{le=\"+Inf\"} 100
+";
+
+    #[test]
+    fn quantiles_are_read_off_the_difference_of_two_scrapes() {
+        let after = Buckets::parse(TEXT);
+        assert_eq!(after.total(), 100);
+        assert!((after.quantile_ms(0.5) - 0.1).abs() < 1e-9);
+        // The 99th of 100 falls halfway into the (1 ms, 10 ms] bucket.
+        assert!((after.quantile_ms(0.99) - 5.5).abs() < 1e-9);
+        let before = Buckets::parse(&TEXT.replace("} 100", "} 98"));
+        let window = after.since(&before);
+        assert_eq!(window.total(), 2);
+        assert!(window.quantile_ms(0.99) > 1.0);
+    }
+}
