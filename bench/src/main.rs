@@ -14,7 +14,8 @@
 //!   saturates first;
 //! - frame loss.
 //!
-//! It prints one JSON line per N and a summary line with the largest N under 1% loss.
+//! It prints one JSON line per N and a summary line with the largest N with under 1% of
+//! its frames lost or its packets over 200 ms late.
 //! Usage: `sfu-bench <server binary> [visits,...] [window seconds]`.
 
 mod forward_delay;
@@ -30,6 +31,15 @@ use serde_json::json;
 
 const API_KEY: &str = "bench-key";
 const WARMUP: Duration = Duration::from_secs(4);
+/// Visits join this far apart, as a clinic's do, rather than all in one instant: the
+/// SFU runs each peer's DTLS handshake on its shard's loop, and a few hundred at once
+/// would still be in progress when the measurement starts (the warm-up counts from the
+/// last join).
+const JOIN_SPACING: Duration = Duration::from_millis(10);
+/// A packet this late (send to receive) is as good as lost: a receiver's jitter buffer
+/// has given up on it. Counted with the lost ones for "visits under 1% loss", so an
+/// SFU that keeps every packet by queueing it for seconds does not pass.
+const LATE_US: u64 = 200_000;
 
 struct Sfu {
     child: Child,
@@ -142,10 +152,13 @@ async fn step(
     window: Duration,
 ) -> anyhow::Result<serde_json::Value> {
     let epoch = Instant::now();
-    let measure_from = epoch + WARMUP;
+    let measure_from = epoch + JOIN_SPACING * visits as u32 + WARMUP;
     let stop = measure_from + window;
     let mut peers = Vec::new();
     for visit in 0..visits {
+        if visit > 0 {
+            tokio::time::sleep(JOIN_SPACING).await;
+        }
         let room = format!("bench-{visits}-{visit}");
         for side in ["clinician", "patient"] {
             let t = token(secret, &room, side)?;
@@ -212,6 +225,11 @@ async fn step(
     } else {
         1.0 - (received as f64 / sent as f64).min(1.0)
     };
+    let late = if latencies.is_empty() {
+        0.0
+    } else {
+        latencies.iter().filter(|l| **l > LATE_US).count() as f64 / latencies.len() as f64
+    };
     let mbit = bytes as f64 * 8.0 / 1e6;
     let cores = cpu / secs;
     Ok(json!({
@@ -230,6 +248,8 @@ async fn step(
         "end_to_end_ms_p99": percentile(&latencies, 0.99),
         "generator_cpu_cores": (generator_cpu / secs * 1000.0).round() / 1000.0,
         "frame_loss_pct": (loss * 10000.0).round() / 100.0,
+        "late_packet_pct": (late * 10000.0).round() / 100.0,
+        "lost_or_late_pct": ((loss + late) * 10000.0).round() / 100.0,
         "video_frame_loss_pct": video_loss,
         "audio_frame_loss_pct": audio_loss,
     }))
@@ -257,7 +277,7 @@ async fn main() -> anyhow::Result<()> {
     for n in visits {
         let result = step(&sfu, &secret, n, window).await?;
         println!("{result}");
-        let loss = result["frame_loss_pct"].as_f64().unwrap_or(100.0);
+        let loss = result["lost_or_late_pct"].as_f64().unwrap_or(100.0);
         if loss < 1.0 {
             best = Some(n);
             last = result;
@@ -267,7 +287,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!(
         "{}",
-        json!({ "largest_visits_under_1pct_loss": best, "at_that_load": last })
+        json!({ "largest_visits_under_1pct_lost_or_late": best, "at_that_load": last })
     );
     Ok(())
 }

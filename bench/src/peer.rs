@@ -171,6 +171,9 @@ pub async fn run(
     let mut layer_seq = [0u64; 3];
     let mut layer_picture_id: [u16; 3] = [100, 9_000, 20_000];
     let mut want_offer = false;
+    // The layers the SFU asks for (`SubscribedQualityUpdate`, LiveKit's dynacast), as
+    // livekit-client turns its encodings on and off: a layer nobody watches is not sent.
+    let mut layers_wanted = [true; 3];
     loop {
         let now = Instant::now();
         if now >= stop {
@@ -204,6 +207,9 @@ pub async fn run(
             let pt = first_pt(&rtc, video_mid);
             for (index, (rid, _, size)) in LAYERS.iter().enumerate() {
                 let Some(pt) = pt else { continue };
+                if !layers_wanted[index] {
+                    continue;
+                }
                 let mut direct = rtc.direct_api();
                 let Some(stream) = direct.stream_tx_by_mid(video_mid, Some(Rid::from(*rid))) else {
                     continue;
@@ -285,6 +291,21 @@ pub async fn run(
                         Signal::Answer { sdp, .. } => {
                             if let Some(p) = pending.take() {
                                 rtc.sdp_api().accept_answer(p, SdpAnswer::from_sdp_string(&sdp)?)?;
+                            }
+                        }
+                        Signal::SubscribedQuality(update) => {
+                            // Codec-aware servers list qualities per codec; older ones flat.
+                            #[allow(deprecated)]
+                            let qualities = match update.subscribed_codecs.first() {
+                                Some(codec) => &codec.qualities,
+                                None => &update.subscribed_qualities,
+                            };
+                            for quality in qualities {
+                                if let Some(wanted) = layers_wanted.get_mut(quality.quality as usize) {
+                                    // A layer turned back on starts with a keyframe.
+                                    keyframe |= quality.enabled && !*wanted;
+                                    *wanted = quality.enabled;
+                                }
                             }
                         }
                         Signal::Other(message) => {
