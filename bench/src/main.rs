@@ -29,6 +29,11 @@ use anyhow::Context;
 use livekit_api::access_token::{AccessToken, VideoGrants};
 use serde_json::json;
 
+/// The allocator the server runs with (server/src/main.rs): the generator's str0m
+/// peers allocate per packet as the SFU's do, and the generator must stay cheaper.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const API_KEY: &str = "bench-key";
 const WARMUP: Duration = Duration::from_secs(4);
 /// Visits join this far apart, as a clinic's do, rather than all in one instant: the

@@ -7,6 +7,14 @@
 use server::config::Settings;
 use server::startup::Application;
 
+/// mimalloc instead of glibc's allocator. str0m allocates per packet (a buffer for each
+/// SRTP-protected packet, an `Arc<[u8]>` for each received one): with glibc's
+/// per-thread arenas that was a tenth of an SFU shard's time under load (`malloc`,
+/// `_int_malloc`, `unlink_chunk`, `malloc_consolidate`, and `mprotect` as arenas grew
+/// and shrank; docs/sfu.md "The engine's ceiling").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     server::telemetry::init("info,sqlx=warn", std::io::stdout);
