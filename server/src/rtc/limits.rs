@@ -18,6 +18,11 @@ use crate::sfu::rate::TokenBucket;
 
 /// Largest WebSocket frame a session accepts at all.
 pub(crate) const MAX_FRAME_BYTES: usize = 256 * 1024;
+
+/// A signaling socket's read buffer. tungstenite's default (128 KiB) is allocated per
+/// connection and zeroed again on every read attempt; signaling frames are small, and
+/// a larger one (an SDP offer) is read in several chunks up to [`MAX_FRAME_BYTES`].
+pub(crate) const READ_BUFFER_BYTES: usize = 8 * 1024;
 /// Largest message that carries an SDP (offer, answer, sync state).
 const MAX_SDP_MESSAGE_BYTES: usize = 128 * 1024;
 /// Largest of any other signal message.

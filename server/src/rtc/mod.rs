@@ -169,6 +169,7 @@ fn connect(
     upgrade
         .max_message_size(limits::MAX_FRAME_BYTES)
         .max_frame_size(limits::MAX_FRAME_BYTES)
+        .read_buffer_size(limits::READ_BUFFER_BYTES)
         .on_upgrade(move |ws| socket::run(ws, sfu, grant, request, connection, ice_servers))
 }
 
