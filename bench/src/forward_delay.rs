@@ -4,7 +4,7 @@
 
 use livekit_api::access_token::{AccessToken, VideoGrants};
 
-const FAMILY: &str = "bedside_sfu_forward_delay_seconds_bucket{le=\"";
+const FAMILY: &str = "bedside_sfu_forward_delay_seconds_bucket{kind=\"";
 
 /// Cumulative histogram buckets: upper bound in seconds (`f64::INFINITY` last) and
 /// the count at or below it.
@@ -12,11 +12,12 @@ const FAMILY: &str = "bedside_sfu_forward_delay_seconds_bucket{le=\"";
 pub struct Buckets(Vec<(f64, u64)>);
 
 impl Buckets {
-    /// Reads them off the Prometheus text of `/metrics`.
-    pub fn parse(text: &str) -> Self {
+    /// Reads one kind's (`audio`, `video`) off the Prometheus text of `/metrics`.
+    pub fn parse(text: &str, kind: &str) -> Self {
+        let series = format!("{kind}\",le=\"");
         let buckets = text
             .lines()
-            .filter_map(|line| line.strip_prefix(FAMILY))
+            .filter_map(|line| line.strip_prefix(FAMILY)?.strip_prefix(series.as_str()))
             .filter_map(|rest| {
                 let (le, count) = rest.split_once("\"} ")?;
                 let le = if le == "+Inf" {
@@ -28,6 +29,19 @@ impl Buckets {
             })
             .collect();
         Self(buckets)
+    }
+
+    /// Both kinds' counts together.
+    pub fn plus(&self, other: &Buckets) -> Buckets {
+        let counts = self
+            .0
+            .iter()
+            .map(|(le, count)| {
+                let theirs = other.0.iter().find(|(l, _)| l == le).map_or(0, |(_, c)| *c);
+                (*le, count + theirs)
+            })
+            .collect();
+        Buckets(counts)
     }
 
     /// What was counted since `before`.
@@ -79,8 +93,12 @@ impl Buckets {
     }
 }
 
-/// The SFU's histogram now, read with an operator (`roomList`) token.
-pub async fn read(base_url: &str, api_key: &str, secret: &str) -> anyhow::Result<Buckets> {
+/// The SFU's histograms now (audio, video), read with an operator (`roomList`) token.
+pub async fn read(
+    base_url: &str,
+    api_key: &str,
+    secret: &str,
+) -> anyhow::Result<(Buckets, Buckets)> {
     let token = AccessToken::with_api_key(api_key, secret)
         .with_grants(VideoGrants {
             room_list: true,
@@ -95,7 +113,10 @@ pub async fn read(base_url: &str, api_key: &str, secret: &str) -> anyhow::Result
         .error_for_status()?
         .text()
         .await?;
-    Ok(Buckets::parse(&text))
+    Ok((
+        Buckets::parse(&text, "audio"),
+        Buckets::parse(&text, "video"),
+    ))
 }
 
 #[cfg(test)]
@@ -103,20 +124,26 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "\
-bedside_sfu_forward_delay_seconds_bucket{le=\"0.0001\"} 50
-bedside_sfu_forward_delay_seconds_bucket{le=\"0.001\"} 98
-bedside_sfu_forward_delay_seconds_bucket{le=\"0.01\"} 100
-bedside_sfu_forward_delay_seconds_bucket{le=\"+Inf\"} 100
+bedside_sfu_forward_delay_seconds_bucket{kind=\"audio\",le=\"0.0001\"} 3
+bedside_sfu_forward_delay_seconds_bucket{kind=\"audio\",le=\"0.001\"} 3
+bedside_sfu_forward_delay_seconds_bucket{kind=\"audio\",le=\"0.01\"} 3
+bedside_sfu_forward_delay_seconds_bucket{kind=\"audio\",le=\"+Inf\"} 3
+bedside_sfu_forward_delay_seconds_bucket{kind=\"video\",le=\"0.0001\"} 50
+bedside_sfu_forward_delay_seconds_bucket{kind=\"video\",le=\"0.001\"} 98
+bedside_sfu_forward_delay_seconds_bucket{kind=\"video\",le=\"0.01\"} 100
+bedside_sfu_forward_delay_seconds_bucket{kind=\"video\",le=\"+Inf\"} 100
 ";
 
     #[test]
     fn quantiles_are_read_off_the_difference_of_two_scrapes() {
-        let after = Buckets::parse(TEXT);
+        assert_eq!(Buckets::parse(TEXT, "audio").total(), 3);
+        let after = Buckets::parse(TEXT, "video");
+        assert_eq!(after.plus(&Buckets::parse(TEXT, "audio")).total(), 103);
         assert_eq!(after.total(), 100);
         assert!((after.quantile_ms(0.5) - 0.1).abs() < 1e-9);
         // The 99th of 100 falls halfway into the (1 ms, 10 ms] bucket.
         assert!((after.quantile_ms(0.99) - 5.5).abs() < 1e-9);
-        let before = Buckets::parse(&TEXT.replace("} 100", "} 98"));
+        let before = Buckets::parse(&TEXT.replace("} 100", "} 98"), "video");
         let window = after.since(&before);
         assert_eq!(window.total(), 2);
         assert!(window.quantile_ms(0.99) > 1.0);

@@ -183,9 +183,10 @@ async fn step(
     tokio::time::sleep_until(tokio::time::Instant::from_std(stop)).await;
     let cpu = cpu_seconds(sfu.child.id())? - cpu_start;
     let generator_cpu = cpu_seconds(std::process::id())? - generator_start;
-    let delay = forward_delay::read(&sfu.http_url, API_KEY, secret)
-        .await?
-        .since(&delay_start);
+    let (audio_end, video_end) = forward_delay::read(&sfu.http_url, API_KEY, secret).await?;
+    let audio_delay = audio_end.since(&delay_start.0);
+    let video_delay = video_end.since(&delay_start.1);
+    let delay = audio_delay.plus(&video_delay);
     let mut reports = Vec::new();
     for p in peers {
         match p.await? {
@@ -249,6 +250,8 @@ async fn step(
         "sfu_added_ms_p50": round3(delay.quantile_ms(0.5)),
         "sfu_added_ms_p99": round3(delay.quantile_ms(0.99)),
         "sfu_added_samples": delay.total(),
+        "sfu_added_audio_ms_p99": round3(audio_delay.quantile_ms(0.99)),
+        "sfu_added_video_ms_p99": round3(video_delay.quantile_ms(0.99)),
         "end_to_end_ms_p50": percentile(&latencies, 0.5),
         "end_to_end_ms_p99": percentile(&latencies, 0.99),
         "generator_cpu_cores": (generator_cpu / secs * 1000.0).round() / 1000.0,

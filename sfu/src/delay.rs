@@ -8,7 +8,9 @@
 //! written to the subscriber's `Rtc`. When a datagram leaves the core, its RTP header
 //! (cleartext in SRTP) is looked up; the driver then stamps every sampled packet of the
 //! turn with one departure time ([`crate::Core::departed`]). The core never reads the
-//! clock. Retransmissions and padding use other SSRCs and are not sampled.
+//! clock. Retransmissions and padding use other SSRCs and are not sampled. Audio and
+//! video are counted apart: str0m paces video at its bandwidth estimate and sends
+//! audio unpaced, so the two delays differ, and audio's is the one a visit hears.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -61,24 +63,48 @@ impl DelayHistogram {
     }
 }
 
+/// The delays of forwarded audio and of forwarded video.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ForwardDelays {
+    /// Audio packets.
+    pub audio: DelayHistogram,
+    /// Video packets.
+    pub video: DelayHistogram,
+}
+
+impl ForwardDelays {
+    /// Adds `other`'s counts (another shard's).
+    pub fn merge(&mut self, other: &ForwardDelays) {
+        self.audio.merge(&other.audio);
+        self.video.merge(&other.video);
+    }
+}
+
+/// Which media a sampled packet carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Audio,
+    Video,
+}
+
 /// The sampled packets between arrival and departure, and what they measured.
 #[derive(Debug, Default)]
 pub(crate) struct ForwardDelay {
-    pending: HashMap<(u32, u16), Instant>,
-    leaving: Vec<Instant>,
-    pub(crate) histogram: DelayHistogram,
+    pending: HashMap<(u32, u16), (Instant, Kind)>,
+    leaving: Vec<(Instant, Kind)>,
+    pub(crate) delays: ForwardDelays,
 }
 
 impl ForwardDelay {
     /// A packet that arrived at `arrival` was written to a subscriber as `(ssrc, seq)`.
-    pub(crate) fn written(&mut self, ssrc: u32, seq: u16, arrival: Instant) {
+    pub(crate) fn written(&mut self, ssrc: u32, seq: u16, arrival: Instant, kind: Kind) {
         if !seq.is_multiple_of(SAMPLE_EVERY) {
             return;
         }
         if self.pending.len() >= MAX_PENDING {
             self.pending.clear();
         }
-        self.pending.insert((ssrc, seq), arrival);
+        self.pending.insert((ssrc, seq), (arrival, kind));
     }
 
     /// A datagram leaves the core: if it is a sampled RTP packet, it departs with the
@@ -93,15 +119,19 @@ impl ForwardDelay {
         if !seq.is_multiple_of(SAMPLE_EVERY) {
             return;
         }
-        if let Some(arrival) = self.pending.remove(&(ssrc, seq)) {
-            self.leaving.push(arrival);
+        if let Some(sampled) = self.pending.remove(&(ssrc, seq)) {
+            self.leaving.push(sampled);
         }
     }
 
     /// The packets that left since the last call were handed to the socket by `at`.
     pub(crate) fn departed(&mut self, at: Instant) {
-        for arrival in self.leaving.drain(..) {
-            self.histogram.record(at.saturating_duration_since(arrival));
+        for (arrival, kind) in self.leaving.drain(..) {
+            let histogram = match kind {
+                Kind::Audio => &mut self.delays.audio,
+                Kind::Video => &mut self.delays.video,
+            };
+            histogram.record(at.saturating_duration_since(arrival));
         }
     }
 }
@@ -138,21 +168,25 @@ mod tests {
     fn a_sampled_packet_is_timed_from_arrival_to_departure() {
         let arrival = Instant::now();
         let mut delay = ForwardDelay::default();
-        delay.written(7, 16, arrival);
+        delay.written(7, 16, arrival, Kind::Video);
+        delay.written(8, 16, arrival, Kind::Audio);
         delay.leaving(&rtp(7, 16));
+        delay.leaving(&rtp(8, 16));
         delay.departed(arrival + Duration::from_micros(420));
-        assert_eq!(delay.histogram.count(), 1);
-        assert_eq!(delay.histogram.sum_us, 420);
+        let video = &delay.delays.video;
+        assert_eq!(video.count(), 1);
+        assert_eq!(video.sum_us, 420);
         // 420 µs falls in the (300, 500] bucket.
-        assert_eq!(delay.histogram.buckets[4], 1);
+        assert_eq!(video.buckets[4], 1);
+        assert_eq!(delay.delays.audio.count(), 1, "audio is counted apart");
     }
 
     #[test]
     fn packets_off_the_sample_rtcp_and_unknown_streams_are_not_timed() {
         let arrival = Instant::now();
         let mut delay = ForwardDelay::default();
-        delay.written(7, 17, arrival);
-        delay.written(7, 24, arrival);
+        delay.written(7, 17, arrival, Kind::Video);
+        delay.written(7, 24, arrival, Kind::Video);
         delay.leaving(&rtp(7, 17));
         delay.leaving(&rtp(9, 24));
         let mut rtcp = rtp(7, 24);
@@ -160,11 +194,11 @@ mod tests {
         delay.leaving(&rtcp);
         delay.leaving(&[0x16, 0xfe, 0xfd]);
         delay.departed(arrival + Duration::from_millis(1));
-        assert_eq!(delay.histogram.count(), 0);
+        assert_eq!(delay.delays.video.count(), 0);
         // The one sampled packet is still waiting for its own departure.
         delay.leaving(&rtp(7, 24));
         delay.departed(arrival + Duration::from_millis(2));
-        assert_eq!(delay.histogram.count(), 1);
+        assert_eq!(delay.delays.video.count(), 1);
     }
 
     #[test]

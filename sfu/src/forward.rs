@@ -10,6 +10,7 @@ use str0m::{Event, IceConnectionState};
 use super::rtp_out::{InPacket, Mapping, SectionOut, Vp8Ids};
 
 use super::core::{ConnId, Core};
+use super::delay::Kind;
 use super::participant::{DownState, Side};
 
 /// A layer silent this long is considered stopped (the encoder paused it).
@@ -386,8 +387,9 @@ impl Core {
                 tracing::debug!(subscriber, "sfu has no send stream for a section");
                 continue;
             };
+            let kind = if video { Kind::Video } else { Kind::Audio };
             self.forward_delay
-                .written(*stream.ssrc(), out.seq as u16, packet.timestamp);
+                .written(*stream.ssrc(), out.seq as u16, packet.timestamp, kind);
             stream.write_rtp(write);
             self.dirty.insert((subscriber, side));
         }

@@ -41,7 +41,7 @@ mod views;
 mod sim_test;
 
 pub use self::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
-pub use self::delay::DelayHistogram;
+pub use self::delay::{DelayHistogram, ForwardDelays};
 pub use self::grant::JoinGrant;
 pub use self::metrics::{ParticipantStats, RoomStats, SfuStats};
 pub use self::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use str0m::media::{Mid, Rid};
 
 use super::core::Core;
-use super::delay::DelayHistogram;
+use super::delay::ForwardDelays;
 use super::participant::Side;
 
 /// Counters of one participant.
@@ -31,7 +31,7 @@ pub struct SfuStats {
     /// Open rooms.
     pub rooms: Vec<RoomStats>,
     /// Sampled time forwarded packets spent in the SFU, arrival to departure.
-    pub forward_delay: DelayHistogram,
+    pub forward_delay: ForwardDelays,
 }
 
 /// One room's counters.
@@ -107,7 +107,7 @@ impl Core {
             .collect();
         SfuStats {
             rooms,
-            forward_delay: self.forward_delay.histogram.clone(),
+            forward_delay: self.forward_delay.delays.clone(),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use bedside_sfu::delay::BUCKET_BOUNDS_US;
-use bedside_sfu::{DelayHistogram, ParticipantStats, SfuStats};
+use bedside_sfu::{ForwardDelays, ParticipantStats, SfuStats};
 
 /// One per-participant family: name, help, type, and how to read it.
 type Family = (
@@ -103,20 +103,31 @@ pub fn format(stats: &SfuStats) -> String {
     out
 }
 
-/// The forwarding delay as a Prometheus histogram (cumulative buckets, seconds).
-fn format_delay(out: &mut String, delay: &DelayHistogram) {
+/// The forwarding delay as a Prometheus histogram (cumulative buckets, seconds), one
+/// series per media kind.
+fn format_delay(out: &mut String, delays: &ForwardDelays) {
     let name = "bedside_sfu_forward_delay_seconds";
     let _ = writeln!(
         out,
         "# HELP {name} Time a forwarded packet spent in the SFU, arrival to departure (sampled).\n# TYPE {name} histogram"
     );
-    let mut cumulative = 0;
-    for (bound, count) in BUCKET_BOUNDS_US.iter().zip(delay.buckets) {
-        cumulative += count;
-        let le = *bound as f64 / 1e6;
-        let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
+    for (kind, delay) in [("audio", &delays.audio), ("video", &delays.video)] {
+        let mut cumulative = 0;
+        for (bound, count) in BUCKET_BOUNDS_US.iter().zip(delay.buckets) {
+            cumulative += count;
+            let le = *bound as f64 / 1e6;
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{kind=\"{kind}\",le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let count = delay.count();
+        let _ = writeln!(out, "{name}_bucket{{kind=\"{kind}\",le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "{name}_sum{{kind=\"{kind}\"}} {}",
+            delay.sum_us as f64 / 1e6
+        );
+        let _ = writeln!(out, "{name}_count{{kind=\"{kind}\"}} {count}");
     }
-    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", delay.count());
-    let _ = writeln!(out, "{name}_sum {}", delay.sum_us as f64 / 1e6);
-    let _ = writeln!(out, "{name}_count {}", delay.count());
 }
