@@ -33,29 +33,22 @@ impl Buckets {
 
     /// Both kinds' counts together.
     pub fn plus(&self, other: &Buckets) -> Buckets {
+        self.combine(other, |mine, theirs| mine + theirs)
+    }
+
+    /// What was counted since `before`.
+    pub fn since(&self, before: &Buckets) -> Buckets {
+        self.combine(before, u64::saturating_sub)
+    }
+
+    /// Each of our buckets with `other`'s of the same bound (0 where it has none).
+    fn combine(&self, other: &Buckets, with: impl Fn(u64, u64) -> u64) -> Buckets {
         let counts = self
             .0
             .iter()
             .map(|(le, count)| {
                 let theirs = other.0.iter().find(|(l, _)| l == le).map_or(0, |(_, c)| *c);
-                (*le, count + theirs)
-            })
-            .collect();
-        Buckets(counts)
-    }
-
-    /// What was counted since `before`.
-    pub fn since(&self, before: &Buckets) -> Buckets {
-        let counts = self
-            .0
-            .iter()
-            .map(|(le, count)| {
-                let earlier = before
-                    .0
-                    .iter()
-                    .find(|(l, _)| l == le)
-                    .map_or(0, |(_, c)| *c);
-                (*le, count.saturating_sub(earlier))
+                (*le, with(*count, theirs))
             })
             .collect();
         Buckets(counts)

@@ -22,9 +22,10 @@ use str0m::net::{Receive, Transmit};
 use super::delay::ForwardDelay;
 use super::ids;
 use super::participant::{Participant, Side};
+pub(crate) use super::room::Room;
 use crate::JoinGrant;
 
-const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Identifies one signaling connection (one participant session), chosen by the driver.
 pub type ConnId = u64;
@@ -130,36 +131,6 @@ pub enum CoreOutput {
     },
 }
 
-/// One room: its members in join order.
-#[derive(Debug)]
-pub(crate) struct Room {
-    pub(crate) sid: String,
-    pub(crate) name: String,
-    pub(crate) created_unix_ms: i64,
-    pub(crate) members: Vec<ConnId>,
-    pub(crate) empty_since: Option<Instant>,
-    /// Set by the room service (`CreateRoom`); otherwise the configured default.
-    pub(crate) empty_timeout: Option<Duration>,
-    pub(crate) metadata: String,
-    /// 0 = unlimited.
-    pub(crate) max_participants: u32,
-}
-
-impl Room {
-    fn new(sid: String, name: &str, unix_ms: i64) -> Self {
-        Self {
-            sid,
-            name: name.to_string(),
-            created_unix_ms: unix_ms,
-            members: Vec::new(),
-            empty_since: None,
-            empty_timeout: None,
-            metadata: String::new(),
-            max_participants: 0,
-        }
-    }
-}
-
 /// The SFU state machine.
 pub struct Core {
     pub(crate) config: CoreConfig,
@@ -173,7 +144,7 @@ pub struct Core {
     /// Participants whose m-sections must be renegotiated.
     pub(crate) needs_negotiation: BTreeSet<ConnId>,
     /// Next check for dead peers and empty rooms (once a second while anything exists).
-    housekeeping_at: Option<Instant>,
+    pub(crate) housekeeping_at: Option<Instant>,
     /// Sampled time from arrival to departure of forwarded packets.
     pub(crate) forward_delay: ForwardDelay,
 }
@@ -418,23 +389,6 @@ impl Core {
         }
     }
 
-    /// The room, created on first join.
-    pub(crate) fn room_entry(&mut self, now: Instant, name: &str, unix_ms: i64) -> &mut Room {
-        if self.housekeeping_at.is_none() {
-            self.housekeeping_at = Some(now + HOUSEKEEPING_INTERVAL);
-        }
-        if !self.rooms.contains_key(name) {
-            let room = Room::new(self.config.sids.room(), name, unix_ms);
-            tracing::info!(room_sid = %room.sid, "sfu room opened");
-            self.webhook("room_started", Some(room.info(0)), None, None);
-            self.rooms.insert(name.to_string(), room);
-        }
-        let sid = &mut self.config.sids;
-        self.rooms
-            .entry(name.to_string())
-            .or_insert_with(|| Room::new(sid.room(), name, unix_ms))
-    }
-
     /// Queues a webhook event.
     pub(crate) fn webhook(
         &mut self,
@@ -451,27 +405,6 @@ impl Core {
             ..Default::default()
         };
         self.outputs.push_back(CoreOutput::Webhook(Box::new(event)));
-    }
-
-    /// The room's wire description, for webhooks.
-    pub(crate) fn room_info(&self, name: &str) -> Option<proto::Room> {
-        self.rooms.get(name).map(|r| r.info(r.members.len() as u32))
-    }
-
-    /// Other members of `conn`'s room.
-    pub(crate) fn room_peers(&self, conn: ConnId) -> Vec<ConnId> {
-        let Some(room) = self
-            .participants
-            .get(&conn)
-            .and_then(|p| self.rooms.get(&p.room))
-        else {
-            return Vec::new();
-        };
-        room.members
-            .iter()
-            .copied()
-            .filter(|c| *c != conn)
-            .collect()
     }
 
     /// Queues a signal message.

@@ -29,6 +29,7 @@ mod participant;
 pub mod rate;
 mod receive_sections;
 mod resume;
+mod room;
 pub mod room_service;
 mod rtp_out;
 pub mod sdp_text;
