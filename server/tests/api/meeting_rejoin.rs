@@ -61,10 +61,7 @@ async fn a_patient_admitted_while_their_page_reloads_gets_the_admitted_rights_on
     // The clinician admits now: the lingering old session is the one in the room.
     admit_patient(&app, &visit, &meeting).await;
 
-    let mut socket = join_with_token(&app, new_page["token"].as_str().unwrap()).await;
-    let permission = wait_for(&mut socket, |m| admitted_permission(m, &meeting.patient_id)).await;
-    assert!(permission.can_subscribe && permission.can_publish_data);
-    until_state(&app, &visit, &meeting, &meeting.patient_id, "in_call").await;
+    joins_with_the_admitted_rights(&app, &visit, &meeting, &new_page).await;
 }
 
 #[tokio::test]
@@ -86,10 +83,7 @@ async fn a_patient_between_two_connections_can_be_admitted_and_joins_with_the_ad
     // admitted, and the call is theirs when they are back.
     let admitted = admit_patient(&app, &visit, &meeting).await;
     assert_eq!(admitted["live"], false);
-    let mut socket = join_with_token(&app, next["token"].as_str().unwrap()).await;
-    let permission = wait_for(&mut socket, |m| admitted_permission(m, &meeting.patient_id)).await;
-    assert!(permission.can_subscribe && permission.can_publish_data);
-    until_state(&app, &visit, &meeting, &meeting.patient_id, "in_call").await;
+    joins_with_the_admitted_rights(&app, &visit, &meeting, &next).await;
 }
 
 #[tokio::test]
@@ -112,4 +106,18 @@ async fn an_admitted_patient_whose_connection_drops_comes_back_to_the_call_not_t
     assert_ne!(video["hidden"], true, "and is visible");
     let _socket = join_with_token(&app, back["token"].as_str().unwrap()).await;
     until_state(&app, &visit, &meeting, &meeting.patient_id, "in_call").await;
+}
+
+/// The patient's page joins with `token_json`'s token: the room grants it the admitted
+/// rights (subscribe, data) and the meeting shows the patient in the call.
+async fn joins_with_the_admitted_rights(
+    app: &TestApp,
+    visit: &Visit,
+    meeting: &Created,
+    token_json: &serde_json::Value,
+) {
+    let mut socket = join_with_token(app, token_json["token"].as_str().unwrap()).await;
+    let permission = wait_for(&mut socket, |m| admitted_permission(m, &meeting.patient_id)).await;
+    assert!(permission.can_subscribe && permission.can_publish_data);
+    until_state(app, visit, meeting, &meeting.patient_id, "in_call").await;
 }
