@@ -271,7 +271,7 @@ impl Core {
         };
         participant.handle_rtc_input(side, input);
         self.dirty.remove(&(conn, side));
-        let events = participant.poll_peer(side, &mut self.outputs);
+        let events = participant.poll_peer(now, side, &mut self.outputs);
         for event in events {
             self.handle_event(now, conn, side, event);
         }
@@ -347,7 +347,7 @@ impl Core {
             if let Some(&(conn, side)) = self.dirty.iter().next() {
                 self.dirty.remove(&(conn, side));
                 let events = match self.participants.get_mut(&conn) {
-                    Some(p) => p.poll_peer(side, &mut self.outputs),
+                    Some(p) => p.poll_peer(now, side, &mut self.outputs),
                     None => continue,
                 };
                 for event in events {

@@ -387,6 +387,12 @@ impl Core {
                 tracing::debug!(subscriber, "sfu has no send stream for a section");
                 continue;
             };
+            // Forwarded media is not paced again: the publisher's encoder and pacer already
+            // spread it, and holding it here only adds delay (LiveKit's default pacer passes
+            // packets through too). str0m's pacer still paces padding and probes, and the
+            // estimate still chooses the layer, so a thin downlink gets a lower layer rather
+            // than a queue (docs/sfu.md, "Forwarding is not paced").
+            stream.set_unpaced(true);
             let kind = if video { Kind::Video } else { Kind::Audio };
             self.forward_delay
                 .written(*stream.ssrc(), out.seq as u16, packet.timestamp, kind);

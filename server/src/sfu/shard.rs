@@ -25,6 +25,16 @@ use bedside_sfu::SfuStats;
 /// Commands queued for one shard.
 const COMMAND_QUEUE: usize = 1024;
 
+/// How many received datagrams the shard forwards before it sends what they produced.
+///
+/// One receive batch holds up to about 30 datagrams (more with GRO), and working through
+/// one costs about as many times a packet's cost. Sent only at the end, the first
+/// packet of a batch would wait for the last; sent every few, it leaves as soon as its
+/// few are done. With 1:1 visits the datagrams of a batch are for different subscribers
+/// anyway, so flushing more often polls no subscriber more often (measured in
+/// `bench-sfu`: no change in packets per core-second, docs/sfu.md).
+const SEND_EVERY_RECEIVED: usize = 8;
+
 /// What a shard is asked to do.
 pub(super) enum Command {
     Register {
@@ -220,12 +230,18 @@ async fn run(
             received = io.socket.recv(&mut batch) => match received {
                 Ok(()) => {
                     let now = Instant::now();
+                    let mut taken = 0;
                     for (received, bytes) in batch.received() {
                         if let (true, Some(local_ip)) = (io.socket.is_wildcard(), received.local_ip) {
                             io.reply_sources.learn(received.source, local_ip);
                         }
                         for datagram in bytes.chunks(received.stride) {
                             core.receive(now, Protocol::Udp, received.source, datagram);
+                            taken += 1;
+                            if taken % SEND_EVERY_RECEIVED == 0 {
+                                core.flush(now);
+                                drain(&mut core, &mut io);
+                            }
                         }
                     }
                     core.flush(now);
