@@ -374,17 +374,21 @@ impl Participant {
 /// when it is asked for. Left to the driver's next turn, a subscriber's burst (a frame's
 /// packets from one receive batch) would leave one packet per loop turn, each turn a
 /// full pass over the shard: measured at 16 visits with forwarding unpaced, that cost
-/// 45% more CPU and put the audio waiting behind it at 9 ms p99 (1.6 ms paced). Timers within this horizon run at once, as if the
-/// clock had been read again; str0m's clock never goes back (it ignores older times),
-/// and the next turn's clock is later than anything fed here.
+/// 45% more CPU and put the audio waiting behind it at 9 ms p99 (1.6 ms paced).
+/// Send timers within this horizon run at once, as if the clock had been read again:
+/// the pacer's, and a send stream's (a written packet asks for one so that the pacer
+/// sees it queued). Only those: a turn's received packets all carry the time its batch
+/// was read, so running other timers early could only move them further from what
+/// they time. str0m's
+/// clock never goes back (it ignores older times than it has seen).
 pub(crate) const TIMER_HORIZON: Duration = Duration::from_micros(250);
 
 /// Most timer passes one poll runs before it leaves the rest to the driver: a bound
 /// should a timer ask for itself again at the same instant.
 const MAX_INLINE_TIMERS: usize = 512;
 
-/// Drains an `Rtc` into transmits and events until it returns a timeout beyond
-/// `now` + [`TIMER_HORIZON`] (the sooner ones are run here, see there).
+/// Drains an `Rtc` into transmits and events until it returns a timeout that is not a
+/// pacer step within [`TIMER_HORIZON`] of `now` (those are run here, see there).
 pub(crate) fn poll_rtc(
     now: Instant,
     rtc: &mut str0m::Rtc,
@@ -397,7 +401,14 @@ pub(crate) fn poll_rtc(
         match rtc.poll_output() {
             Ok(Output::Transmit(t)) => outputs.push_back(CoreOutput::Transmit(t)),
             Ok(Output::Event(e)) => events.push(e),
-            Ok(Output::Timeout(t)) if t <= horizon && inline < MAX_INLINE_TIMERS => {
+            Ok(Output::Timeout(t))
+                if t <= horizon
+                    && inline < MAX_INLINE_TIMERS
+                    && matches!(
+                        rtc.last_timeout_reason(),
+                        str0m::Reason::Pacer(_) | str0m::Reason::SendStream
+                    ) =>
+            {
                 inline += 1;
                 if let Err(error) = rtc.handle_input(Input::Timeout(t)) {
                     tracing::info!("sfu peer input failed");
