@@ -390,8 +390,8 @@ impl Core {
             // Forwarded media is not paced again: the publisher's encoder and pacer already
             // spread it, and holding it here only adds delay (LiveKit's default pacer passes
             // packets through too). str0m's pacer still paces padding and probes, and the
-            // estimate still chooses the layer, so a thin downlink gets a lower layer rather
-            // than a queue (docs/sfu.md, "Forwarding is not paced").
+            // estimate still chooses the layer. A policed thin link loses more this way
+            // than paced (docs/sfu.md, "Open: pacing on a thin link").
             stream.set_unpaced(true);
             let kind = if video { Kind::Video } else { Kind::Audio };
             self.forward_delay

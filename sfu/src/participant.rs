@@ -291,10 +291,7 @@ impl Participant {
             return;
         }
         if let Err(error) = peer.rtc.handle_input(input) {
-            // str0m errors can quote SDP or addresses: their text stays at debug level.
-            tracing::info!("sfu peer input failed");
-            tracing::debug!(%error, "sfu peer input failed");
-            peer.rtc.disconnect();
+            disconnect_failed(&mut peer.rtc, &error, "sfu peer input failed");
         }
     }
 
@@ -379,8 +376,7 @@ impl Participant {
 /// the pacer's, and a send stream's (a written packet asks for one so that the pacer
 /// sees it queued). Only those: a turn's received packets all carry the time its batch
 /// was read, so running other timers early could only move them further from what
-/// they time. str0m's
-/// clock never goes back (it ignores older times than it has seen).
+/// they time. str0m's clock never goes back (it ignores older times than it has seen).
 pub(crate) const TIMER_HORIZON: Duration = Duration::from_micros(250);
 
 /// Most timer passes one poll runs before it leaves the rest to the driver: a bound
@@ -388,7 +384,7 @@ pub(crate) const TIMER_HORIZON: Duration = Duration::from_micros(250);
 const MAX_INLINE_TIMERS: usize = 512;
 
 /// Drains an `Rtc` into transmits and events until it returns a timeout that is not a
-/// pacer step within [`TIMER_HORIZON`] of `now` (those are run here, see there).
+/// send timer within [`TIMER_HORIZON`] of `now` (those are run here, see there).
 pub(crate) fn poll_rtc(
     now: Instant,
     rtc: &mut str0m::Rtc,
@@ -411,20 +407,23 @@ pub(crate) fn poll_rtc(
             {
                 inline += 1;
                 if let Err(error) = rtc.handle_input(Input::Timeout(t)) {
-                    tracing::info!("sfu peer input failed");
-                    tracing::debug!(%error, "sfu peer input failed");
-                    rtc.disconnect();
+                    disconnect_failed(rtc, &error, "sfu peer input failed");
                     return None;
                 }
             }
             Ok(Output::Timeout(t)) => return Some(t),
             Err(error) => {
-                // str0m errors can quote SDP or addresses: their text stays at debug level.
-                tracing::info!("sfu peer failed");
-                tracing::debug!(%error, "sfu peer failed");
-                rtc.disconnect();
+                disconnect_failed(rtc, &error, "sfu peer failed");
                 return None;
             }
         }
     }
+}
+
+/// Ends a peer str0m failed on. str0m errors can quote SDP or addresses: their text
+/// stays at debug level, and `what` is what the info line says.
+fn disconnect_failed(rtc: &mut str0m::Rtc, error: &str0m::RtcError, what: &'static str) {
+    tracing::info!("{what}");
+    tracing::debug!(%error, "{what}");
+    rtc.disconnect();
 }
