@@ -88,14 +88,16 @@ async function join(url: string, token: string, options: Options) {
 async function inbound(identity: string, kind: string) {
   const track = state.tracks.get(key(identity, kind));
   const stats = await track?.receiver?.getStats();
-  let result = { bytes: 0, packets: 0, frameWidth: 0, framesDecoded: 0 };
+  let result = { bytes: 0, packets: 0, packetsLost: 0, frameWidth: 0, framesDecoded: 0, freezeCount: 0 };
   stats?.forEach((s: any) => {
     if (s.type === 'inbound-rtp') {
       result = {
         bytes: s.bytesReceived ?? 0,
         packets: s.packetsReceived ?? 0,
+        packetsLost: s.packetsLost ?? 0,
         frameWidth: s.frameWidth ?? 0,
         framesDecoded: s.framesDecoded ?? 0,
+        freezeCount: s.freezeCount ?? 0,
       };
     }
   });

@@ -34,21 +34,40 @@ function startCoturn(port: number, ports: [number, number], extra: string[] = []
   ], { stdio: 'ignore' });
 }
 
-/** A second coturn whose sessions carry at most 10 kB/s each way: a thin link in user
- * space (kernel netem is not available here). */
+/** Two more coturns whose sessions carry at most 10 kB/s (too thin for any video layer)
+ * and 45 kB/s (360 kbit/s: a weak link that can carry a low layer) each way. coturn
+ * polices: what exceeds the rate is dropped. Links in user space, as kernel netem is not
+ * available here. */
 let thinCoturn: ChildProcess | undefined;
+let weakCoturn: ChildProcess | undefined;
 
 test.beforeAll(async () => {
   coturn = startCoturn(3478, [49160, 49200]);
   thinCoturn = startCoturn(3479, [49201, 49240], ['--max-bps=10000']);
-  await expect.poll(() => stunAnswers(3478), { timeout: 10_000 }).toBe(true);
-  await expect.poll(() => stunAnswers(3479), { timeout: 10_000 }).toBe(true);
+  weakCoturn = startCoturn(3480, [49241, 49280], ['--max-bps=45000']);
+  for (const port of [3478, 3479, 3480]) {
+    await expect.poll(() => stunAnswers(port), { timeout: 10_000 }).toBe(true);
+  }
 });
 test.afterAll(() => {
   coturn?.kill();
   thinCoturn?.kill();
+  weakCoturn?.kill();
 });
 test.afterEach(closeParticipants);
+
+/** Relay-only RTC settings through the coturn on `port`, with ephemeral credentials
+ * from the API (all the coturns here share the e2e secret). */
+async function relayThrough(port: number): Promise<RTCConfiguration> {
+  const api = await request.newContext({ baseURL });
+  const login = await api.post('/api/v1/auth/login', { data: { email: clinician.email, password: clinician.password } });
+  const auth = { authorization: `Bearer ${(await login.json()).access_token}` };
+  const { ice_servers } = await (await api.get('/api/v1/video/ice-servers', { headers: auth })).json();
+  const turn = ice_servers.find((s: any) => s.urls.some((u: string) => u.startsWith('turn:')));
+  await api.dispose();
+  const urls = [`turn:127.0.0.1:${port}?transport=udp`];
+  return { iceTransportPolicy: 'relay', iceServers: [{ urls, username: turn.username, credential: turn.credential }] };
+}
 
 test('a call whose browsers may only relay goes through coturn, with credentials from the API and from the join response', async ({ browser }) => {
   const api = await request.newContext({ baseURL });
@@ -81,13 +100,7 @@ test('a call whose browsers may only relay goes through coturn, with credentials
 
 test('a subscriber behind a link too thin for any video layer is told its video paused and keeps hearing', async ({ browser }) => {
   test.setTimeout(90_000);
-  const api = await request.newContext({ baseURL });
-  const login = await api.post('/api/v1/auth/login', { data: { email: clinician.email, password: clinician.password } });
-  const auth = { authorization: `Bearer ${(await login.json()).access_token}` };
-  const { ice_servers } = await (await api.get('/api/v1/video/ice-servers', { headers: auth })).json();
-  const turn = ice_servers.find((s: any) => s.urls.some((u: string) => u.startsWith('turn:')));
-  await api.dispose();
-  const thin = [{ urls: ['turn:127.0.0.1:3479?transport=udp'], username: turn.username, credential: turn.credential }];
+  const thin = await relayThrough(3479);
 
   const room = `visit-thin-${Date.now()}`;
   const alice = await participantPage(browser);
@@ -98,7 +111,7 @@ test('a subscriber behind a link too thin for any video layer is told its video 
   );
   await bob.evaluate(
     ([u, t, c]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: false, rtcConfig: c }),
-    [wsURL, token('bob', { room }), { iceTransportPolicy: 'relay', iceServers: thin }] as const,
+    [wsURL, token('bob', { room }), thin] as const,
   );
   await expect.poll(async () => (await inbound(bob, 'alice', 'audio')).packets).toBeGreaterThan(0);
   await expect
@@ -107,4 +120,36 @@ test('a subscriber behind a link too thin for any video layer is told its video 
   // Sound goes on through the same thin link.
   const heard = (await inbound(bob, 'alice', 'audio')).packets;
   await expect.poll(async () => (await inbound(bob, 'alice', 'audio')).packets).toBeGreaterThan(heard + 50);
+});
+
+test('a subscriber behind a weak policed link gets a lower layer that keeps moving, with little loss', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const weak = await relayThrough(3480);
+  const room = `visit-weak-${Date.now()}`;
+  const alice = await participantPage(browser);
+  const bob = await participantPage(browser);
+  await alice.evaluate(
+    ([u, t]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: true }),
+    [wsURL, token('alice', { room })] as const,
+  );
+  await bob.evaluate(
+    ([u, t, c]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: false, rtcConfig: c }),
+    [wsURL, token('bob', { room }), weak] as const,
+  );
+  await expect.poll(() => bob.evaluate(() => (window as any).bedside.videoWidth('alice')), { timeout: 20_000 }).toBeGreaterThan(0);
+  // The estimate settles on what the policed link carries.
+  await bob.waitForTimeout(15_000);
+  const before = await inbound(bob, 'alice', 'video');
+  await bob.waitForTimeout(10_000);
+  const after = await inbound(bob, 'alice', 'video');
+  const fps = (after.framesDecoded - before.framesDecoded) / 10;
+  const received = after.packets - before.packets;
+  const lost = after.packetsLost - before.packetsLost;
+  const lossPercent = (100 * lost) / Math.max(1, received + lost);
+  console.log(`weak link: ${fps} fps, ${after.frameWidth} px wide, ${lossPercent.toFixed(1)}% lost, ${after.freezeCount - before.freezeCount} freezes`);
+  expect(after.frameWidth, 'a layer below the top').toBeLessThan(1280);
+  expect(fps, 'video keeps moving').toBeGreaterThanOrEqual(5);
+  expect(lossPercent, 'the burst of a frame is spread, not dropped by the policer').toBeLessThan(15);
+  const videoEvents = (await pageState(bob)).events.filter((e) => e.startsWith('stream:alice:video:'));
+  expect(videoEvents.at(-1) ?? 'stream:alice:video:active', 'video is not left paused').toBe('stream:alice:video:active');
 });

@@ -282,6 +282,7 @@ impl Core {
                 continue;
             };
             let side = q.down_side();
+            let paced = q.paced_downlink;
             let Some(d) = q.down.iter_mut().find(|d| d.track_sid == sid) else {
                 continue;
             };
@@ -387,12 +388,11 @@ impl Core {
                 tracing::debug!(subscriber, "sfu has no send stream for a section");
                 continue;
             };
-            // Forwarded media is not paced again: the publisher's encoder and pacer already
-            // spread it, and holding it here only adds delay (LiveKit's default pacer passes
-            // packets through too). str0m's pacer still paces padding and probes, and the
-            // estimate still chooses the layer. A policed thin link loses more this way
-            // than paced (docs/sfu.md, "Open: pacing on a thin link").
-            stream.set_unpaced(true);
+            // Forwarded media is paced again only on a thin link: the publisher's encoder
+            // and pacer already spread it, and holding it here adds delay, but a policed
+            // link drops a burst it cannot absorb (`paced_downlink` in adapt.rs).
+            // Audio is never held behind video.
+            stream.set_unpaced(!(video && paced));
             let kind = if video { Kind::Video } else { Kind::Audio };
             self.forward_delay
                 .written(*stream.ssrc(), out.seq as u16, packet.timestamp, kind);

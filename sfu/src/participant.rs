@@ -191,6 +191,10 @@ pub(crate) struct Participant {
     pub(crate) auto_subscribe: bool,
     /// Estimated downlink (str0m's TWCC estimate of what the SFU can send it).
     pub(crate) downlink_bps: Option<u64>,
+    /// Whether forwarded video to it is paced (str0m's leaky bucket at about its
+    /// estimate) rather than sent as it arrives: chosen with the layers, by how much
+    /// room the estimate leaves over what is sent (`Core::reselect_layers`).
+    pub(crate) paced_downlink: bool,
     /// Participant attributes (set by the room service).
     pub(crate) attributes: HashMap<String, String>,
     pub(crate) publisher: Peer,

@@ -71,6 +71,8 @@ impl Core {
             auto_subscribe,
             attributes: Default::default(),
             downlink_bps: None,
+            // Until an estimate says the link is wide, a burst is not risked.
+            paced_downlink: true,
             publisher: Peer::new(self.new_rtc(now)),
             subscriber: (mode == PeerMode::Dual).then(|| Peer::new(self.new_rtc(now))),
             published: Vec::new(),

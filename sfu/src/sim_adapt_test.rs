@@ -122,3 +122,38 @@ fn dynacast_keeps_only_the_layers_someone_watches() {
         );
     }
 }
+
+#[test]
+fn a_subscriber_with_little_room_on_its_link_is_sent_paced_video_and_unpaced_again_when_it_widens()
+{
+    for mode in MODES {
+        let mut sim = Sim::new(34);
+        sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, false);
+        wait_for_media(&mut sim, bob, "bob receives");
+        let paced = |s: &Sim| s.core.participants[&s.clients[bob].conn].paced_downlink;
+        sim.run_until(10 * SECOND, "bob's wide link is sent unpaced", |s| {
+            !paced(s)
+        });
+
+        // 1 Mbit/s: the h layer fits, with little to spare, so a frame's burst is spread.
+        sim.limit_downlink(bob, Some(1_000_000));
+        sim.run_until(12 * SECOND, "bob's thin link is paced", paced);
+        sim.run(4 * SECOND);
+        assert!(
+            paced(&sim),
+            "{mode:?}: it stays paced while the link is thin"
+        );
+        let frames = sim.clients[bob].frames(MediaKind::Video).len();
+        sim.run(2 * SECOND);
+        assert!(
+            sim.clients[bob].frames(MediaKind::Video).len() > frames + 40,
+            "{mode:?}: paced video keeps flowing"
+        );
+
+        sim.limit_downlink(bob, None);
+        sim.run_until(20 * SECOND, "bob's widened link is unpaced again", |s| {
+            !paced(s)
+        });
+    }
+}
