@@ -148,8 +148,10 @@ test('a subscriber behind a weak policed link gets a lower layer that keeps movi
   const lossPercent = (100 * lost) / Math.max(1, received + lost);
   console.log(`weak link: ${fps} fps, ${after.frameWidth} px wide, ${lossPercent.toFixed(1)}% lost, ${after.freezeCount - before.freezeCount} freezes`);
   expect(after.frameWidth, 'a layer below the top').toBeLessThan(1280);
-  expect(fps, 'video keeps moving').toBeGreaterThanOrEqual(5);
-  expect(lossPercent, 'the burst of a frame is spread, not dropped by the policer').toBeLessThan(15);
+  // Measured here (docs/sfu.md, "Pacing on a thin link"): paced, 10-20 fps with 2-13%
+  // of packets lost; unpaced, 1-15 fps with 8-18% lost.
+  expect(fps, 'video keeps moving').toBeGreaterThanOrEqual(8);
+  expect(lossPercent, 'bursts are spread to the rate the link carries, not dropped by its policer').toBeLessThan(20);
   const videoEvents = (await pageState(bob)).events.filter((e) => e.startsWith('stream:alice:video:'));
   expect(videoEvents.at(-1) ?? 'stream:alice:video:active', 'video is not left paused').toBe('stream:alice:video:active');
 });
