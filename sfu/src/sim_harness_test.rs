@@ -1,5 +1,8 @@
 //! A virtual network, a virtual clock and str0m peers standing in for browsers, around a
-//! real [`Core`]. Deterministic: a seeded generator decides losses; nothing sleeps.
+//! real [`Core`]. A seeded generator decides losses, and nothing sleeps. Runs still
+//! differ in detail: str0m draws its own random numbers (SSRCs, ICE credentials, DTLS
+//! keys and handshakes), so the bytes on the virtual links, and with them the estimates
+//! near a limit, vary from run to run. A test near a threshold must be run many times.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
