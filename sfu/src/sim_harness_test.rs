@@ -1,8 +1,11 @@
 //! A virtual network, a virtual clock and str0m peers standing in for browsers, around a
-//! real [`Core`]. A seeded generator decides losses, and nothing sleeps. Runs still
-//! differ in detail: str0m draws its own random numbers (SSRCs, ICE credentials, DTLS
-//! keys and handshakes), so the bytes on the virtual links, and with them the estimates
-//! near a limit, vary from run to run. A test near a threshold must be run many times.
+//! real [`Core`]. Nothing sleeps, and a run is reproducible from its seed: a seeded
+//! generator decides losses, the core's sids come from the seed, and str0m's own draws
+//! (ICE credentials, SSRCs, ids, its pacer's jitter) come from `fastrand`'s thread-local
+//! generator, which [`Sim::new`] seeds (the simulation runs on the test's one thread).
+//! Only DTLS keys and handshakes are drawn by aws-lc from the OS; they change the
+//! encrypted bytes, and a handshake flight's length by a byte or two (ECDSA signatures),
+//! but not when a datagram leaves or how large a media packet is ([`Sim::trace`]).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -130,16 +133,56 @@ impl Client {
     }
 }
 
-/// Seeded xorshift: the only source of randomness in a simulation.
-struct Rng(u64);
+/// Seeded losses that do not depend on the order datagrams are sent in within a step.
+/// str0m polls its streams out of a `HashMap`, whose order differs from run to run, so a
+/// generator drawn in send order would lose other packets in each run. Instead a datagram
+/// is lost by a hash of the seed, the step, its addresses, its size and how many such
+/// datagrams went before it in the step.
+struct Losses {
+    seed: u64,
+    step: Instant,
+    seen: HashMap<(SocketAddr, SocketAddr, usize), u64>,
+}
 
-impl Rng {
-    fn chance(&mut self, p: f64) -> bool {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % 10_000) as f64 / 10_000.0 < p
+impl Losses {
+    fn lost(
+        &mut self,
+        now: Instant,
+        start: Instant,
+        datagram: (SocketAddr, SocketAddr, usize),
+        p: f64,
+    ) -> bool {
+        if now != self.step {
+            self.step = now;
+            self.seen.clear();
+        }
+        let ordinal = self.seen.entry(datagram).or_default();
+        *ordinal += 1;
+        let (from, to, len) = datagram;
+        let mut h = self.seed ^ (now - start).as_micros() as u64;
+        for word in [
+            u64::from(from.port()),
+            u64::from(to.port()),
+            len as u64,
+            *ordinal,
+        ] {
+            h = splitmix64(h ^ word);
+        }
+        for ip in [from.ip(), to.ip()] {
+            if let std::net::IpAddr::V4(v4) = ip {
+                h = splitmix64(h ^ u64::from(u32::from(v4)));
+            }
+        }
+        (h % 10_000) as f64 / 10_000.0 < p
     }
+}
+
+/// SplitMix64's finaliser: a well-mixed 64-bit hash step.
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 struct Datagram {
@@ -158,12 +201,30 @@ pub struct Sim {
     flight: Vec<Datagram>,
     /// Per receiving address: link rate (bit/s) and when the link is next free.
     limits: HashMap<SocketAddr, (u64, Instant)>,
-    rng: Rng,
+    losses: Losses,
     /// Probability that any datagram is lost.
     pub loss: f64,
     next_conn: ConnId,
     /// The next client to join asks for open receive sections.
     open_sections_next: bool,
+    /// When the simulation started.
+    start: Instant,
+    /// Every datagram sent, once [`Sim::record_trace`] is called.
+    trace: Option<Vec<TracedDatagram>>,
+}
+
+/// A datagram as the virtual network saw it leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TracedDatagram {
+    /// Time since the simulation started.
+    pub sent_at: Duration,
+    pub from: SocketAddr,
+    pub to: SocketAddr,
+    /// Its size, except for DTLS (first byte 20 to 63, RFC 7983): aws-lc's ECDSA
+    /// signatures, drawn from the OS, differ in length by a byte or two from run to run.
+    pub len: Option<usize>,
+    /// It was lost on the way (by [`Sim::loss`] or a full bottleneck queue).
+    pub lost: bool,
 }
 
 impl Sim {
@@ -175,6 +236,7 @@ impl Sim {
     /// A simulation whose SFU socket is bound to `local` while clients are told (and
     /// send to) `public`: a host behind 1:1 NAT, or one bound to 0.0.0.0.
     pub fn with_addresses(seed: u64, public: SocketAddr, local: SocketAddr) -> Self {
+        fastrand::seed(seed);
         let now = Instant::now();
         let server = public;
         let core = Core::new(CoreConfig {
@@ -192,11 +254,25 @@ impl Sim {
             server,
             flight: Vec::new(),
             limits: HashMap::new(),
-            rng: Rng(seed.max(1)),
+            losses: Losses {
+                seed,
+                step: now,
+                seen: HashMap::new(),
+            },
             loss: 0.0,
             next_conn: 1,
             open_sections_next: false,
+            start: now,
+            trace: None,
         }
+    }
+    /// From now on, remembers every datagram sent ([`Sim::trace`]).
+    pub fn record_trace(&mut self) {
+        self.trace.get_or_insert_with(Vec::new);
+    }
+    /// The datagrams sent since [`Sim::record_trace`].
+    pub fn trace(&self) -> &[TracedDatagram] {
+        self.trace.as_deref().unwrap_or_default()
     }
     fn new_rtc(&self, addr: SocketAddr) -> Rtc {
         let mut rtc = Rtc::builder()
@@ -240,26 +316,47 @@ impl Sim {
         }
     }
     fn send(&mut self, from: SocketAddr, to: SocketAddr, bytes: Vec<u8>) {
-        if self.loss > 0.0 && self.rng.chance(self.loss) {
+        let arrival = self.arrival(from, to, bytes.len());
+        if let Some(trace) = self.trace.as_mut() {
+            trace.push(TracedDatagram {
+                sent_at: self.now - self.start,
+                from,
+                to,
+                len: (!matches!(bytes.first(), Some(20..=63))).then_some(bytes.len()),
+                lost: arrival.is_none(),
+            });
+        }
+        let Some(at) = arrival else {
             return;
-        }
-        let mut at = self.now + LATENCY;
-        if let Some((bps, free_at)) = self.limits.get_mut(&to) {
-            // A bottleneck: packets queue behind each other; a queue over 250 ms drops.
-            let departure = (*free_at).max(self.now);
-            if departure - self.now > Duration::from_millis(250) {
-                return;
-            }
-            let serialize = Duration::from_micros(bytes.len() as u64 * 8 * 1_000_000 / *bps);
-            *free_at = departure + serialize;
-            at = departure + serialize + LATENCY;
-        }
+        };
         self.flight.push(Datagram {
             at,
             from,
             to,
             bytes,
         });
+    }
+    /// When a datagram of `len` bytes sent from `from` to `to` now arrives, or `None` if it is lost.
+    fn arrival(&mut self, from: SocketAddr, to: SocketAddr, len: usize) -> Option<Instant> {
+        if self.loss > 0.0
+            && self
+                .losses
+                .lost(self.now, self.start, (from, to, len), self.loss)
+        {
+            return None;
+        }
+        let mut at = self.now + LATENCY;
+        if let Some((bps, free_at)) = self.limits.get_mut(&to) {
+            // A bottleneck: packets queue behind each other; a queue over 250 ms drops.
+            let departure = (*free_at).max(self.now);
+            if departure - self.now > Duration::from_millis(250) {
+                return None;
+            }
+            let serialize = Duration::from_micros(len as u64 * 8 * 1_000_000 / *bps);
+            *free_at = departure + serialize;
+            at = departure + serialize + LATENCY;
+        }
+        Some(at)
     }
     /// Limits what client `index` can receive to `bps` (`None` lifts the limit).
     pub fn limit_downlink(&mut self, index: usize, bps: Option<u64>) {
