@@ -40,15 +40,21 @@ struct LayerPlan {
     /// Index in the subscriber's down tracks.
     index: usize,
     target: Option<u8>,
+    /// The highest rank the subscriber's wishes allow.
+    ceiling: Option<u8>,
     /// Paused for bandwidth (`target` is `None` then).
     paused: bool,
     /// What the lowest layer needs, with headroom: probed towards while paused.
     lowest_bps: u64,
     rids: Vec<Rid>,
-    /// What the subscriber's preferred layer needs, with headroom.
-    desired_bps: u64,
-    /// What the next layer up needs, with headroom.
-    next_bps: u64,
+    /// What each rank needs, with headroom (0 for a rank not sent).
+    rank_bps: [u64; 3],
+}
+
+impl LayerPlan {
+    fn rate(&self, rank: Option<u8>) -> u64 {
+        rank.map_or(0, |r| self.rank_bps[usize::from(r.min(2))])
+    }
 }
 
 impl Core {
@@ -87,25 +93,19 @@ impl Core {
                 let paused = chosen.is_some() && must_pause(&specs, budget, d.paused);
                 let target = chosen.filter(|_| !paused);
                 let ceiling = select_layer(&specs, d.wanted, None, None);
-                let rate = |rank: Option<u8>| {
-                    specs
-                        .iter()
-                        .filter(|l| Some(l.rank) == rank)
-                        .map(|l| l.bitrate_bps * 13 / 10)
-                        .sum::<u64>()
-                };
-                let next = match (target, ceiling) {
-                    (Some(t), Some(c)) if t < c => Some(t + 1),
-                    _ => target,
-                };
+                let mut rank_bps = [0u64; 3];
+                for l in &specs {
+                    rank_bps[usize::from(l.rank.min(2))] += l.bitrate_bps * 13 / 10;
+                }
+                let lowest = specs.iter().map(|l| l.rank).min();
                 Some(LayerPlan {
                     index: i,
                     target,
+                    ceiling,
                     paused,
-                    lowest_bps: rate(specs.iter().map(|l| l.rank).min()),
+                    lowest_bps: lowest.map_or(0, |r| rank_bps[usize::from(r.min(2))]),
                     rids: track.rids.clone(),
-                    desired_bps: rate(ceiling),
-                    next_bps: rate(next),
+                    rank_bps,
                 })
             })
             .collect();
@@ -115,13 +115,21 @@ impl Core {
         let mut stream_states = Vec::new();
         for plan in plans {
             let d = &mut p.down[plan.index];
+            let previous = (!d.disabled && !d.paused).then_some(d.target);
+            let target = d.upgrades.gate(now, previous, plan.target, plan.ceiling);
             if plan.paused {
                 // Nothing is padded for a paused track (the link is already short);
                 // str0m probes towards its lowest layer to learn when it fits again.
                 desired += plan.lowest_bps;
             } else {
-                desired += plan.desired_bps;
-                minimum += plan.next_bps;
+                // Padding grows the estimate towards the layer above the selector's
+                // choice, held back or not, so a held link can show that it carries it.
+                let next = match (plan.target, plan.ceiling) {
+                    (Some(t), Some(c)) if t < c => Some(t + 1),
+                    _ => plan.target,
+                };
+                desired += plan.rate(plan.ceiling);
+                minimum += plan.rate(next);
             }
             if d.paused != plan.paused {
                 d.paused = plan.paused;
@@ -137,8 +145,8 @@ impl Core {
                     } as i32,
                 });
             }
-            let rank = plan.target.unwrap_or(0);
-            d.disabled = plan.target.is_none();
+            let rank = target.unwrap_or(0);
+            d.disabled = target.is_none();
             if d.target != rank {
                 d.target = rank;
                 changed.push((

@@ -5,6 +5,8 @@
 //! chosen layer. When even the lowest layer clearly does not fit, video pauses
 //! ([`must_pause`]) and the subscriber is told (`StreamStateUpdate`).
 
+use std::time::{Duration, Instant};
+
 /// One layer of a published video track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LayerSpec {
@@ -153,6 +155,80 @@ pub fn must_pause(layers: &[LayerSpec], budget_bps: Option<u64>, paused: bool) -
     }
     let share = if paused { RESUME_AT } else { PAUSE_BELOW };
     (budget as f64) < lowest.bitrate_bps as f64 * share
+}
+
+/// How long a subscriber stays off a higher layer after its link dropped it back, at
+/// first and at most. Each drop within [`UPGRADE_TRIAL`] of moving up doubles the hold.
+const FIRST_HOLD: Duration = Duration::from_secs(2);
+const LONGEST_HOLD: Duration = Duration::from_secs(60);
+/// A move up that falls back within this long failed: the link only seemed to carry it.
+const UPGRADE_TRIAL: Duration = Duration::from_secs(10);
+
+/// Upgrades held back after the link failed one, with a hold that doubles each time it
+/// fails again (as LiveKit's allocator backs off its probes).
+///
+/// Found through a coturn policed at 360 kbit/s: it counts each second's bytes and drops
+/// what is over, so a short probe passes whole and the estimate reads the link as wide.
+/// The selector moved up to a 640-pixel layer, the link dropped a seventh of it, the
+/// estimate fell, it moved back down, and did so again every few seconds: 5 frames per
+/// second in one run of four. Each move up costs a keyframe too, the largest burst there
+/// is. A hold after a failed move up keeps the layer that flows until the link has shown,
+/// for longer each time, that it carries more; on a link that really widens, the first
+/// hold is 2 s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpgradeBackoff {
+    last_up: Option<Instant>,
+    held_until: Option<Instant>,
+    hold: Duration,
+}
+
+impl Default for UpgradeBackoff {
+    fn default() -> Self {
+        Self {
+            last_up: None,
+            held_until: None,
+            hold: FIRST_HOLD,
+        }
+    }
+}
+
+impl UpgradeBackoff {
+    /// The rank to send, given the selector's `chosen` one, the `previous` choice and the
+    /// `ceiling` the subscriber's wishes allow. A move down for bandwidth (below both the
+    /// previous choice and the ceiling) after a move up starts a hold: 2 s, doubled while
+    /// each move up fails within 10 s. A move up waits the hold out. A move down because
+    /// the subscriber asked for less, or before any move up, holds nothing.
+    pub fn gate(
+        &mut self,
+        now: Instant,
+        previous: Option<u8>,
+        chosen: Option<u8>,
+        ceiling: Option<u8>,
+    ) -> Option<u8> {
+        let (Some(previous), Some(rank)) = (previous, chosen) else {
+            return chosen;
+        };
+        if rank > previous {
+            if self.held_until.is_some_and(|until| now < until) {
+                return Some(previous);
+            }
+            self.last_up = Some(now);
+        } else if rank < previous
+            && ceiling.is_some_and(|c| rank < c)
+            && let Some(up) = self.last_up
+        {
+            // Only a link that was moved up and then dropped back holds: the first
+            // estimates, which bring the start layer down to what fits, do not.
+            let failed_upgrade = now.saturating_duration_since(up) < UPGRADE_TRIAL;
+            self.hold = if failed_upgrade {
+                (self.hold * 2).min(LONGEST_HOLD)
+            } else {
+                FIRST_HOLD
+            };
+            self.held_until = Some(now + self.hold);
+        }
+        chosen
+    }
 }
 
 #[cfg(test)]

@@ -122,3 +122,94 @@ fn video_pauses_only_when_even_the_lowest_layer_clearly_does_not_fit() {
     assert!(!must_pause(&unknown_cost, Some(1), false));
     assert!(!must_pause(&[], Some(1), false));
 }
+
+mod upgrade_backoff {
+    use super::super::UpgradeBackoff;
+    use std::time::{Duration, Instant};
+
+    const SECOND: Duration = Duration::from_secs(1);
+    const ALL: Option<u8> = Some(2);
+
+    #[test]
+    fn a_move_up_with_nothing_failed_before_goes_through() {
+        let mut gate = UpgradeBackoff::default();
+        assert_eq!(gate.gate(Instant::now(), Some(0), Some(1), ALL), Some(1));
+    }
+
+    #[test]
+    fn the_first_estimates_bringing_the_start_layer_down_hold_nothing() {
+        let t = Instant::now();
+        let mut gate = UpgradeBackoff::default();
+        assert_eq!(gate.gate(t, Some(2), Some(1), ALL), Some(1));
+        let soon = t + Duration::from_millis(70);
+        assert_eq!(gate.gate(soon, Some(1), Some(2), ALL), Some(2));
+    }
+
+    #[test]
+    fn a_move_up_the_link_fails_holds_the_next_one_four_seconds_and_each_failure_doubles_it() {
+        let t = Instant::now();
+        let mut gate = UpgradeBackoff::default();
+        let mut at = t;
+        for hold in [4, 8, 16, 32, 60, 60] {
+            assert_eq!(
+                gate.gate(at, Some(0), Some(1), ALL),
+                Some(1),
+                "up after the hold"
+            );
+            at += SECOND;
+            assert_eq!(
+                gate.gate(at, Some(1), Some(0), ALL),
+                Some(0),
+                "down at once"
+            );
+            let held = at + Duration::from_secs(hold) - Duration::from_millis(1);
+            assert_eq!(
+                gate.gate(held, Some(0), Some(1), ALL),
+                Some(0),
+                "held {hold} s"
+            );
+            at += Duration::from_secs(hold);
+        }
+    }
+
+    #[test]
+    fn a_drop_long_after_a_move_up_that_held_is_congestion_and_holds_two_seconds() {
+        let t = Instant::now();
+        let mut gate = UpgradeBackoff::default();
+        gate.gate(t, Some(0), Some(1), ALL);
+        gate.gate(t + SECOND, Some(1), Some(0), ALL); // failed: 4 s
+        gate.gate(t + 5 * SECOND, Some(0), Some(1), ALL); // up, and it holds
+        let later = t + 30 * SECOND;
+        assert_eq!(gate.gate(later, Some(1), Some(0), ALL), Some(0));
+        let held = later + 2 * SECOND - Duration::from_millis(1);
+        assert_eq!(gate.gate(held, Some(0), Some(1), ALL), Some(0));
+        assert_eq!(
+            gate.gate(later + 2 * SECOND, Some(0), Some(1), ALL),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn asking_for_less_holds_nothing_back() {
+        let t = Instant::now();
+        let mut gate = UpgradeBackoff::default();
+        // A smaller video element: the ceiling itself came down.
+        assert_eq!(gate.gate(t, Some(2), Some(0), Some(0)), Some(0));
+        assert_eq!(
+            gate.gate(t + Duration::from_millis(10), Some(0), Some(2), ALL),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn pausing_and_first_choices_pass_unchanged() {
+        let t = Instant::now();
+        let mut gate = UpgradeBackoff::default();
+        assert_eq!(
+            gate.gate(t, None, Some(1), ALL),
+            Some(1),
+            "no previous choice"
+        );
+        assert_eq!(gate.gate(t, Some(1), None, ALL), None, "disabled or paused");
+    }
+}

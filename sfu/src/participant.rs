@@ -149,6 +149,8 @@ pub(crate) struct DownTrack {
     pub(crate) mapping: Option<super::rtp_out::Mapping>,
     /// The subscriber's payload type for each of the publisher's.
     pub(crate) payload_types: Vec<(Pt, Pt)>,
+    /// Moves up held back after the link failed one (video).
+    pub(crate) upgrades: super::layers::UpgradeBackoff,
 }
 
 impl DownTrack {

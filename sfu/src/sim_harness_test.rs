@@ -136,12 +136,13 @@ impl Client {
 /// Seeded losses that do not depend on the order datagrams are sent in within a step.
 /// str0m polls its streams out of a `HashMap`, whose order differs from run to run, so a
 /// generator drawn in send order would lose other packets in each run. Instead a datagram
-/// is lost by a hash of the seed, the step, its addresses, its size and how many such
-/// datagrams went before it in the step.
+/// is lost by a hash of the seed, the step, its addresses, its size (not for DTLS, whose
+/// size varies, see [`TracedDatagram::len`]) and how many such datagrams went before it
+/// in the step.
 struct Losses {
     seed: u64,
     step: Instant,
-    seen: HashMap<(SocketAddr, SocketAddr, usize), u64>,
+    seen: HashMap<(SocketAddr, SocketAddr, Option<usize>), u64>,
 }
 
 impl Losses {
@@ -149,7 +150,7 @@ impl Losses {
         &mut self,
         now: Instant,
         start: Instant,
-        datagram: (SocketAddr, SocketAddr, usize),
+        datagram: (SocketAddr, SocketAddr, Option<usize>),
         p: f64,
     ) -> bool {
         if now != self.step {
@@ -163,7 +164,7 @@ impl Losses {
         for word in [
             u64::from(from.port()),
             u64::from(to.port()),
-            len as u64,
+            len.map_or(u64::MAX, |len| len as u64),
             *ordinal,
         ] {
             h = splitmix64(h ^ word);
@@ -316,13 +317,15 @@ impl Sim {
         }
     }
     fn send(&mut self, from: SocketAddr, to: SocketAddr, bytes: Vec<u8>) {
-        let arrival = self.arrival(from, to, bytes.len());
+        // DTLS (first byte 20 to 63, RFC 7983) varies in size from run to run.
+        let stable_len = (!matches!(bytes.first(), Some(20..=63))).then_some(bytes.len());
+        let arrival = self.arrival(from, to, bytes.len(), stable_len);
         if let Some(trace) = self.trace.as_mut() {
             trace.push(TracedDatagram {
                 sent_at: self.now - self.start,
                 from,
                 to,
-                len: (!matches!(bytes.first(), Some(20..=63))).then_some(bytes.len()),
+                len: stable_len,
                 lost: arrival.is_none(),
             });
         }
@@ -336,12 +339,19 @@ impl Sim {
             bytes,
         });
     }
-    /// When a datagram of `len` bytes sent from `from` to `to` now arrives, or `None` if it is lost.
-    fn arrival(&mut self, from: SocketAddr, to: SocketAddr, len: usize) -> Option<Instant> {
+    /// When a datagram of `len` bytes sent from `from` to `to` now arrives, or `None` if it
+    /// is lost (decided on `stable_len`, its size unless it varies between runs).
+    fn arrival(
+        &mut self,
+        from: SocketAddr,
+        to: SocketAddr,
+        len: usize,
+        stable_len: Option<usize>,
+    ) -> Option<Instant> {
         if self.loss > 0.0
             && self
                 .losses
-                .lost(self.now, self.start, (from, to, len), self.loss)
+                .lost(self.now, self.start, (from, to, stable_len), self.loss)
         {
             return None;
         }

@@ -140,6 +140,7 @@ impl Core {
             paused: false,
             mapping: None,
             payload_types: Vec::new(),
+            upgrades: Default::default(),
         });
         self.needs_negotiation.insert(conn);
     }
