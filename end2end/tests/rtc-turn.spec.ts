@@ -146,7 +146,8 @@ test('a subscriber behind a weak policed link gets a lower layer that keeps movi
   const received = after.packets - before.packets;
   const lost = after.packetsLost - before.packetsLost;
   const lossPercent = (100 * lost) / Math.max(1, received + lost);
-  console.log(`weak link: ${fps} fps, ${after.frameWidth} px wide, ${lossPercent.toFixed(1)}% lost, ${after.freezeCount - before.freezeCount} freezes`);
+  const kbps = Math.round(((after.bytes - before.bytes) * 8) / 10 / 1000);
+  console.log(`weak link: ${fps} fps, ${after.frameWidth} px wide, ${kbps} kbit/s, ${lossPercent.toFixed(1)}% lost, ${after.freezeCount - before.freezeCount} freezes`);
   expect(after.frameWidth, 'a layer below the top').toBeLessThan(1280);
   // Measured here (docs/sfu.md, "Pacing on a thin link"): paced, 10-20 fps with 2-13%
   // of packets lost; unpaced, 1-15 fps with 8-18% lost.
