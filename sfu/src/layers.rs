@@ -212,10 +212,7 @@ impl UpgradeBackoff {
             if self.held_until.is_some_and(|until| now < until) {
                 return Some(previous);
             }
-            // One layer at a time: a wrong estimate costs the next layer's keyframe, not
-            // the top one's (seen once: 1280 pixels sent into 360 kbit/s).
             self.last_up = Some(now);
-            return Some(previous + 1);
         } else if rank < previous
             && ceiling.is_some_and(|c| rank < c)
             && let Some(up) = self.last_up
