@@ -5,7 +5,7 @@
 // must be the same TURN server with working credentials.
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { expect, request, test } from '@playwright/test';
+import { type Browser, expect, request, test } from '@playwright/test';
 import { baseURL, closeParticipants, inbound, pageState, participantPage, token, wsURL } from './rtc-fixtures';
 import { clinician } from './fixtures';
 
@@ -58,6 +58,21 @@ test.afterEach(closeParticipants);
 
 /** Relay-only RTC settings through the coturn on `port`, with ephemeral credentials
  * from the API (all the coturns here share the e2e secret). */
+/** Alice publishes in `room`; Bob only subscribes, with every packet through `relay`. */
+async function callThroughRelay(browser: Browser, room: string, relay: RTCConfiguration) {
+  const alice = await participantPage(browser);
+  const bob = await participantPage(browser);
+  await alice.evaluate(
+    ([u, t]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: true }),
+    [wsURL, token('alice', { room })] as const,
+  );
+  await bob.evaluate(
+    ([u, t, c]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: false, rtcConfig: c }),
+    [wsURL, token('bob', { room }), relay] as const,
+  );
+  return { alice, bob };
+}
+
 async function relayThrough(port: number): Promise<RTCConfiguration> {
   const api = await request.newContext({ baseURL });
   const login = await api.post('/api/v1/auth/login', { data: { email: clinician.email, password: clinician.password } });
@@ -102,17 +117,7 @@ test('a subscriber behind a link too thin for any video layer is told its video 
   test.setTimeout(90_000);
   const thin = await relayThrough(3479);
 
-  const room = `visit-thin-${Date.now()}`;
-  const alice = await participantPage(browser);
-  const bob = await participantPage(browser);
-  await alice.evaluate(
-    ([u, t]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: true }),
-    [wsURL, token('alice', { room })] as const,
-  );
-  await bob.evaluate(
-    ([u, t, c]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: false, rtcConfig: c }),
-    [wsURL, token('bob', { room }), thin] as const,
-  );
+  const { bob } = await callThroughRelay(browser, `visit-thin-${Date.now()}`, thin);
   await expect.poll(async () => (await inbound(bob, 'alice', 'audio')).packets).toBeGreaterThan(0);
   await expect
     .poll(async () => (await pageState(bob)).events, { timeout: 45_000 })
@@ -132,17 +137,7 @@ test.describe('a weak policed link', () => {
   test('a subscriber behind a weak policed link gets a lower layer that keeps moving, with little loss', async ({ browser }) => {
     test.setTimeout(90_000);
     const weak = await relayThrough(3480);
-    const room = `visit-weak-${Date.now()}`;
-    const alice = await participantPage(browser);
-    const bob = await participantPage(browser);
-    await alice.evaluate(
-      ([u, t]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: true }),
-      [wsURL, token('alice', { room })] as const,
-    );
-    await bob.evaluate(
-      ([u, t, c]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: false, rtcConfig: c }),
-      [wsURL, token('bob', { room }), weak] as const,
-    );
+    const { bob } = await callThroughRelay(browser, `visit-weak-${Date.now()}`, weak);
     await expect.poll(() => bob.evaluate(() => (window as any).bedside.videoWidth('alice')), { timeout: 20_000 }).toBeGreaterThan(0);
     // The estimate settles on what the policed link carries.
     await bob.waitForTimeout(15_000);
