@@ -132,6 +132,13 @@ impl Core {
                 minimum += plan.rate(next);
             }
             if d.paused != plan.paused {
+                tracing::debug!(
+                    conn,
+                    track_sid = %d.track_sid,
+                    paused = plan.paused,
+                    budget_bps = ?budget,
+                    "sfu pauses or resumes a subscriber's video"
+                );
                 d.paused = plan.paused;
                 // Back from a pause, the decoder needs a keyframe to start again.
                 d.needs_keyframe |= !plan.paused;
@@ -148,6 +155,15 @@ impl Core {
             let rank = target.unwrap_or(0);
             d.disabled = target.is_none();
             if d.target != rank {
+                tracing::debug!(
+                    conn,
+                    track_sid = %d.track_sid,
+                    from = d.target,
+                    to = rank,
+                    layer_bps = plan.rate(Some(rank)),
+                    budget_bps = ?budget,
+                    "sfu moves a subscriber to another layer"
+                );
                 d.target = rank;
                 changed.push((
                     d.publisher,
