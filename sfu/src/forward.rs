@@ -139,6 +139,20 @@ impl Core {
                     p.metrics
                         .egress
                         .insert((side, stats.mid, stats.rid), counts);
+                    // The subscriber's receiver reports see a policer's drops long
+                    // before the delay-based estimate does (docs/sfu.md).
+                    let taken_back = match stats.loss {
+                        Some(loss) if p.down_side() == side => p
+                            .down
+                            .iter_mut()
+                            .filter(|d| d.kind == MediaKind::Video && d.mid() == Some(stats.mid))
+                            .any(|d| d.upgrades.report_loss(now, loss)),
+                        _ => false,
+                    };
+                    if taken_back {
+                        tracing::debug!(conn, mid = %stats.mid, "sfu takes back a move up the link lost");
+                        self.reselect_layers(now, conn);
+                    }
                 }
             }
             Event::EgressBitrateEstimate(str0m::bwe::BweKind::Twcc { estimate, .. }) => {

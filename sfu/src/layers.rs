@@ -175,11 +175,20 @@ const UPGRADE_TRIAL: Duration = Duration::from_secs(10);
 /// is. A hold after a failed move up keeps the layer that flows until the link has shown,
 /// for longer each time, that it carries more; on a link that really widens, the first
 /// hold is 2 s.
+///
+/// The estimate alone finds a failed move up late: a delay-based estimator cannot see a
+/// policer that drops without queueing (docs/sfu.md: it read a 360 kbit/s link as
+/// 1.9 Mbit/s). The subscriber's receiver reports can: a move up followed by a report of
+/// [`LOSSY`] or more is taken back at once ([`UpgradeBackoff::report_loss`]), and the
+/// layer it came from is the most the subscriber gets until the hold ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UpgradeBackoff {
-    last_up: Option<Instant>,
+    /// When the last move up was, and the rank it left.
+    last_up: Option<(Instant, u8)>,
     held_until: Option<Instant>,
     hold: Duration,
+    /// The highest rank allowed while held, after a move up the link lost.
+    cap: Option<u8>,
 }
 
 impl Default for UpgradeBackoff {
@@ -188,9 +197,15 @@ impl Default for UpgradeBackoff {
             last_up: None,
             held_until: None,
             hold: FIRST_HOLD,
+            cap: None,
         }
     }
 }
+
+/// A receiver report's loss fraction from which a move up counts as failed (a link that
+/// carries a layer loses a few percent at most; a policer over its rate drops a seventh
+/// or more).
+pub const LOSSY: f32 = 0.1;
 
 impl UpgradeBackoff {
     /// The rank to send, given the selector's `chosen` one, the `previous` choice and the
@@ -205,17 +220,22 @@ impl UpgradeBackoff {
         chosen: Option<u8>,
         ceiling: Option<u8>,
     ) -> Option<u8> {
+        let held = self.held_until.is_some_and(|until| now < until);
+        let chosen = match (held, self.cap) {
+            (true, Some(cap)) => chosen.map(|rank| rank.min(cap)),
+            _ => chosen,
+        };
         let (Some(previous), Some(rank)) = (previous, chosen) else {
             return chosen;
         };
         if rank > previous {
-            if self.held_until.is_some_and(|until| now < until) {
+            if held {
                 return Some(previous);
             }
-            self.last_up = Some(now);
+            self.last_up = Some((now, previous));
         } else if rank < previous
             && ceiling.is_some_and(|c| rank < c)
-            && let Some(up) = self.last_up
+            && let Some((up, _)) = self.last_up
         {
             // Only a link that was moved up and then dropped back holds: the first
             // estimates, which bring the start layer down to what fits, do not.
@@ -226,8 +246,27 @@ impl UpgradeBackoff {
                 FIRST_HOLD
             };
             self.held_until = Some(now + self.hold);
+            self.cap = None;
         }
         chosen
+    }
+
+    /// A receiver report of `loss` (a fraction) arrived at `now`. Returns whether it
+    /// takes back a move up: one made within 10 s, with [`LOSSY`] or more lost. The hold
+    /// then doubles as for any failed move up, and the rank the move left is the most
+    /// [`Self::gate`] lets through until it ends.
+    pub fn report_loss(&mut self, now: Instant, loss: f32) -> bool {
+        let Some((up, from)) = self.last_up else {
+            return false;
+        };
+        if loss < LOSSY || now.saturating_duration_since(up) >= UPGRADE_TRIAL {
+            return false;
+        }
+        self.hold = (self.hold * 2).min(LONGEST_HOLD);
+        self.held_until = Some(now + self.hold);
+        self.cap = Some(from);
+        self.last_up = None;
+        true
     }
 }
 

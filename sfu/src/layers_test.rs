@@ -202,6 +202,34 @@ mod upgrade_backoff {
     }
 
     #[test]
+    fn a_lossy_report_soon_after_a_move_up_takes_it_back_and_caps_the_layer_while_held() {
+        let t = Instant::now();
+        let mut gate = UpgradeBackoff::default();
+        assert_eq!(gate.gate(t, Some(0), Some(1), ALL), Some(1));
+        let report = t + 2 * SECOND;
+        assert!(gate.report_loss(report, 0.15), "15% lost after a move up");
+        // The estimate still says the higher layers fit: the cap keeps the one it left.
+        assert_eq!(gate.gate(report, Some(1), Some(2), ALL), Some(0));
+        let held = report + 4 * SECOND - Duration::from_millis(1);
+        assert_eq!(gate.gate(held, Some(0), Some(2), ALL), Some(0), "held 4 s");
+        assert_eq!(
+            gate.gate(report + 4 * SECOND, Some(0), Some(2), ALL),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn a_little_loss_or_loss_long_after_a_move_up_takes_nothing_back() {
+        let t = Instant::now();
+        let mut gate = UpgradeBackoff::default();
+        assert!(!gate.report_loss(t, 0.5), "no move up yet");
+        gate.gate(t, Some(0), Some(1), ALL);
+        assert!(!gate.report_loss(t + SECOND, 0.03), "3% lost");
+        assert!(!gate.report_loss(t + 10 * SECOND, 0.3), "congestion later");
+        assert_eq!(gate.gate(t + 10 * SECOND, Some(1), Some(2), ALL), Some(2));
+    }
+
+    #[test]
     fn pausing_and_first_choices_pass_unchanged() {
         let t = Instant::now();
         let mut gate = UpgradeBackoff::default();
