@@ -52,6 +52,10 @@ pub struct RemoteParticipant {
     pub metadata: String,
     /// Their published tracks.
     pub tracks: Vec<RemoteTrack>,
+    /// Their connection as the server grades it (`ConnectionQualityUpdate`: the loss
+    /// and round trip of their links, and what the server paused for them); `None`
+    /// until it said.
+    pub connection_quality: Option<crate::stats::Quality>,
 }
 
 /// Remote participants and the media waiting for a track description.
@@ -129,12 +133,15 @@ impl Remotes {
                             }
                         })
                         .collect();
+                    let connection_quality =
+                        index.and_then(|i| self.participants[i].connection_quality);
                     let participant = RemoteParticipant {
                         sid: info.sid.clone(),
                         identity: info.identity.clone(),
                         name: info.name.clone(),
                         metadata: info.metadata.clone(),
                         tracks,
+                        connection_quality,
                     };
                     match index {
                         Some(i) => self.participants[i] = participant,
@@ -186,7 +193,6 @@ impl Remotes {
         Vec::new()
     }
 
-    /// Each remote track's sid and receiver, for statistics.
     /// Applies the server's `StreamStateUpdate`: which tracks it paused or resumed.
     pub(crate) fn set_stream_states(
         &mut self,
@@ -212,6 +218,39 @@ impl Remotes {
         }
     }
 
+    /// Applies the server's `ConnectionQualityUpdate` (our own grade in it is left:
+    /// the local statistics say more about our side, [`crate::stats`]).
+    pub(crate) fn set_connection_qualities(
+        &mut self,
+        updates: &[proto::ConnectionQualityInfo],
+    ) -> Vec<RoomEvent> {
+        let mut changed = false;
+        for update in updates {
+            let quality = match proto::ConnectionQuality::try_from(update.quality) {
+                Ok(proto::ConnectionQuality::Excellent) => crate::stats::Quality::Excellent,
+                Ok(proto::ConnectionQuality::Good) => crate::stats::Quality::Good,
+                Ok(proto::ConnectionQuality::Poor) => crate::stats::Quality::Poor,
+                Ok(proto::ConnectionQuality::Lost) => crate::stats::Quality::Lost,
+                Err(_) => continue,
+            };
+            for p in self
+                .participants
+                .iter_mut()
+                .filter(|p| p.sid == update.participant_sid)
+                .filter(|p| p.connection_quality != Some(quality))
+            {
+                p.connection_quality = Some(quality);
+                changed = true;
+            }
+        }
+        if changed {
+            vec![RoomEvent::ParticipantsChanged]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Each remote track's sid and receiver, for statistics.
     pub(crate) fn receivers(&self) -> Vec<(String, web_sys::RtcRtpReceiver)> {
         self.participants
             .iter()

@@ -131,6 +131,11 @@ async fn on_other(engine: &Rc<Engine>, message: signal_response::Message) {
         signal_response::Message::Mute(request) => {
             crate::publish::on_server_mute(engine, &request.sid, request.muted);
         }
+        signal_response::Message::ConnectionQuality(update) => {
+            let mut st = engine.state.borrow_mut();
+            let events = st.remotes.set_connection_qualities(&update.updates);
+            st.outbox.extend(events);
+        }
         _ => {}
     }
 }

@@ -74,6 +74,11 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   await expectAudioGrowing(dock);
   await expectAudioGrowing(patient.locator('.call-stage'));
   await expect(dock.getByTestId('call-quality')).toHaveAttribute('data-quality', /excellent|good/);
+  // The server grades the patient's connection for the clinician (ConnectionQualityUpdate):
+  // good on loopback, so their tile carries no warning.
+  const patientTile = dock.locator('figure.call-tile[data-source="camera"]');
+  await expect(patientTile).toHaveAttribute('data-link', /excellent|good/, { timeout: 10_000 });
+  await expect(patientTile.getByTestId('peer-link-note')).toHaveCount(0);
   // The patient's video plays, and a pushed event (their chat message, which the
   // console re-reads the meeting for) neither pauses it nor takes it off the page.
   await expect.poll(() => remoteVideo(dock).evaluate((v: HTMLVideoElement) => !v.paused)).toBe(true);

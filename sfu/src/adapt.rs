@@ -117,6 +117,7 @@ impl Core {
             let d = &mut p.down[plan.index];
             let previous = (!d.disabled && !d.paused).then_some(d.target);
             let target = d.upgrades.gate(now, previous, plan.target, plan.ceiling);
+            d.held_low = matches!((target, plan.ceiling), (Some(t), Some(c)) if t < c);
             if plan.paused {
                 // Nothing is padded for a paused track (the link is already short);
                 // str0m probes towards its lowest layer to learn when it fits again.

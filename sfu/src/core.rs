@@ -307,6 +307,7 @@ impl Core {
         }
         if self.housekeeping_at.is_some_and(|at| at <= now) {
             self.expire(now);
+            self.tell_connection_quality();
             let busy = !self.participants.is_empty() || !self.rooms.is_empty();
             self.housekeeping_at = busy.then_some(now + HOUSEKEEPING_INTERVAL);
         }

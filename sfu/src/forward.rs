@@ -126,6 +126,26 @@ impl Core {
                     p.metrics
                         .peer_bytes
                         .insert(side, (stats.peer_bytes_rx, stats.peer_bytes_tx));
+                    if p.down_side() == side {
+                        p.grade_links(
+                            stats.ingress_loss_fraction,
+                            stats.egress_loss_fraction,
+                            stats.rtt,
+                        );
+                    } else {
+                        p.quality.up_sample = Some((stats.ingress_loss_fraction, stats.rtt));
+                    }
+                }
+            }
+            Event::MediaIngressStats(stats) => {
+                if let Some(p) = self.participants.get_mut(&conn) {
+                    let audio = p
+                        .published
+                        .iter()
+                        .any(|t| t.mid == Some(stats.mid) && t.kind == MediaKind::Audio);
+                    if audio {
+                        p.quality.audio_jitter_ticks(stats.jitter);
+                    }
                 }
             }
             Event::MediaEgressStats(stats) => {

@@ -26,6 +26,7 @@ pub mod layers;
 mod metrics;
 mod negotiate;
 mod participant;
+mod quality;
 pub mod rate;
 mod receive_sections;
 mod resume;

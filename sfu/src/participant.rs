@@ -151,6 +151,9 @@ pub(crate) struct DownTrack {
     pub(crate) payload_types: Vec<(Pt, Pt)>,
     /// Moves up held back after the link failed one (video).
     pub(crate) upgrades: super::layers::UpgradeBackoff,
+    /// Held below the layers wanted, for the subscriber's downlink (a cost to its
+    /// connection quality, [`super::quality`]).
+    pub(crate) held_low: bool,
 }
 
 impl DownTrack {
@@ -244,6 +247,8 @@ pub(crate) struct Participant {
     pub(crate) data_packets: super::rate::TokenBucket,
     /// Data bytes likewise.
     pub(crate) data_bytes: super::rate::TokenBucket,
+    /// Its connection quality, and what it was told of everyone's.
+    pub(crate) quality: super::quality::QualityTracker,
 }
 
 /// What one participant may send over data channels: packets and bytes per second, with

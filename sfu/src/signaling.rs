@@ -99,6 +99,7 @@ impl Core {
                 now,
             ),
             data_bytes: TokenBucket::new(2.0 * DATA_BYTES_PER_SECOND, DATA_BYTES_PER_SECOND, now),
+            quality: Default::default(),
         };
         tracing::info!(conn, participant_sid = %participant.sid, ?mode, "sfu participant joined");
         let room_name = participant.room.clone();

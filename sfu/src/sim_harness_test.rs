@@ -205,6 +205,8 @@ pub struct Sim {
     losses: Losses,
     /// Probability that any datagram is lost.
     pub loss: f64,
+    /// Per receiving address: probability that a datagram to it is lost.
+    downlink_loss: HashMap<SocketAddr, f64>,
     next_conn: ConnId,
     /// The next client to join asks for open receive sections.
     open_sections_next: bool,
@@ -261,6 +263,7 @@ impl Sim {
                 seen: HashMap::new(),
             },
             loss: 0.0,
+            downlink_loss: HashMap::new(),
             next_conn: 1,
             open_sections_next: false,
             start: now,
@@ -348,10 +351,16 @@ impl Sim {
         len: usize,
         stable_len: Option<usize>,
     ) -> Option<Instant> {
-        if self.loss > 0.0
+        let loss = self
+            .downlink_loss
+            .get(&to)
+            .copied()
+            .unwrap_or(0.0)
+            .max(self.loss);
+        if loss > 0.0
             && self
                 .losses
-                .lost(self.now, self.start, (from, to, stable_len), self.loss)
+                .lost(self.now, self.start, (from, to, stable_len), loss)
         {
             return None;
         }
@@ -380,6 +389,13 @@ impl Sim {
                     self.limits.remove(&addr);
                 }
             }
+        }
+    }
+    /// Loses a fraction `p` of what client `index` is sent (0 ends it).
+    pub fn lose_downlink(&mut self, index: usize, p: f64) {
+        let client = &self.clients[index];
+        for addr in [client.addr, client.sub_addr] {
+            self.downlink_loss.insert(addr, p);
         }
     }
     /// Runs the world for `duration` in steps of [`STEP`].

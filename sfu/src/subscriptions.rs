@@ -141,6 +141,7 @@ impl Core {
             mapping: None,
             payload_types: Vec::new(),
             upgrades: Default::default(),
+            held_low: false,
         });
         self.needs_negotiation.insert(conn);
     }

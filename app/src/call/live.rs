@@ -22,6 +22,16 @@ pub(super) struct Live {
     sampler: Option<leptos::leptos_dom::helpers::IntervalHandle>,
 }
 
+/// The word a quality level is shown and tested by.
+fn quality_word(quality: bedside_client::Quality) -> &'static str {
+    match quality {
+        bedside_client::Quality::Excellent => "excellent",
+        bedside_client::Quality::Good => "good",
+        bedside_client::Quality::Poor => "poor",
+        bedside_client::Quality::Lost => "lost",
+    }
+}
+
 impl CallHandle {
     fn room(self) -> Option<Room> {
         self.inner.with_value(|i| i.room.clone())
@@ -47,6 +57,14 @@ impl CallHandle {
             })
             .collect::<Vec<_>>();
         self.tiles.set(tiles);
+        let links: Vec<(String, String)> = room
+            .participants()
+            .into_iter()
+            .filter_map(|p| Some((p.identity, quality_word(p.connection_quality?).to_string())))
+            .collect();
+        if self.peer_links.with_untracked(|l| *l != links) {
+            self.peer_links.set(links);
+        }
         let view = self.inner.with_value(|i| LocalView {
             can_publish: room.can_publish(),
             mic_on: i.mic.as_ref().is_some_and(|t| !t.is_muted()),
@@ -131,13 +149,7 @@ impl CallHandle {
                 let room = room.clone();
                 spawn_local(async move {
                     let stats = room.stats().await;
-                    let level = match stats.quality {
-                        bedside_client::Quality::Excellent => "excellent",
-                        bedside_client::Quality::Good => "good",
-                        bedside_client::Quality::Poor => "poor",
-                        bedside_client::Quality::Lost => "lost",
-                    };
-                    self.quality.set(level.into());
+                    self.quality.set(quality_word(stats.quality).into());
                     if let Some(route) = stats.route {
                         let route = match route {
                             bedside_client::Route::DirectUdp => "udp",

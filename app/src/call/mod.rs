@@ -158,6 +158,9 @@ pub struct CallHandle {
     pub quality: RwSignal<String>,
     /// Bytes received so far per remote track sid (from the same samples).
     pub received: RwSignal<Vec<(String, u64)>>,
+    /// Each remote participant's connection as the server grades it, by identity
+    /// (the same words as [`CallHandle::quality`]; absent until the server said).
+    pub peer_links: RwSignal<Vec<(String, String)>>,
     /// How media reaches the server ("udp", "tcp", "relay"; empty before it is known).
     pub route: RwSignal<String>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -175,6 +178,7 @@ impl CallHandle {
             mode: RwSignal::new(String::new()),
             quality: RwSignal::new(String::new()),
             received: RwSignal::new(Vec::new()),
+            peer_links: RwSignal::new(Vec::new()),
             route: RwSignal::new(String::new()),
             inner: new_inner(),
         }
@@ -199,6 +203,18 @@ impl CallHandle {
                 Err(error) => self.error.set(Some(error.to_string())),
             }
         });
+    }
+
+    /// How the server grades `identity`'s connection ("excellent", "good", "poor",
+    /// "lost"; empty until it said).
+    pub fn peer_link(self, identity: &str) -> String {
+        self.peer_links.with(|links| {
+            links
+                .iter()
+                .find(|(who, _)| who == identity)
+                .map(|(_, link)| link.clone())
+                .unwrap_or_default()
+        })
     }
 
     /// Bytes received so far on a remote track.

@@ -58,6 +58,9 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
     let sid = tile.track_sid.clone();
     // Bytes received so far: tests read it, and it is cheap.
     let received = move || call.received_bytes(&sid).to_string();
+    let identity = tile.identity.clone();
+    let link = move || call.peer_link(&identity);
+    let link_note = link.clone();
     if tile.video {
         let node = NodeRef::<html::Video>::new();
         #[cfg(feature = "hydrate")]
@@ -68,8 +71,9 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
             tile.ready,
         );
         view! {
-            <figure class="call-tile" data-identity=tile.identity.clone() data-source=tile.source.clone() data-muted=tile.muted.to_string() data-paused=tile.paused.to_string() data-received=received>
+            <figure class="call-tile" data-identity=tile.identity.clone() data-source=tile.source.clone() data-muted=tile.muted.to_string() data-paused=tile.paused.to_string() data-received=received data-link=link>
                 <video node_ref=node autoplay playsinline muted data-track-sid=tile.track_sid.clone() aria-label=label.clone()></video>
+                <PeerLinkNote name=tile.name.clone() link=link_note />
                 {tile.paused.then(|| view! {
                     <p class="call-paused" role="status" data-testid="video-paused">
                         "Video paused: the connection is too slow right now. Sound continues, and the video comes back by itself."
@@ -92,6 +96,22 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
             <audio node_ref=node autoplay data-identity=tile.identity.clone() data-track-sid=tile.track_sid.clone() data-muted=tile.muted.to_string() data-received=received></audio>
         }
         .into_any()
+    }
+}
+
+/// What a remote participant's weak or lost connection means for the call, on their
+/// video tile (announced politely: it is news, not an alarm). Nothing while it is good.
+#[component]
+fn PeerLinkNote(name: String, link: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
+    move || {
+        let words = match link().as_str() {
+            "poor" => format!("{name}'s connection is weak: their picture and sound may break up."),
+            "lost" => format!("{name}'s connection dropped. Waiting for them to come back…"),
+            _ => return None,
+        };
+        Some(
+            view! { <p class="call-link-note" role="status" data-testid="peer-link-note">{words}</p> },
+        )
     }
 }
 
