@@ -56,6 +56,11 @@ pub struct RemoteParticipant {
     /// and round trip of their links, and what the server paused for them); `None`
     /// until it said.
     pub connection_quality: Option<crate::stats::Quality>,
+    /// They are speaking now (the server's `SpeakersChanged`, from the audio levels
+    /// their microphone packets carry).
+    pub speaking: bool,
+    /// How loud, 0 to 1, when they started speaking.
+    pub audio_level: f32,
 }
 
 /// Remote participants and the media waiting for a track description.
@@ -133,8 +138,10 @@ impl Remotes {
                             }
                         })
                         .collect();
-                    let connection_quality =
-                        index.and_then(|i| self.participants[i].connection_quality);
+                    let kept = index.map(|i| &self.participants[i]);
+                    let connection_quality = kept.and_then(|p| p.connection_quality);
+                    let (speaking, audio_level) =
+                        kept.map_or((false, 0.0), |p| (p.speaking, p.audio_level));
                     let participant = RemoteParticipant {
                         sid: info.sid.clone(),
                         identity: info.identity.clone(),
@@ -142,6 +149,8 @@ impl Remotes {
                         metadata: info.metadata.clone(),
                         tracks,
                         connection_quality,
+                        speaking,
+                        audio_level,
                     };
                     match index {
                         Some(i) => self.participants[i] = participant,
@@ -241,6 +250,27 @@ impl Remotes {
             {
                 p.connection_quality = Some(quality);
                 changed = true;
+            }
+        }
+        if changed {
+            vec![RoomEvent::ParticipantsChanged]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Applies the server's `SpeakersChanged`: who started or stopped speaking.
+    pub(crate) fn set_speakers(&mut self, speakers: &[proto::SpeakerInfo]) -> Vec<RoomEvent> {
+        let mut changed = false;
+        for speaker in speakers {
+            for p in self
+                .participants
+                .iter_mut()
+                .filter(|p| p.sid == speaker.sid)
+            {
+                changed |= p.speaking != speaker.active;
+                p.speaking = speaker.active;
+                p.audio_level = speaker.level;
             }
         }
         if changed {

@@ -136,6 +136,11 @@ async fn on_other(engine: &Rc<Engine>, message: signal_response::Message) {
             let events = st.remotes.set_connection_qualities(&update.updates);
             st.outbox.extend(events);
         }
+        signal_response::Message::SpeakersChanged(update) => {
+            let mut st = engine.state.borrow_mut();
+            let events = st.remotes.set_speakers(&update.speakers);
+            st.outbox.extend(events);
+        }
         _ => {}
     }
 }

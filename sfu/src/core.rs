@@ -147,6 +147,8 @@ pub struct Core {
     pub(crate) housekeeping_at: Option<Instant>,
     /// Sampled time from arrival to departure of forwarded packets.
     pub(crate) forward_delay: ForwardDelay,
+    /// Next evaluation of who is speaking (while any room is open).
+    pub(crate) speakers_at: Option<Instant>,
 }
 
 impl std::fmt::Debug for Core {
@@ -169,6 +171,7 @@ impl Core {
             outputs: VecDeque::new(),
             dirty: BTreeSet::new(),
             housekeeping_at: None,
+            speakers_at: None,
             needs_negotiation: BTreeSet::new(),
             forward_delay: ForwardDelay::default(),
         }
@@ -311,6 +314,11 @@ impl Core {
             let busy = !self.participants.is_empty() || !self.rooms.is_empty();
             self.housekeeping_at = busy.then_some(now + HOUSEKEEPING_INTERVAL);
         }
+        if self.speakers_at.is_some_and(|at| at <= now) {
+            self.tell_speakers();
+            let open = !self.rooms.is_empty();
+            self.speakers_at = open.then_some(now + super::speakers::SPEAKER_INTERVAL);
+        }
         self.drive(now);
     }
 
@@ -322,7 +330,11 @@ impl Core {
             r.empty_since
                 .map(|t| t + r.empty_timeout.unwrap_or(default))
         });
-        peers.chain(rooms).chain(self.housekeeping_at).min()
+        peers
+            .chain(rooms)
+            .chain(self.housekeeping_at)
+            .chain(self.speakers_at)
+            .min()
     }
 
     /// The next thing to do, if any.

@@ -259,6 +259,9 @@ impl Core {
             }
         };
         track.layer_seen.insert(rid, now);
+        if let Some(dbov) = packet.header.ext_vals.audio_level {
+            track.voice.record(dbov);
+        }
         track
             .layer_rate
             .entry(rid)

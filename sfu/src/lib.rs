@@ -35,6 +35,7 @@ pub mod room_service;
 mod rtp_out;
 pub mod sdp_text;
 mod signaling;
+mod speakers;
 mod subscriptions;
 mod views;
 

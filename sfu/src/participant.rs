@@ -65,6 +65,8 @@ pub(crate) struct UpTrack {
     pub(crate) dynacast: Option<[bool; 3]>,
     /// The codec behind each payload type seen on it (looked up once per type).
     pub(crate) payload_params: Vec<(Pt, PayloadParams)>,
+    /// Audio: the levels its packets carry, for speaker detection.
+    pub(crate) voice: super::speakers::VoiceMeter,
 }
 
 impl UpTrack {

@@ -19,6 +19,8 @@ pub(crate) struct Room {
     pub(crate) metadata: String,
     /// 0 = unlimited.
     pub(crate) max_participants: u32,
+    /// Who the room was last told is speaking, by participant sid, with their level.
+    pub(crate) speakers: std::collections::BTreeMap<String, f32>,
 }
 
 impl Room {
@@ -32,6 +34,7 @@ impl Room {
             empty_timeout: None,
             metadata: String::new(),
             max_participants: 0,
+            speakers: Default::default(),
         }
     }
 }
@@ -41,6 +44,9 @@ impl Core {
     pub(crate) fn room_entry(&mut self, now: Instant, name: &str, unix_ms: i64) -> &mut Room {
         if self.housekeeping_at.is_none() {
             self.housekeeping_at = Some(now + HOUSEKEEPING_INTERVAL);
+        }
+        if self.speakers_at.is_none() {
+            self.speakers_at = Some(now + super::speakers::SPEAKER_INTERVAL);
         }
         if !self.rooms.contains_key(name) {
             let room = Room::new(self.config.sids.room(), name, unix_ms);

@@ -246,6 +246,7 @@ impl Core {
             last_keyframe_request: Default::default(),
             dynacast: None,
             payload_params: Vec::new(),
+            voice: Default::default(),
         });
         let index = p.published.len() - 1;
         super::receive_sections::claim_section(p, index);

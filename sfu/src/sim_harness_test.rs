@@ -95,6 +95,8 @@ pub struct Client {
     channels: HashMap<String, ChannelId>,
     pub sent_video_frames: u64,
     pub sent_audio_frames: u64,
+    /// The microphone's level its audio packets carry (`ssrc-audio-level`, dBov), if any.
+    pub voice_dbov: Option<i8>,
 }
 
 impl Client {

@@ -105,6 +105,7 @@ impl Sim {
             channels: HashMap::new(),
             sent_video_frames: 0,
             sent_audio_frames: 0,
+            voice_dbov: None,
         });
         self.send_join(conn, grant, request, mode);
         if publish {
@@ -303,8 +304,11 @@ impl Sim {
                 .publisher
                 .writer(mid)
                 .and_then(|w| w.payload_params().next().map(|p| p.pt()))
-            && let Some(writer) = client.publisher.writer(mid)
+            && let Some(mut writer) = client.publisher.writer(mid)
         {
+            if let Some(dbov) = client.voice_dbov {
+                writer = writer.audio_level(dbov, dbov > -40);
+            }
             let time = MediaTime::new(tick * step_ms * 48, Frequency::FORTY_EIGHT_KHZ);
             if writer.write(pt, now, time, vec![7u8; AUDIO_BYTES]).is_ok() {
                 client.sent_audio_frames += 1;

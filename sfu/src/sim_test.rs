@@ -14,6 +14,8 @@ mod control;
 mod quality;
 #[path = "sim_replay_test.rs"]
 mod replay;
+#[path = "sim_speakers_test.rs"]
+mod speakers;
 
 use std::time::Duration;
 

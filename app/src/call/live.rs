@@ -10,7 +10,7 @@ use bedside_client::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{CallHandle, CallState, JoinChoice, LocalView, Tile};
+use super::{CallHandle, CallState, JoinChoice, LocalView, PeerState, Tile};
 
 /// The room and our tracks.
 #[derive(Default)]
@@ -57,13 +57,21 @@ impl CallHandle {
             })
             .collect::<Vec<_>>();
         self.tiles.set(tiles);
-        let links: Vec<(String, String)> = room
+        let peers: Vec<PeerState> = room
             .participants()
             .into_iter()
-            .filter_map(|p| Some((p.identity, quality_word(p.connection_quality?).to_string())))
+            .map(|p| PeerState {
+                identity: p.identity,
+                link: p
+                    .connection_quality
+                    .map(quality_word)
+                    .unwrap_or_default()
+                    .to_string(),
+                speaking: p.speaking,
+            })
             .collect();
-        if self.peer_links.with_untracked(|l| *l != links) {
-            self.peer_links.set(links);
+        if self.peers.with_untracked(|known| *known != peers) {
+            self.peers.set(peers);
         }
         let view = self.inner.with_value(|i| LocalView {
             can_publish: room.can_publish(),

@@ -62,6 +62,18 @@ pub struct Tile {
     pub ready: bool,
 }
 
+/// What the server says of a remote participant, beside their tracks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerState {
+    /// Whose.
+    pub identity: String,
+    /// Their connection as the server grades it ("excellent", "good", "poor", "lost",
+    /// as [`CallHandle::quality`]; empty until it said).
+    pub link: String,
+    /// They are speaking.
+    pub speaking: bool,
+}
+
 /// Our side of the call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LocalView {
@@ -158,9 +170,9 @@ pub struct CallHandle {
     pub quality: RwSignal<String>,
     /// Bytes received so far per remote track sid (from the same samples).
     pub received: RwSignal<Vec<(String, u64)>>,
-    /// Each remote participant's connection as the server grades it, by identity
-    /// (the same words as [`CallHandle::quality`]; absent until the server said).
-    pub peer_links: RwSignal<Vec<(String, String)>>,
+    /// What the server says of each remote participant beside their tracks: how their
+    /// connection is, whether they are speaking.
+    pub peers: RwSignal<Vec<PeerState>>,
     /// How media reaches the server ("udp", "tcp", "relay"; empty before it is known).
     pub route: RwSignal<String>,
     #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -178,7 +190,7 @@ impl CallHandle {
             mode: RwSignal::new(String::new()),
             quality: RwSignal::new(String::new()),
             received: RwSignal::new(Vec::new()),
-            peer_links: RwSignal::new(Vec::new()),
+            peers: RwSignal::new(Vec::new()),
             route: RwSignal::new(String::new()),
             inner: new_inner(),
         }
@@ -205,14 +217,13 @@ impl CallHandle {
         });
     }
 
-    /// How the server grades `identity`'s connection ("excellent", "good", "poor",
-    /// "lost"; empty until it said).
-    pub fn peer_link(self, identity: &str) -> String {
-        self.peer_links.with(|links| {
-            links
+    /// What the server says of `identity` (nothing yet: the default).
+    pub fn peer(self, identity: &str) -> PeerState {
+        self.peers.with(|peers| {
+            peers
                 .iter()
-                .find(|(who, _)| who == identity)
-                .map(|(_, link)| link.clone())
+                .find(|p| p.identity == identity)
+                .cloned()
                 .unwrap_or_default()
         })
     }

@@ -59,8 +59,10 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
     // Bytes received so far: tests read it, and it is cheap.
     let received = move || call.received_bytes(&sid).to_string();
     let identity = tile.identity.clone();
-    let link = move || call.peer_link(&identity);
+    let link = move || call.peer(&identity).link;
     let link_note = link.clone();
+    let identity = tile.identity.clone();
+    let speaking = move || call.peer(&identity).speaking.to_string();
     if tile.video {
         let node = NodeRef::<html::Video>::new();
         #[cfg(feature = "hydrate")]
@@ -71,7 +73,7 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
             tile.ready,
         );
         view! {
-            <figure class="call-tile" data-identity=tile.identity.clone() data-source=tile.source.clone() data-muted=tile.muted.to_string() data-paused=tile.paused.to_string() data-received=received data-link=link>
+            <figure class="call-tile" data-identity=tile.identity.clone() data-source=tile.source.clone() data-muted=tile.muted.to_string() data-paused=tile.paused.to_string() data-received=received data-link=link data-speaking=speaking>
                 <video node_ref=node autoplay playsinline muted data-track-sid=tile.track_sid.clone() aria-label=label.clone()></video>
                 <PeerLinkNote name=tile.name.clone() link=link_note />
                 {tile.paused.then(|| view! {

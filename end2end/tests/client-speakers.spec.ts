@@ -1,0 +1,59 @@
+// What the server tells a call about its participants beside their media: who is
+// speaking (SpeakersChanged, from the audio levels Chromium's packets carry) and how
+// good each connection is (ConnectionQualityUpdate). Chromium's fake microphone
+// beeps for a few milliseconds a second, which is not speech: this browser plays a
+// tone from a file instead, as a talking microphone.
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import config from '../playwright.config';
+import { closeCalls, expectFlowing, openCall } from './client-fixtures';
+
+/** A 16-bit mono 48 kHz WAV of a 220 Hz tone at about -12 dBFS, `seconds` long. */
+function toneWav(seconds: number): Buffer {
+  const rate = 48_000;
+  const samples = rate * seconds;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) {
+    wav.writeInt16LE(Math.round(8_000 * Math.sin((2 * Math.PI * 220 * i) / rate)), 44 + i * 2);
+  }
+  return wav;
+}
+
+const tone = join(tmpdir(), `bedside-tone-${process.pid}.wav`);
+writeFileSync(tone, toneWav(2));
+const launch = config.use!.launchOptions!;
+test.use({ launchOptions: { ...launch, args: [...launch.args!, `--use-file-for-fake-audio-capture=${tone}`] } });
+
+test.afterEach(closeCalls);
+
+test('a participant who talks rings their tile for the others, and muting ends it', async ({ browser }) => {
+  const room = `speakers-${Date.now()}`;
+  const ann = await openCall(browser, room, 'ann');
+  const ben = await openCall(browser, room, 'ben');
+  await expectFlowing(ben, 'ann', 'audio');
+  const annAtBen = ben.locator('figure.call-tile[data-identity="ann"][data-source="camera"]');
+  await expect(annAtBen).toHaveAttribute('data-speaking', 'true');
+
+  await ann.getByTestId('call-mic').click();
+  await expect(annAtBen).toHaveAttribute('data-speaking', 'false');
+  await ann.getByTestId('call-mic').click();
+  await expect(annAtBen).toHaveAttribute('data-speaking', 'true');
+
+  // Both connections are graded on loopback, and neither is called weak.
+  await expect(annAtBen).toHaveAttribute('data-link', /excellent|good/);
+  await expect(annAtBen.getByTestId('peer-link-note')).toHaveCount(0);
+});
