@@ -2,7 +2,7 @@
 // speaking (SpeakersChanged, from the audio levels Chromium's packets carry) and how
 // good each connection is (ConnectionQualityUpdate). Chromium's fake microphone
 // beeps for a few milliseconds a second, which is not speech: this browser plays a
-// tone from a file instead, as a talking microphone.
+// synthetic voice from a file instead, as a talking microphone.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,10 @@ import { expect, test } from '@playwright/test';
 import config from '../playwright.config';
 import { closeCalls, expectFlowing, openCall } from './client-fixtures';
 
-/** A 16-bit mono 48 kHz WAV of a 220 Hz tone at about -12 dBFS, `seconds` long. */
-function toneWav(seconds: number): Buffer {
+/** A 16-bit mono 48 kHz WAV, `seconds` long, that sounds to an audio pipeline like a
+ * voice: harmonics of a pitch gliding between 120 and 200 Hz, in syllables four times
+ * a second with short gaps between (a steady tone is what noise suppression removes). */
+function voiceWav(seconds: number): Buffer {
   const rate = 48_000;
   const samples = rate * seconds;
   const wav = Buffer.alloc(44 + samples * 2);
@@ -27,16 +29,24 @@ function toneWav(seconds: number): Buffer {
   wav.writeUInt16LE(16, 34);
   wav.write('data', 36);
   wav.writeUInt32LE(samples * 2, 40);
+  let phase = 0;
   for (let i = 0; i < samples; i++) {
-    wav.writeInt16LE(Math.round(8_000 * Math.sin((2 * Math.PI * 220 * i) / rate)), 44 + i * 2);
+    const t = i / rate;
+    const pitch = 160 + 40 * Math.sin(2 * Math.PI * 0.7 * t);
+    phase += (2 * Math.PI * pitch) / rate;
+    const syllable = (t * 4) % 1;
+    const envelope = syllable < 0.8 ? Math.sin((Math.PI * syllable) / 0.8) : 0;
+    let v = 0;
+    for (let h = 1; h <= 8; h++) v += Math.sin(h * phase) / h;
+    wav.writeInt16LE(Math.round(6_000 * envelope * v), 44 + i * 2);
   }
   return wav;
 }
 
-const tone = join(tmpdir(), `bedside-tone-${process.pid}.wav`);
-writeFileSync(tone, toneWav(2));
+const voice = join(tmpdir(), `bedside-voice-${process.pid}.wav`);
+writeFileSync(voice, voiceWav(4));
 const launch = config.use!.launchOptions!;
-test.use({ launchOptions: { ...launch, args: [...launch.args!, `--use-file-for-fake-audio-capture=${tone}`] } });
+test.use({ launchOptions: { ...launch, args: [...launch.args!, `--use-file-for-fake-audio-capture=${voice}`] } });
 
 test.afterEach(closeCalls);
 

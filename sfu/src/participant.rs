@@ -251,6 +251,8 @@ pub(crate) struct Participant {
     pub(crate) data_bytes: super::rate::TokenBucket,
     /// Its connection quality, and what it was told of everyone's.
     pub(crate) quality: super::quality::QualityTracker,
+    /// It was told who speaks (after that, only changes).
+    pub(crate) told_speakers: bool,
 }
 
 /// What one participant may send over data channels: packets and bytes per second, with

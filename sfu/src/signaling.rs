@@ -100,6 +100,7 @@ impl Core {
             ),
             data_bytes: TokenBucket::new(2.0 * DATA_BYTES_PER_SECOND, DATA_BYTES_PER_SECOND, now),
             quality: Default::default(),
+            told_speakers: false,
         };
         tracing::info!(conn, participant_sid = %participant.sid, ?mode, "sfu participant joined");
         let room_name = participant.room.clone();

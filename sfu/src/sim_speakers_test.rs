@@ -85,3 +85,17 @@ fn a_hidden_participant_speaking_is_not_told_to_the_room() {
         );
     }
 }
+
+#[test]
+fn someone_who_joins_while_another_speaks_is_told_at_once() {
+    for mode in MODES {
+        let mut sim = Sim::new(53);
+        let alice = sim.join("alice", "visit", mode, true);
+        sim.clients[alice].voice_dbov = Some(-20);
+        sim.run(3 * SECOND);
+        let bob = sim.join("bob", "visit", mode, false);
+        sim.run_until(4 * SECOND, "bob hears alice is speaking", |s| {
+            speaking_told(s, bob, alice) == [true]
+        });
+    }
+}

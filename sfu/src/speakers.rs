@@ -10,7 +10,8 @@
 //! defaults are alike (35 dBov, 40% of an interval).
 //!
 //! A room is told what changed since it was last told: who started speaking (with
-//! their level) and who stopped (level 0). LiveKit's clients keep the list of active
+//! their level) and who stopped (level 0); someone who just joined is told who speaks
+//! now. LiveKit's clients keep the list of active
 //! speakers from these changes, loudest first. Hidden participants are neither counted
 //! nor told about; a muted track does not speak.
 
@@ -111,17 +112,35 @@ impl Core {
                     level: *level,
                     active: true,
                 });
-            let speakers: Vec<proto::SpeakerInfo> = stopped.chain(started).collect();
+            let changes: Vec<proto::SpeakerInfo> = stopped.chain(started).collect();
+            let current: Vec<proto::SpeakerInfo> = speaking
+                .iter()
+                .map(|(sid, level)| proto::SpeakerInfo {
+                    sid: sid.clone(),
+                    level: *level,
+                    active: true,
+                })
+                .collect();
             room.speakers = speaking;
-            if speakers.is_empty() {
-                continue;
-            }
-            let update = proto::SpeakersChanged { speakers };
             for conn in members {
-                self.send(
-                    conn,
-                    proto::signal_response::Message::SpeakersChanged(update.clone()),
-                );
+                let Some(p) = self.participants.get_mut(&conn) else {
+                    continue;
+                };
+                // Someone who joined since the last interval hears who speaks now.
+                let speakers = if p.told_speakers {
+                    changes.clone()
+                } else {
+                    p.told_speakers = true;
+                    current.clone()
+                };
+                if !speakers.is_empty() {
+                    self.send(
+                        conn,
+                        proto::signal_response::Message::SpeakersChanged(proto::SpeakersChanged {
+                            speakers,
+                        }),
+                    );
+                }
             }
         }
     }
