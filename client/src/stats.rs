@@ -59,6 +59,19 @@ pub enum Quality {
     Lost,
 }
 
+impl Quality {
+    /// The word a quality indicator shows, and tests read: "excellent", "good",
+    /// "poor", "lost".
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Excellent => "excellent",
+            Self::Good => "good",
+            Self::Poor => "poor",
+            Self::Lost => "lost",
+        }
+    }
+}
+
 /// How media reaches the server: the selected candidate pair's local side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {

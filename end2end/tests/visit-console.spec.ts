@@ -79,6 +79,9 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   const patientTile = dock.locator('figure.call-tile[data-source="camera"]');
   await expect(patientTile).toHaveAttribute('data-link', /excellent|good/, { timeout: 10_000 });
   await expect(patientTile.getByTestId('peer-link-note')).toHaveCount(0);
+  // And the clinician's for the patient, on the patient's own page.
+  const clinicianTile = patient.locator('.call-stage figure.call-tile[data-source="camera"]');
+  await expect(clinicianTile).toHaveAttribute('data-link', /excellent|good/, { timeout: 10_000 });
   // The patient's video plays, and a pushed event (their chat message, which the
   // console re-reads the meeting for) neither pauses it nor takes it off the page.
   await expect.poll(() => remoteVideo(dock).evaluate((v: HTMLVideoElement) => !v.paused)).toBe(true);

@@ -72,7 +72,7 @@ impl Stage {
         set_attr(&self.root, "data-state", &format!("{state:?}"));
         set_text(&part(&self.root, parts::CALL_STATE), &state.label());
         let quality = part(&self.root, parts::CALL_QUALITY);
-        let level = call.quality().map_or("", quality_word);
+        let level = call.quality().map_or("", Quality::word);
         set_attr(&quality, "data-quality", level);
         let words = if level.is_empty() {
             String::new()
@@ -177,12 +177,21 @@ impl Stage {
             }
             self.shown.push((key, tile));
         }
+        let people = room.participants();
         for (key, tile) in &self.shown {
             set_attr(
                 tile,
                 "data-received",
                 &call.received_bytes(&key.sid).to_string(),
             );
+            if key.video
+                && let Some(person) = people.iter().find(|p| p.identity == key.identity)
+            {
+                let link = person.connection_quality.map_or("", Quality::word);
+                set_attr(tile, "data-link", link);
+                set_attr(tile, "data-speaking", &person.speaking.to_string());
+                show_link_note(tile, app::call::peer_link_note(&key.name, link));
+            }
         }
     }
 
@@ -198,6 +207,27 @@ impl Stage {
             bedside_client::media::show(video, &track);
             self.self_showing = true;
         }
+    }
+}
+
+/// Puts `words` on a video tile as its connection note, or takes the note away.
+fn show_link_note(tile: &Element, words: Option<String>) {
+    let note = tile
+        .query_selector("[data-testid=peer-link-note]")
+        .ok()
+        .flatten();
+    match (note, words) {
+        (Some(note), Some(words)) => set_text(&note, &words),
+        (Some(note), None) => note.remove(),
+        (None, Some(words)) => {
+            let note = element("p");
+            note.set_class_name("call-link-note");
+            let _ = note.set_attribute("role", "status");
+            let _ = note.set_attribute("data-testid", "peer-link-note");
+            note.set_text_content(Some(&words));
+            let _ = tile.append_child(&note);
+        }
+        (None, None) => {}
     }
 }
 
@@ -245,14 +275,4 @@ fn tile(key: &TileKey) -> Element {
     caption.set_text_content(Some(&format!("{label}{muted}")));
     let _ = figure.append_child(&caption);
     figure
-}
-
-/// The quality level's word (the portal says the same).
-fn quality_word(quality: Quality) -> &'static str {
-    match quality {
-        Quality::Excellent => "excellent",
-        Quality::Good => "good",
-        Quality::Poor => "poor",
-        Quality::Lost => "lost",
-    }
 }

@@ -64,6 +64,8 @@ pub struct ParticipantStats {
     pub layer_switches: u64,
     /// Estimated downlink to it (TWCC), bit/s; 0 before the first estimate.
     pub downlink_estimate_bps: u64,
+    /// Its connection's grade as it was last told: 0 lost, 1 poor, 2 good, 3 excellent.
+    pub connection_quality: u64,
 }
 
 impl Core {
@@ -100,6 +102,7 @@ impl Core {
                             keyframe_requests: m.keyframe_requests,
                             layer_switches: m.layer_switches,
                             downlink_estimate_bps: p.downlink_bps.unwrap_or_default(),
+                            connection_quality: u64::from(super::quality::rank(p.quality.shown)),
                         }
                     })
                     .collect(),

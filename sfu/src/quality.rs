@@ -115,8 +115,9 @@ impl LinkConditions {
     }
 }
 
-/// How good a grade is, for comparing (`Lost` is the worst).
-fn rank(quality: ConnectionQuality) -> u8 {
+/// How good a grade is, for comparing and for metrics: 0 lost, 1 poor, 2 good,
+/// 3 excellent.
+pub(crate) fn rank(quality: ConnectionQuality) -> u8 {
     match quality {
         ConnectionQuality::Lost => 0,
         ConnectionQuality::Poor => 1,

@@ -22,16 +22,6 @@ pub(super) struct Live {
     sampler: Option<leptos::leptos_dom::helpers::IntervalHandle>,
 }
 
-/// The word a quality level is shown and tested by.
-fn quality_word(quality: bedside_client::Quality) -> &'static str {
-    match quality {
-        bedside_client::Quality::Excellent => "excellent",
-        bedside_client::Quality::Good => "good",
-        bedside_client::Quality::Poor => "poor",
-        bedside_client::Quality::Lost => "lost",
-    }
-}
-
 impl CallHandle {
     fn room(self) -> Option<Room> {
         self.inner.with_value(|i| i.room.clone())
@@ -64,7 +54,7 @@ impl CallHandle {
                 identity: p.identity,
                 link: p
                     .connection_quality
-                    .map(quality_word)
+                    .map(bedside_client::Quality::word)
                     .unwrap_or_default()
                     .to_string(),
                 speaking: p.speaking,
@@ -157,7 +147,7 @@ impl CallHandle {
                 let room = room.clone();
                 spawn_local(async move {
                     let stats = room.stats().await;
-                    self.quality.set(quality_word(stats.quality).into());
+                    self.quality.set(stats.quality.word().into());
                     if let Some(route) = stats.route {
                         let route = match route {
                             bedside_client::Route::DirectUdp => "udp",

@@ -62,6 +62,21 @@ pub struct Tile {
     pub ready: bool,
 }
 
+/// What to say on `name`'s video tile when the server grades their connection `link`
+/// (see [`PeerState::link`]): nothing while it is good. The portal and the patient's
+/// page say the same.
+pub fn peer_link_note(name: &str, link: &str) -> Option<String> {
+    match link {
+        "poor" => Some(format!(
+            "{name}'s connection is weak: their picture and sound may break up."
+        )),
+        "lost" => Some(format!(
+            "{name}'s connection dropped. Waiting for them to come back…"
+        )),
+        _ => None,
+    }
+}
+
 /// What the server says of a remote participant, beside their tracks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PeerState {

@@ -106,14 +106,9 @@ fn RemoteTile(call: CallHandle, tile: Tile) -> impl IntoView {
 #[component]
 fn PeerLinkNote(name: String, link: impl Fn() -> String + Send + Sync + 'static) -> impl IntoView {
     move || {
-        let words = match link().as_str() {
-            "poor" => format!("{name}'s connection is weak: their picture and sound may break up."),
-            "lost" => format!("{name}'s connection dropped. Waiting for them to come back…"),
-            _ => return None,
-        };
-        Some(
-            view! { <p class="call-link-note" role="status" data-testid="peer-link-note">{words}</p> },
-        )
+        super::peer_link_note(&name, &link()).map(|words| {
+            view! { <p class="call-link-note" role="status" data-testid="peer-link-note">{words}</p> }
+        })
     }
 }
 

@@ -14,7 +14,7 @@ type Family = (
     fn(&ParticipantStats) -> u64,
 );
 
-const FAMILIES: [Family; 8] = [
+const FAMILIES: [Family; 9] = [
     (
         "bedside_sfu_participant_received_bytes_total",
         "Bytes received from the participant.",
@@ -62,6 +62,12 @@ const FAMILIES: [Family; 8] = [
         "Estimated downlink to the participant (TWCC).",
         "gauge",
         |p| p.downlink_estimate_bps,
+    ),
+    (
+        "bedside_sfu_participant_connection_quality",
+        "The participant's connection grade: 0 lost, 1 poor, 2 good, 3 excellent.",
+        "gauge",
+        |p| p.connection_quality,
     ),
 ];
 

@@ -356,6 +356,11 @@ async fn metrics_are_for_operators_and_name_rooms_and_participants_by_sid_only()
     );
     assert!(text.contains("participant=\"PA_"), "{text}");
     assert!(
+        text.contains("# TYPE bedside_sfu_participant_connection_quality gauge")
+            && text.contains("bedside_sfu_participant_connection_quality{room=\"RM_"),
+        "{text}"
+    );
+    assert!(
         text.contains("# TYPE bedside_sfu_forward_delay_seconds histogram")
             && text
                 .contains("bedside_sfu_forward_delay_seconds_bucket{kind=\"audio\",le=\"+Inf\"}"),
