@@ -33,6 +33,10 @@
 //! it can see (hidden ones, a patient in the waiting room, stay hidden), once at first
 //! and then whenever a grade it was told changes (checked on the core's one-second
 //! housekeeping).
+//!
+//! A participant back from a lost connection is shown as its next evaluation grades it,
+//! without waiting for a run of them: the room should not read "dropped" for seconds
+//! after they returned.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -171,7 +175,9 @@ impl QualityTracker {
         if self.lost {
             return;
         }
-        if rank(fall) < rank(self.shown) {
+        // Back from a loss, the link is shown as it is at once: "dropped, waiting for
+        // them" must not outlast their return.
+        if rank(fall) < rank(self.shown) || self.shown == ConnectionQuality::Lost {
             self.shown = fall;
             self.rising = None;
             return;
@@ -200,8 +206,8 @@ impl QualityTracker {
         }
     }
 
-    /// The connection was lost (shown at once) or is back (graded again from the next
-    /// evaluation, rising as usual).
+    /// The connection was lost (shown at once) or is back (shown as the next
+    /// evaluation grades it).
     pub(crate) fn set_lost(&mut self, lost: bool) {
         if lost && !self.lost {
             self.shown = ConnectionQuality::Lost;

@@ -105,15 +105,21 @@ fn a_link_at_the_edge_of_a_grade_does_not_flip_the_indicator_every_report() {
 }
 
 #[test]
-fn a_participant_whose_signaling_drops_is_lost_to_the_room_at_once() {
+fn a_participant_whose_signaling_drops_is_lost_to_the_room_at_once_and_back_when_it_resumes() {
     for mode in MODES {
         let mut sim = Sim::new(44);
         let alice = sim.join("alice", "visit", mode, true);
         let bob = sim.join("bob", "visit", mode, true);
         wait_for_media(&mut sim, bob, "bob receives");
+        let sid = sid_of(&sim, bob);
         sim.drop_signal(bob);
         sim.run_until(2 * SECOND, "alice is told bob's connection is lost", |s| {
             last_told(s, alice, bob) == Some(ConnectionQuality::Lost)
+        });
+        sim.resume(bob, "visit", &sid);
+        // One evaluation (stats come every 2 s), not a run of them.
+        sim.run_until(4 * SECOND, "alice is told bob is back", |s| {
+            last_told(s, alice, bob) == Some(ConnectionQuality::Excellent)
         });
     }
 }
