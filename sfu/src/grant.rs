@@ -21,4 +21,7 @@ pub struct JoinGrant {
     pub hidden: bool,
     /// Participant metadata.
     pub metadata: String,
+    /// May change its own name, metadata and attributes (`canUpdateOwnMetadata`,
+    /// default false).
+    pub can_update_metadata: bool,
 }

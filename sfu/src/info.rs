@@ -41,6 +41,7 @@ impl Participant {
                     .map(|s| s as i32)
                     .collect(),
                 hidden: self.grant.hidden,
+                can_update_metadata: self.grant.can_update_metadata,
                 ..Default::default()
             }),
             is_publisher: !self.published.is_empty(),

@@ -23,6 +23,7 @@ pub mod ids;
 mod info;
 mod keyframes;
 pub mod layers;
+mod metadata;
 mod metrics;
 mod negotiate;
 mod participant;

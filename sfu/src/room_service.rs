@@ -210,19 +210,12 @@ impl Core {
         let Some(p) = self.participants.get_mut(&conn) else {
             return Err(RoomServiceError::NotFound("participant"));
         };
-        if !request.metadata.is_empty() {
-            p.grant.metadata = request.metadata;
-        }
-        if !request.name.is_empty() {
-            p.grant.name = request.name;
-        }
-        for (key, value) in request.attributes {
-            if value.is_empty() {
-                p.attributes.remove(&key);
-            } else {
-                p.attributes.insert(key, value);
-            }
-        }
+        super::metadata::apply_identity_update(
+            p,
+            request.name,
+            request.metadata,
+            request.attributes,
+        );
         let mut revoked_subscribe = false;
         let mut granted_subscribe = false;
         if let Some(permission) = request.permission {
@@ -232,6 +225,7 @@ impl Core {
             p.grant.can_subscribe = permission.can_subscribe;
             p.grant.can_publish_data = permission.can_publish_data;
             p.grant.hidden = permission.hidden;
+            p.grant.can_update_metadata = permission.can_update_metadata;
             p.grant.can_publish_sources = permission
                 .can_publish_sources
                 .iter()
@@ -240,7 +234,6 @@ impl Core {
                 .map(str::to_string)
                 .collect();
         }
-        p.version += 1;
         // Revoked `canPublish`, or `canPublishSources` narrowed: what is no longer
         // allowed stops now, not at the next publish.
         self.unpublish_forbidden(now, conn);

@@ -176,6 +176,7 @@ impl Core {
             M::SubscriptionPermission(permission) => {
                 self.subscription_permission(now, conn, permission)
             }
+            M::UpdateMetadata(update) => self.update_own_metadata(conn, update),
             M::Leave(_) => {
                 self.remove_participant(now, conn, DisconnectReason::ClientInitiated, false)
             }

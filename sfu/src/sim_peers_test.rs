@@ -459,5 +459,6 @@ fn test_grant(identity: &str, room: &str, can_publish: bool) -> JoinGrant {
         can_publish_data: true,
         hidden: false,
         metadata: String::new(),
+        can_update_metadata: false,
     }
 }

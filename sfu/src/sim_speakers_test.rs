@@ -75,6 +75,7 @@ fn a_hidden_participant_speaking_is_not_told_to_the_room() {
             can_publish_data: true,
             hidden: true,
             metadata: String::new(),
+            can_update_metadata: false,
         };
         let observer = sim.join_granted(grant, mode, true);
         sim.clients[observer].voice_dbov = Some(-10);

@@ -10,6 +10,8 @@ mod adapt;
 mod admission;
 #[path = "sim_control_test.rs"]
 mod control;
+#[path = "sim_metadata_test.rs"]
+mod metadata;
 #[path = "sim_quality_test.rs"]
 mod quality;
 #[path = "sim_replay_test.rs"]

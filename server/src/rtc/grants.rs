@@ -77,6 +77,7 @@ impl LiveKitKeys {
             can_publish: video.can_publish(),
             can_subscribe: video.can_subscribe(),
             can_publish_data: video.can_publish_data(),
+            can_update_metadata: video.can_update_own_metadata(),
             can_publish_sources: video.can_publish_sources,
             hidden: video.hidden,
             identity: claims.sub,

@@ -36,6 +36,7 @@ fn a_join_token_yields_its_room_identity_and_default_permissions() {
     assert_eq!(grant.room, "visit-1");
     assert_eq!(grant.identity, "patient-1");
     assert!(grant.can_publish && grant.can_subscribe && grant.can_publish_data && !grant.hidden);
+    assert!(!grant.can_update_metadata, "renaming oneself must be granted");
 }
 
 #[test]
@@ -45,10 +46,12 @@ fn explicit_permissions_are_carried_over() {
         can_subscribe: Some(true),
         can_publish_sources: vec!["microphone".into()],
         hidden: true,
+        can_update_own_metadata: Some(true),
         ..join("visit-1")
     };
     let grant = keys().verify_join(&token(grants, "observer")).unwrap();
     assert!(!grant.can_publish && !grant.can_publish_data && grant.hidden);
+    assert!(grant.can_update_metadata);
     assert_eq!(grant.can_publish_sources, ["microphone"]);
 }
 
