@@ -152,6 +152,15 @@ async function dropSignal() {
   await room?.simulateScenario('signal-reconnect');
 }
 
+/** Asks the server for at most `fps` frames a second of `identity`'s video
+ * (livekit-client's `setVideoFPS`: `UpdateTrackSettings.fps`). */
+function setVideoFPS(identity: string, fps: number) {
+  const participant = room?.remoteParticipants.get(identity);
+  const publication = participant?.getTrackPublication(Track.Source.Camera);
+  publication?.setVideoFPS(fps);
+  return Boolean(publication);
+}
+
 function canPublish() {
   return room?.localParticipant.permissions?.canPublish ?? false;
 }
@@ -197,6 +206,7 @@ function usesSinglePeerConnection() {
   leave,
   publish,
   canPublish,
+  setVideoFPS,
   dropSignal,
   remoteIdentities,
   inbound,

@@ -11,7 +11,8 @@ use str0m::media::{MediaKind, Rid};
 
 use super::core::{ConnId, Core};
 use super::forward::{AUDIO_ALLOWANCE_BPS, layer_rank, rid_of_rank};
-use super::layers::{must_pause, select_layer};
+use super::layers::{must_pause, select_layer, temporal_fallback};
+use super::temporal::{DEFAULT_FPS, fps_cap};
 
 /// Whether forwarded video to a subscriber should be paced (str0m's leaky bucket at
 /// about its estimate) rather than leave as it arrives.
@@ -44,6 +45,10 @@ struct LayerPlan {
     ceiling: Option<u8>,
     /// Paused for bandwidth (`target` is `None` then).
     paused: bool,
+    /// The temporal cap the budget needs (the lowest layer does not fit whole).
+    budget_cap: Option<u8>,
+    /// The temporal cap to forward with (the budget's or the subscriber's fps wish).
+    temporal_cap: Option<u8>,
     /// What the lowest layer needs, with headroom: probed towards while paused.
     lowest_bps: u64,
     rids: Vec<Rid>,
@@ -90,7 +95,33 @@ impl Core {
                 let specs = track.layer_specs(now);
                 let current = d.layer.as_ref().map(|r| layer_rank(r.as_ref()));
                 let chosen = select_layer(&specs, d.wanted, budget, current);
-                let paused = chosen.is_some() && must_pause(&specs, budget, d.paused);
+                // Capped, the lowest layer goes back to whole only when it fits whole.
+                let capped = d.budget_cap.is_some();
+                let whole_cannot =
+                    chosen.is_some() && must_pause(&specs, budget, d.paused || capped);
+                // Before pausing, its lower frame rates (temporal layers), if it has any.
+                let lowest_spec = specs.iter().min_by_key(|l| l.rank);
+                let budget_cap = match (whole_cannot, budget, lowest_spec) {
+                    (true, Some(budget), Some(lowest)) => temporal_fallback(
+                        lowest.bitrate_bps,
+                        budget,
+                        track.temporal_layers,
+                        d.budget_cap,
+                    ),
+                    _ => None,
+                };
+                let paused = whole_cannot && budget_cap.is_none();
+                let layer_fps = d
+                    .layer
+                    .as_ref()
+                    .and_then(|rid| track.frame_rate.get(rid))
+                    .and_then(|rate| rate.fps())
+                    .unwrap_or(DEFAULT_FPS);
+                let fps_cap = fps_cap(d.max_fps, track.temporal_layers, layer_fps);
+                let temporal_cap = match (budget_cap, fps_cap) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 let target = chosen.filter(|_| !paused);
                 let ceiling = select_layer(&specs, d.wanted, None, None);
                 let mut rank_bps = [0u64; 3];
@@ -103,6 +134,8 @@ impl Core {
                     target,
                     ceiling,
                     paused,
+                    budget_cap,
+                    temporal_cap,
                     lowest_bps: lowest.map_or(0, |r| rank_bps[usize::from(r.min(2))]),
                     rids: track.rids.clone(),
                     rank_bps,
@@ -117,10 +150,23 @@ impl Core {
             let d = &mut p.down[plan.index];
             let previous = (!d.disabled && !d.paused).then_some(d.target);
             let target = d.upgrades.gate(now, previous, plan.target, plan.ceiling);
-            d.held_low = matches!((target, plan.ceiling), (Some(t), Some(c)) if t < c);
-            if plan.paused {
-                // Nothing is padded for a paused track (the link is already short);
-                // str0m probes towards its lowest layer to learn when it fits again.
+            d.held_low = matches!((target, plan.ceiling), (Some(t), Some(c)) if t < c)
+                || plan.budget_cap.is_some();
+            if d.temporal_cap.wanted() != plan.temporal_cap {
+                tracing::debug!(
+                    conn,
+                    track_sid = %d.track_sid,
+                    cap = ?plan.temporal_cap,
+                    budget_bps = ?budget,
+                    "sfu caps a subscriber's temporal layers"
+                );
+                d.temporal_cap.want(plan.temporal_cap);
+            }
+            d.budget_cap = plan.budget_cap;
+            if plan.paused || plan.budget_cap.is_some() {
+                // Nothing is padded for a paused or temporally capped track (the link
+                // is already short); str0m probes towards its lowest layer whole, to
+                // learn when it fits again.
                 desired += plan.lowest_bps;
             } else {
                 // Padding grows the estimate towards the layer above the selector's

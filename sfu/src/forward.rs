@@ -272,10 +272,23 @@ impl Core {
         }
         let codec = params.spec().codec;
         let keyframe = super::rtp_out::starts_keyframe(codec, &packet.payload);
-        let vp8 = match codec {
-            str0m::format::Codec::Vp8 => Vp8Ids::parse(&packet.payload),
-            _ => None,
+        let (vp8, temporal) = match codec {
+            str0m::format::Codec::Vp8 => (
+                Vp8Ids::parse(&packet.payload),
+                super::temporal::Temporal::parse(&packet.payload),
+            ),
+            _ => (None, None),
         };
+        if let Some(t) = temporal {
+            track.temporal_layers = track.temporal_layers.max(t.tid + 1);
+            if t.starts_picture {
+                track
+                    .frame_rate
+                    .entry(rid)
+                    .or_insert_with(|| super::temporal::FrameRate::new(now))
+                    .picture(now);
+            }
+        }
         let incoming = InPacket {
             seq: *packet.seq_no,
             time: packet.time.numer(),
@@ -360,13 +373,38 @@ impl Core {
                 d.mapping = Some(Mapping::start(&incoming, q.section_out.get(&out_mid)));
                 d.layer = Some(rid);
                 d.needs_keyframe = false;
+                d.gaps.clear();
+                d.temporal_cap.restart();
             }
             let Some(mapping) = d.mapping else {
                 continue;
             };
-            let Some(out) = mapping.map(&incoming) else {
+            // Temporal layers above the cap are dropped, and the rest renumbered over
+            // the gaps they leave (`temporal.rs`).
+            if let Some(t) = temporal
+                && !d.temporal_cap.forwards(t)
+            {
+                let picture_id = incoming.vp8.and_then(|v| v.picture_id).map(|(p, _)| p);
+                d.gaps.dropped(incoming.seq, picture_id);
+                continue;
+            }
+            let Some(mut out) = mapping.map(&incoming) else {
                 continue;
             };
+            let mut pictures_dropped = 0;
+            if !d.gaps.is_empty() {
+                let Some((packets, pictures)) = d.gaps.before(incoming.seq) else {
+                    continue;
+                };
+                out.seq -= packets;
+                pictures_dropped = pictures;
+                if let Some(ids) = out.vp8.as_mut()
+                    && let Some((p, wide)) = ids.picture_id
+                {
+                    let mask = if wide { 0x7fff } else { 0x7f };
+                    ids.picture_id = Some((p.wrapping_sub(pictures) & mask, wide));
+                }
+            }
             let out_pt = match d.payload_types.iter().find(|(from, _)| *from == pt) {
                 Some((_, to)) => *to,
                 None => {
@@ -395,7 +433,7 @@ impl Core {
             .ext_vals(ext.clone())
             .nackable(video);
             if let (Some((_, descriptor)), Some(ids)) = (&vp8, out.vp8)
-                && !mapping.keeps_vp8()
+                && (!mapping.keeps_vp8() || pictures_dropped != 0)
             {
                 let mut patch = descriptor.patch();
                 if let Some((picture_id, _)) = ids.picture_id {

@@ -2,8 +2,9 @@
 //! sends, what the subscriber asked for (`UpdateTrackSettings`: disabled, visible size,
 //! quality) and what its downlink can carry (str0m's TWCC estimate), with hysteresis.
 //! Table-tested in `layers_test.rs`; the forwarder switches only on a keyframe of the
-//! chosen layer. When even the lowest layer clearly does not fit, video pauses
-//! ([`must_pause`]) and the subscriber is told (`StreamStateUpdate`).
+//! chosen layer. When even the lowest layer clearly does not fit, its lower frame rates
+//! are kept if it has temporal layers ([`temporal_fallback`]); when not even those fit,
+//! video pauses ([`must_pause`]) and the subscriber is told (`StreamStateUpdate`).
 
 use std::time::{Duration, Instant};
 
@@ -155,6 +156,28 @@ pub fn must_pause(layers: &[LayerSpec], budget_bps: Option<u64>, paused: bool) -
     }
     let share = if paused { RESUME_AT } else { PAUSE_BELOW };
     (budget as f64) < lowest.bitrate_bps as f64 * share
+}
+
+/// When the lowest layer must pause whole ([`must_pause`]) but has `temporal_layers`:
+/// the highest temporal layer whose share of it (`temporal::temporal_shares`, of
+/// `lowest_bps`) fits `budget_bps`, or `None` (pause). The cap in effect, `current`,
+/// stays while it fits [`PAUSE_BELOW`] of its share; a higher one must fit whole
+/// ([`RESUME_AT`]), the same hysteresis as pausing.
+pub(crate) fn temporal_fallback(
+    lowest_bps: u64,
+    budget_bps: u64,
+    temporal_layers: u8,
+    current: Option<u8>,
+) -> Option<u8> {
+    let shares = super::temporal::temporal_shares(temporal_layers);
+    (0..shares.len().saturating_sub(1))
+        .rev()
+        .find(|&t| {
+            let staying = current.is_some_and(|c| t as u8 <= c);
+            let fit = if staying { PAUSE_BELOW } else { RESUME_AT };
+            budget_bps as f64 >= lowest_bps as f64 * shares[t] * fit
+        })
+        .map(|t| t as u8)
 }
 
 /// How long a subscriber stays off a higher layer after its link dropped it back, at

@@ -241,3 +241,27 @@ mod upgrade_backoff {
         assert_eq!(gate.gate(t, Some(1), None, ALL), None, "disabled or paused");
     }
 }
+
+#[test]
+fn a_lowest_layer_that_cannot_flow_whole_keeps_its_lower_frame_rates_before_pausing() {
+    use super::temporal_fallback;
+    // A 150 kbit/s low layer in three temporal layers: 60 kbit/s for TL0, 90 up to TL1.
+    assert_eq!(temporal_fallback(150_000, 95_000, 3, None), Some(1));
+    assert_eq!(temporal_fallback(150_000, 70_000, 3, None), Some(0));
+    assert_eq!(temporal_fallback(150_000, 30_000, 3, None), None, "pause");
+    assert_eq!(
+        temporal_fallback(150_000, 95_000, 1, None),
+        None,
+        "nothing to drop"
+    );
+}
+
+#[test]
+fn a_temporal_cap_holds_while_it_nearly_fits_and_rises_only_when_the_next_fits_whole() {
+    use super::temporal_fallback;
+    // TL1 needs 90 kbit/s: held down to 63 (0.7 of it), not reached before 90.
+    assert_eq!(temporal_fallback(150_000, 70_000, 3, Some(1)), Some(1));
+    assert_eq!(temporal_fallback(150_000, 70_000, 3, Some(0)), Some(0));
+    assert_eq!(temporal_fallback(150_000, 50_000, 3, Some(0)), Some(0));
+    assert_eq!(temporal_fallback(150_000, 40_000, 3, Some(0)), None);
+}

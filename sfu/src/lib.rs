@@ -38,6 +38,7 @@ pub mod sdp_text;
 mod signaling;
 mod speakers;
 mod subscriptions;
+mod temporal;
 mod views;
 
 #[cfg(test)]

@@ -67,6 +67,10 @@ pub(crate) struct UpTrack {
     pub(crate) payload_params: Vec<(Pt, PayloadParams)>,
     /// Audio: the levels its packets carry, for speaker detection.
     pub(crate) voice: super::speakers::VoiceMeter,
+    /// VP8: how many temporal layers its packets show (0 or 1: none to drop).
+    pub(crate) temporal_layers: u8,
+    /// VP8: each layer's frames per second.
+    pub(crate) frame_rate: HashMap<Option<Rid>, super::temporal::FrameRate>,
 }
 
 impl UpTrack {
@@ -156,6 +160,14 @@ pub(crate) struct DownTrack {
     /// Held below the layers wanted, for the subscriber's downlink (a cost to its
     /// connection quality, [`super::quality`]).
     pub(crate) held_low: bool,
+    /// The highest temporal layer forwarded (VP8), and where changes apply.
+    pub(crate) temporal_cap: super::temporal::TemporalCap,
+    /// The temporal cap the downlink needs (the lowest layer does not fit whole).
+    pub(crate) budget_cap: Option<u8>,
+    /// Frames per second the subscriber asked for (`UpdateTrackSettings.fps`; 0: all).
+    pub(crate) max_fps: u32,
+    /// Packets and pictures the temporal cap dropped, for renumbering.
+    pub(crate) gaps: super::temporal::Gaps,
 }
 
 impl DownTrack {

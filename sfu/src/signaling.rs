@@ -249,6 +249,8 @@ impl Core {
             dynacast: None,
             payload_params: Vec::new(),
             voice: Default::default(),
+            temporal_layers: 0,
+            frame_rate: Default::default(),
         });
         let index = p.published.len() - 1;
         super::receive_sections::claim_section(p, index);

@@ -75,6 +75,7 @@ impl Core {
                         resumed.push((d.publisher, d.track_sid.clone()));
                     }
                     d.disabled = settings.disabled;
+                    d.max_fps = settings.fps;
                     d.wanted = super::layers::Wanted {
                         disabled: settings.disabled,
                         width: settings.width,
@@ -142,6 +143,10 @@ impl Core {
             payload_types: Vec::new(),
             upgrades: Default::default(),
             held_low: false,
+            temporal_cap: Default::default(),
+            budget_cap: None,
+            max_fps: 0,
+            gaps: Default::default(),
         });
         self.needs_negotiation.insert(conn);
     }

@@ -36,7 +36,10 @@ fn a_join_token_yields_its_room_identity_and_default_permissions() {
     assert_eq!(grant.room, "visit-1");
     assert_eq!(grant.identity, "patient-1");
     assert!(grant.can_publish && grant.can_subscribe && grant.can_publish_data && !grant.hidden);
-    assert!(!grant.can_update_metadata, "renaming oneself must be granted");
+    assert!(
+        !grant.can_update_metadata,
+        "renaming oneself must be granted"
+    );
 }
 
 #[test]
