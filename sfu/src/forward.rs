@@ -1,11 +1,11 @@
-//! Forwarding: RTP packets to subscribers (keyframe requests back are in `keyframes.rs`),
-//! and the peer events that set it up. Layer choice for simulcast lives here as a pure function.
+//! Forwarding: RTP packets to subscribers (keyframe requests back are in `keyframes.rs`,
+//! the peer events that set it up in `peer_events.rs`). Layer choice for simulcast lives
+//! here as a pure function.
 
 use std::time::{Duration, Instant};
 
-use str0m::media::{MediaKind, Mid, Rid};
+use str0m::media::{MediaKind, Rid};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
-use str0m::{Event, IceConnectionState};
 
 use super::rtp_out::{InPacket, Mapping, SectionOut, Vp8Ids};
 
@@ -79,158 +79,10 @@ pub(crate) fn rid_of_rank(rids: &[Rid], rank: u8) -> Option<Rid> {
 }
 
 impl Core {
-    /// Reacts to one str0m event of `conn`'s `side` peer.
-    pub(crate) fn handle_event(&mut self, now: Instant, conn: ConnId, side: Side, event: Event) {
-        match event {
-            Event::IceConnectionStateChange(state) => self.ice_state(now, conn, side, state),
-            Event::Connected => {
-                if let Some(peer) = self
-                    .participants
-                    .get_mut(&conn)
-                    .and_then(|p| p.peer_mut(side))
-                {
-                    peer.connected = true;
-                }
-            }
-            Event::MediaAdded(added)
-                if side == Side::Publisher && added.direction.is_receiving() =>
-            {
-                self.media_added(conn, added)
-            }
-            Event::MediaChanged(changed)
-                if side == Side::Publisher && !changed.direction.is_receiving() =>
-            {
-                self.media_stopped(now, conn, changed.mid)
-            }
-            Event::RtpPacket(packet) if side == Side::Publisher => {
-                self.forward_rtp(now, conn, packet)
-            }
-            Event::KeyframeRequest(request) => {
-                self.subscriber_wants_keyframe(now, conn, side, request)
-            }
-            Event::ChannelOpen(id, label) => {
-                if let Some(p) = self.participants.get_mut(&conn) {
-                    p.channels.by_id.insert((side, id), label);
-                }
-            }
-            Event::ChannelClose(id) => {
-                if let Some(p) = self.participants.get_mut(&conn) {
-                    p.channels.by_id.remove(&(side, id));
-                }
-            }
-            Event::ChannelData(data) if side == Side::Publisher => {
-                self.forward_data(now, conn, data)
-            }
-            Event::PeerStats(stats) => {
-                if let Some(p) = self.participants.get_mut(&conn) {
-                    p.metrics
-                        .peer_bytes
-                        .insert(side, (stats.peer_bytes_rx, stats.peer_bytes_tx));
-                    if p.down_side() == side {
-                        p.grade_links(
-                            stats.ingress_loss_fraction,
-                            stats.egress_loss_fraction,
-                            stats.rtt,
-                        );
-                    } else {
-                        p.quality.up_sample = Some((stats.ingress_loss_fraction, stats.rtt));
-                    }
-                }
-            }
-            Event::MediaIngressStats(stats) => {
-                if let Some(p) = self.participants.get_mut(&conn) {
-                    let audio = p
-                        .published
-                        .iter()
-                        .any(|t| t.mid == Some(stats.mid) && t.kind == MediaKind::Audio);
-                    if audio {
-                        p.quality.audio_jitter_ticks(stats.jitter);
-                    }
-                }
-            }
-            Event::MediaEgressStats(stats) => {
-                if let Some(p) = self.participants.get_mut(&conn) {
-                    let counts = [
-                        stats.packets,
-                        stats.bytes,
-                        stats.nacks,
-                        stats.plis + stats.firs,
-                    ];
-                    p.metrics
-                        .egress
-                        .insert((side, stats.mid, stats.rid), counts);
-                    // The subscriber's receiver reports see a policer's drops long
-                    // before the delay-based estimate does (docs/sfu.md).
-                    let taken_back = match stats.loss {
-                        Some(loss) if p.down_side() == side => p
-                            .down
-                            .iter_mut()
-                            .filter(|d| d.kind == MediaKind::Video && d.mid() == Some(stats.mid))
-                            .any(|d| d.upgrades.report_loss(now, loss)),
-                        _ => false,
-                    };
-                    if taken_back {
-                        tracing::debug!(conn, mid = %stats.mid, "sfu takes back a move up the link lost");
-                        self.reselect_layers(now, conn);
-                    }
-                }
-            }
-            Event::EgressBitrateEstimate(str0m::bwe::BweKind::Twcc { estimate, .. }) => {
-                let Some(p) = self.participants.get_mut(&conn) else {
-                    return;
-                };
-                if p.down_side() == side {
-                    p.downlink_bps = Some(estimate.as_u64());
-                    self.reselect_layers(now, conn);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn ice_state(&mut self, now: Instant, conn: ConnId, side: Side, state: IceConnectionState) {
-        let Some(peer) = self
-            .participants
-            .get_mut(&conn)
-            .and_then(|p| p.peer_mut(side))
-        else {
-            return;
-        };
-        match state {
-            IceConnectionState::Disconnected => {
-                peer.disconnected_at.get_or_insert(now);
-            }
-            IceConnectionState::Connected | IceConnectionState::Completed => {
-                peer.disconnected_at = None;
-            }
-            _ => {}
-        }
-    }
-
-    /// A receive section the client stopped sending on (it removed the track and
-    /// renegotiated, as LiveKit's SDKs unpublish): its track is unpublished, and the
-    /// room is told, so no subscriber keeps a frozen tile.
-    fn media_stopped(&mut self, now: Instant, conn: ConnId, mid: Mid) {
-        let Some(p) = self.participants.get_mut(&conn) else {
-            return;
-        };
-        super::receive_sections::forget_section(p, mid);
-        let Some(index) = p.published.iter().position(|t| t.mid == Some(mid)) else {
-            return;
-        };
-        let track = p.published.remove(index);
-        p.version += 1;
-        let hidden = p.grant.hidden;
-        self.tracks_taken_down(now, conn, vec![track.info]);
-        if !hidden {
-            self.broadcast_update(conn, livekit_protocol::participant_info::State::Active);
-        }
-    }
-
     /// One RTP packet from a publisher, forwarded as it is to every subscriber of its
     /// track that takes its layer: the payload is shared (`Arc`), only the header's
     /// numbers (and a VP8 descriptor's ids) are rewritten per subscriber.
-    fn forward_rtp(&mut self, now: Instant, conn: ConnId, packet: RtpPacket) {
+    pub(crate) fn forward_rtp(&mut self, now: Instant, conn: ConnId, packet: RtpPacket) {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };

@@ -27,6 +27,7 @@ mod metadata;
 mod metrics;
 mod negotiate;
 mod participant;
+mod peer_events;
 mod quality;
 pub mod rate;
 mod receive_sections;
