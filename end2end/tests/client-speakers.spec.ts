@@ -3,7 +3,7 @@
 // good each connection is (ConnectionQualityUpdate). Chromium's fake microphone
 // beeps for a few milliseconds a second, which is not speech: this browser plays a
 // synthetic voice from a file instead, as a talking microphone.
-import { writeFileSync } from 'node:fs';
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
@@ -43,12 +43,14 @@ function voiceWav(seconds: number): Buffer {
   return wav;
 }
 
-const voice = join(tmpdir(), `bedside-voice-${process.pid}.wav`);
-writeFileSync(voice, voiceWav(4));
+// Written before the browser starts (it launches for the first test), removed after.
+const voice = join(tmpdir(), 'bedside-e2e-voice.wav');
 const launch = config.use!.launchOptions!;
 test.use({ launchOptions: { ...launch, args: [...launch.args!, `--use-file-for-fake-audio-capture=${voice}`] } });
 
+test.beforeAll(() => writeFileSync(voice, voiceWav(4)));
 test.afterEach(closeCalls);
+test.afterAll(() => unlinkSync(voice));
 
 test('a participant who talks rings their tile for the others, and muting ends it', async ({ browser }) => {
   const room = `speakers-${Date.now()}`;
