@@ -70,6 +70,15 @@ async function join(url: string, token: string, options: Options) {
   room.on(RoomEvent.TrackStreamStateChanged, (publication, streamState, participant) =>
     state.events.push(`stream:${participant.identity}:${publication.kind}:${streamState}`),
   );
+  room.on(RoomEvent.ConnectionQualityChanged, (quality, participant) =>
+    state.events.push(`quality:${participant.identity}:${quality}`),
+  );
+  room.on(RoomEvent.ActiveSpeakersChanged, (speakers) =>
+    state.events.push(`speakers:${speakers.map((s) => s.identity).sort().join(',')}`),
+  );
+  room.on(RoomEvent.ParticipantNameChanged, (name, participant) =>
+    state.events.push(`name:${participant.identity}:${name}`),
+  );
   room.on(RoomEvent.DataReceived, (payload, participant) => {
     state.data.push(`${participant?.identity}:${new TextDecoder().decode(payload)}`);
   });
@@ -161,6 +170,16 @@ function setVideoFPS(identity: string, fps: number) {
   return Boolean(publication);
 }
 
+/** Renames us (livekit-client's `setName`): "ok", or the error it rejected with. */
+async function setName(name: string) {
+  try {
+    await room?.localParticipant.setName(name);
+    return 'ok';
+  } catch (error) {
+    return String(error);
+  }
+}
+
 function canPublish() {
   return room?.localParticipant.permissions?.canPublish ?? false;
 }
@@ -207,6 +226,7 @@ function usesSinglePeerConnection() {
   publish,
   canPublish,
   setVideoFPS,
+  setName,
   dropSignal,
   remoteIdentities,
   inbound,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import config from '../playwright.config';
 import { closeCalls, expectFlowing, openCall } from './client-fixtures';
+import { closeParticipants, join as joinRoom, pageState, participantPage, token, wsURL } from './rtc-fixtures';
 
 /** A 16-bit mono 48 kHz WAV, `seconds` long, that sounds to an audio pipeline like a
  * voice: harmonics of a pitch gliding between 120 and 200 Hz, in syllables four times
@@ -50,6 +51,7 @@ test.use({ launchOptions: { ...launch, args: [...launch.args!, `--use-file-for-f
 
 test.beforeAll(() => writeFileSync(voice, voiceWav(4)));
 test.afterEach(closeCalls);
+test.afterEach(closeParticipants);
 test.afterAll(() => unlinkSync(voice));
 
 test('a participant who talks rings their tile for the others, and muting ends it', async ({ browser }) => {
@@ -68,4 +70,26 @@ test('a participant who talks rings their tile for the others, and muting ends i
   // Both connections are graded on loopback, and neither is called weak.
   await expect(annAtBen).toHaveAttribute('data-link', /excellent|good/);
   await expect(annAtBen.getByTestId('peer-link-note')).toHaveCount(0);
+});
+
+test("livekit-client raises connection quality, active speakers and a participant's own rename from our server", async ({ browser }) => {
+  const room = `lk-speakers-${Date.now()}`;
+  const alice = await participantPage(browser);
+  await alice.evaluate(
+    ([u, t]) => (window as any).bedside.join(u, t, { singlePeerConnection: true, publish: true }),
+    [wsURL, token('alice', { room, canUpdateOwnMetadata: true })] as const,
+  );
+  const bob = await participantPage(browser);
+  await joinRoom(bob, 'bob', room, { single: true, publish: false });
+  const events = async () => (await pageState(bob)).events;
+
+  await expect.poll(events).toContain('quality:alice:excellent');
+  await expect.poll(events).toContain('speakers:alice');
+
+  expect(await alice.evaluate(() => (window as any).bedside.setName('Alice (interpreter)'))).toBe('ok');
+  await expect.poll(events).toContain('name:alice:Alice (interpreter)');
+  // Without canUpdateOwnMetadata the server refuses at once (not a 5 s timeout).
+  const refused = await bob.evaluate(() => (window as any).bedside.setName('Someone else'));
+  expect(refused).not.toBe('ok');
+  expect(refused).not.toContain('timed out');
 });

@@ -33,6 +33,7 @@ type Grant = {
   roomAdmin?: boolean;
   roomCreate?: boolean;
   roomList?: boolean;
+  canUpdateOwnMetadata?: boolean;
 };
 
 function b64url(data: string | Buffer) {

@@ -310,12 +310,12 @@ impl Core {
         }
         if self.housekeeping_at.is_some_and(|at| at <= now) {
             self.expire(now);
-            self.tell_connection_quality();
+            self.tell_connection_quality(now);
             let busy = !self.participants.is_empty() || !self.rooms.is_empty();
             self.housekeeping_at = busy.then_some(now + HOUSEKEEPING_INTERVAL);
         }
         if self.speakers_at.is_some_and(|at| at <= now) {
-            self.tell_speakers();
+            self.tell_speakers(now);
             let open = !self.rooms.is_empty();
             self.speakers_at = open.then_some(now + super::speakers::SPEAKER_INTERVAL);
         }

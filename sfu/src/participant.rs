@@ -28,6 +28,8 @@ pub(crate) struct Peer {
     pub(crate) rtc: Rtc,
     pub(crate) timeout: Option<Instant>,
     pub(crate) connected: bool,
+    /// When it first connected.
+    pub(crate) connected_at: Option<Instant>,
     /// When ICE was lost (to give it a grace period).
     pub(crate) disconnected_at: Option<Instant>,
 }
@@ -38,6 +40,7 @@ impl Peer {
             rtc,
             timeout: None,
             connected: false,
+            connected_at: None,
             disconnected_at: None,
         }
     }
@@ -267,6 +270,10 @@ pub(crate) struct Participant {
     pub(crate) told_speakers: bool,
 }
 
+/// How long after its media connects a client is told the room's state (connection
+/// qualities, speakers): see [`Participant::media_settled`].
+pub(crate) const SETTLE: Duration = Duration::from_secs(2);
+
 /// What one participant may send over data channels: packets and bytes per second, with
 /// a burst of twice that. Chat, reactions and state sync stay far below it.
 pub(crate) const DATA_PACKETS_PER_SECOND: f64 = 100.0;
@@ -359,6 +366,30 @@ impl Participant {
         events
     }
 
+    /// Its primary peer connection: the one media reaches it on.
+    fn primary(&self) -> &Peer {
+        match self.mode {
+            PeerMode::Single => &self.publisher,
+            PeerMode::Dual => self.subscriber.as_ref().unwrap_or(&self.publisher),
+        }
+    }
+
+    /// Its primary peer connection is connected.
+    pub(crate) fn media_connected(&self) -> bool {
+        self.primary().connected
+    }
+
+    /// Its media connected at least [`SETTLE`] ago: its client has set itself up. Room
+    /// state told before that can be lost: livekit-client drops quality and speaker
+    /// events until its room is connected, and keeps the values without an event, so a
+    /// later repeat changes nothing. LiveKit's server tells its first connection
+    /// qualities seconds after a join, too.
+    pub(crate) fn media_settled(&self, now: Instant) -> bool {
+        self.primary()
+            .connected_at
+            .is_some_and(|at| now >= at + SETTLE)
+    }
+
     /// Why this participant must go, if it must.
     pub(crate) fn expired(&self, now: Instant, ice_timeout: Duration) -> Option<DisconnectReason> {
         if let Some(lost) = self.signal_lost_at
@@ -377,11 +408,7 @@ impl Participant {
                 return Some(DisconnectReason::ConnectionTimeout);
             }
         }
-        let primary = match self.mode {
-            PeerMode::Single => &self.publisher,
-            PeerMode::Dual => self.subscriber.as_ref().unwrap_or(&self.publisher),
-        };
-        if !primary.connected && now >= self.joined_at + ice_timeout {
+        if !self.media_connected() && now >= self.joined_at + ice_timeout {
             return Some(DisconnectReason::ConnectionTimeout);
         }
         None

@@ -22,6 +22,7 @@ impl Core {
                     .and_then(|p| p.peer_mut(side))
                 {
                     peer.connected = true;
+                    peer.connected_at.get_or_insert(now);
                 }
             }
             Event::MediaAdded(added)

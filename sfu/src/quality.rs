@@ -30,9 +30,11 @@
 //! indicator that blinks is read as noise.
 //!
 //! **Who is told.** Each participant hears its own grade and that of every participant
-//! it can see (hidden ones, a patient in the waiting room, stay hidden), once at first
-//! and then whenever a grade it was told changes (checked on the core's one-second
-//! housekeeping).
+//! it can see (hidden ones, a patient in the waiting room, stay hidden), all of them two
+//! seconds after its media connected and then whenever a grade it was told changes
+//! (checked on the core's one-second housekeeping). Not sooner: livekit-client drops a
+//! quality event while its room is still connecting and keeps the value, so a repeat
+//! would change nothing; a browser test lost one that way one run in five.
 //!
 //! A participant back from a lost connection is shown as its next evaluation grades it,
 //! without waiting for a run of them: the room should not read "dropped" for seconds
@@ -284,7 +286,7 @@ impl Participant {
 impl Core {
     /// Tells every participant the grades it can see that changed since it was last
     /// told (all of them, the first time). Run on the housekeeping tick.
-    pub(crate) fn tell_connection_quality(&mut self) {
+    pub(crate) fn tell_connection_quality(&mut self, now: std::time::Instant) {
         for p in self.participants.values_mut() {
             let lost = p.links_lost();
             p.quality.set_lost(lost);
@@ -303,7 +305,12 @@ impl Core {
                 })
                 .collect();
             for &listener in &members {
-                let Some(p) = self.participants.get_mut(&listener) else {
+                // Not before its client has settled (`Participant::media_settled`).
+                let Some(p) = self
+                    .participants
+                    .get_mut(&listener)
+                    .filter(|p| p.media_settled(now))
+                else {
                     continue;
                 };
                 let updates = news_for(&mut p.quality, listener, &grades);

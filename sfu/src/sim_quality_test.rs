@@ -111,6 +111,10 @@ fn a_participant_whose_signaling_drops_is_lost_to_the_room_at_once_and_back_when
         let alice = sim.join("alice", "visit", mode, true);
         let bob = sim.join("bob", "visit", mode, true);
         wait_for_media(&mut sim, bob, "bob receives");
+        // Alice has been told the room's grades (two seconds after her media connected).
+        sim.run_until(4 * SECOND, "alice is told bob's grade", |s| {
+            last_told(s, alice, bob).is_some()
+        });
         let sid = sid_of(&sim, bob);
         sim.drop_signal(bob);
         sim.run_until(2 * SECOND, "alice is told bob's connection is lost", |s| {

@@ -10,8 +10,9 @@
 //! defaults are alike (35 dBov, 40% of an interval).
 //!
 //! A room is told what changed since it was last told: who started speaking (with
-//! their level) and who stopped (level 0); someone who just joined is told who speaks
-//! now. LiveKit's clients keep the list of active
+//! their level) and who stopped (level 0); someone whose client has settled, two seconds
+//! after its media connected, is told who speaks now (livekit-client drops speaker
+//! events that arrive while it connects). LiveKit's clients keep the list of active
 //! speakers from these changes, loudest first. Hidden participants are neither counted
 //! nor told about; a muted track does not speak.
 
@@ -69,7 +70,7 @@ impl VoiceMeter {
 
 impl Core {
     /// Tells each room who started or stopped speaking since the last interval.
-    pub(crate) fn tell_speakers(&mut self) {
+    pub(crate) fn tell_speakers(&mut self, now: std::time::Instant) {
         let names: Vec<String> = self.rooms.keys().cloned().collect();
         for name in names {
             let Some(room) = self.rooms.get(&name) else {
@@ -126,12 +127,16 @@ impl Core {
                 let Some(p) = self.participants.get_mut(&conn) else {
                     continue;
                 };
-                // Someone who joined since the last interval hears who speaks now.
+                // Someone whose client just settled hears who speaks now. Not before:
+                // livekit-client drops speaker events that come while it connects
+                // (`Participant::media_settled`).
                 let speakers = if p.told_speakers {
                     changes.clone()
-                } else {
+                } else if p.media_settled(now) {
                     p.told_speakers = true;
                     current.clone()
+                } else {
+                    continue;
                 };
                 if !speakers.is_empty() {
                     self.send(
