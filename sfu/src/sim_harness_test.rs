@@ -29,6 +29,7 @@ use crate::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput, PeerMode};
 
 #[path = "sim_peers_test.rs"]
 mod peers;
+pub use peers::test_grant;
 #[path = "sim_publish_test.rs"]
 mod publish;
 

@@ -30,16 +30,8 @@ fn rename(name: &str, request_id: u32) -> signal_request::Message {
 
 fn join_allowed(sim: &mut Sim, identity: &str, mode: PeerMode) -> usize {
     let grant = JoinGrant {
-        identity: identity.into(),
-        name: identity.into(),
-        room: "visit".into(),
-        can_publish: true,
-        can_publish_sources: vec![],
-        can_subscribe: true,
-        can_publish_data: true,
-        hidden: false,
-        metadata: String::new(),
         can_update_metadata: true,
+        ..harness::test_grant(identity, "visit", true)
     };
     sim.join_granted(grant, mode, false)
 }

@@ -448,7 +448,7 @@ impl Sim {
 }
 
 /// A token's grant for a simulated participant.
-fn test_grant(identity: &str, room: &str, can_publish: bool) -> JoinGrant {
+pub fn test_grant(identity: &str, room: &str, can_publish: bool) -> JoinGrant {
     JoinGrant {
         identity: identity.into(),
         name: identity.into(),

@@ -66,16 +66,8 @@ fn a_hidden_participant_speaking_is_not_told_to_the_room() {
         let mut sim = Sim::new(52);
         let clinician = sim.join("clinician", "visit", mode, true);
         let grant = crate::JoinGrant {
-            identity: "observer".into(),
-            name: "observer".into(),
-            room: "visit".into(),
-            can_publish: true,
-            can_publish_sources: vec![],
-            can_subscribe: true,
-            can_publish_data: true,
             hidden: true,
-            metadata: String::new(),
-            can_update_metadata: false,
+            ..harness::test_grant("observer", "visit", true)
         };
         let observer = sim.join_granted(grant, mode, true);
         sim.clients[observer].voice_dbov = Some(-10);
