@@ -1,0 +1,21 @@
+//! The media path beside str0m, sans-IO (no sockets, no clock, no tokio).
+//!
+//! str0m runs a peer's ICE, DTLS, SDP and RTCP. Every RTP packet it sends or receives
+//! also goes through its session: stream lookup, a timer pass, the RTX cache, pacing
+//! (`docs/sfu.md`, "Where a packet's time goes"). That per-packet work is most of what a
+//! packet costs the SFU and the benchmark's load generator alike. This crate is the
+//! path that does without it, one brick at a time:
+//!
+//! - [`keys`]: the SRTP keys of a peer's DTLS handshake, seen on their way to str0m by a
+//!   wrapped crypto provider (no fork of str0m).
+//! - [`srtp`]: SRTP protection of RTP packets (RFC 3711 key derivation, RFC 7714
+//!   AEAD-AES-GCM), on str0m's own cipher provider.
+//! - [`rtp`]: an RTP header with one-byte header extensions (RFC 8285), written into a
+//!   caller's buffer.
+//!
+//! The load generator (`bench`) sends its media through it today; the SFU's receive and
+//! send paths are the next users (`docs/sfu.md`, "The media path beside str0m").
+
+pub mod keys;
+pub mod rtp;
+pub mod srtp;
