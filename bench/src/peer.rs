@@ -11,6 +11,7 @@
 //! measured per packet.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -24,6 +25,8 @@ use str0m::rtp::RtpWrite;
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio_tungstenite::tungstenite::Message;
+
+use crate::lean_send::{LeanSender, Packet};
 
 /// Simulcast layers: rid, width, bytes per frame at 30 fps (about 150 kbit/s,
 /// 500 kbit/s and 1.5 Mbit/s, LiveKit's 720p presets).
@@ -74,13 +77,17 @@ pub async fn run(
     // waits its turn: a drop here would be counted against the SFU.
     socket2::SockRef::from(&socket).set_recv_buffer_size(1 << 20)?;
     let local = socket.local_addr()?;
-    let mut rtc = Rtc::builder()
-        .clear_codecs()
-        .enable_opus(true, false)
-        .enable_vp8(true)
-        .set_stats_interval(Some(Duration::from_millis(500)))
-        .set_rtp_mode(true)
-        .build(Instant::now());
+    // The handshake's SRTP keys are captured for the send path beside str0m.
+    let (mut rtc, keys) = bedside_media::keys::with_key_capture(|| {
+        Rtc::builder()
+            .set_crypto_provider(bedside_media::keys::capturing_provider())
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .set_stats_interval(Some(Duration::from_millis(500)))
+            .set_rtp_mode(true)
+            .build(Instant::now())
+    });
     rtc.add_local_candidate(Candidate::host(local, "udp")?);
 
     // tungstenite zeroes its whole read buffer (128 KiB by default) on every read
@@ -184,6 +191,10 @@ pub async fn run(
     // The layers the SFU asks for (`SubscribedQualityUpdate`, LiveKit's dynacast), as
     // livekit-client turns its encodings on and off: a layer nobody watches is not sent.
     let mut layers_wanted = [true; 3];
+    // Media leaves beside str0m once the handshake is done (`lean_send.rs`), to the
+    // address the SFU's datagrams come from.
+    let mut lean: Option<LeanSender> = None;
+    let mut remote: Option<SocketAddr> = None;
     loop {
         let now = Instant::now();
         if now >= stop {
@@ -195,6 +206,11 @@ pub async fn run(
             ingress_at_start = Some(sum(&ingress));
         }
         let measuring = ingress_at_start.is_some();
+        if lean.is_none() && rtc.is_connected() {
+            lean = keys
+                .get()
+                .and_then(|k| LeanSender::new(&rtc, &k, &[audio_mid, video_mid]));
+        }
         // Media: audio every 20 ms, video every 33 ms on all layers.
         if rtc.is_connected() && now >= next_audio {
             next_audio += AUDIO_INTERVAL;
@@ -204,7 +220,23 @@ pub async fn run(
                 && let Some(stream) = rtc.direct_api().stream_tx_by_mid(audio_mid, None)
             {
                 let payload = stamped(vec![0xfc; AUDIO_BYTES], epoch, now);
-                stream.write_rtp(RtpWrite::new(pt, audio_seq.into(), time, now, payload));
+                match (&mut lean, remote) {
+                    (Some(lean), Some(to)) => lean.send(
+                        &socket,
+                        to,
+                        Packet {
+                            mid: audio_mid,
+                            rid: None,
+                            ssrc: *stream.ssrc(),
+                            pt: *pt,
+                            index: audio_seq,
+                            time,
+                            marker: false,
+                            payload: &payload,
+                        },
+                    ),
+                    _ => stream.write_rtp(RtpWrite::new(pt, audio_seq.into(), time, now, payload)),
+                }
                 audio_seq += 1;
                 report.audio_frames_sent += u64::from(measuring);
             }
@@ -230,10 +262,24 @@ pub async fn run(
                 for n in 0..packets {
                     let len = PACKET_PAYLOAD.min(size - n * PACKET_PAYLOAD);
                     let payload = stamped(vp8_packet(key, n == 0, picture_id, len), epoch, now);
-                    let write = RtpWrite::new(pt, layer_seq[index].into(), time, now, payload)
-                        .marker(n + 1 == packets)
-                        .nackable(true);
-                    stream.write_rtp(write);
+                    if let (Some(lean), Some(to)) = (&mut lean, remote) {
+                        let packet = Packet {
+                            mid: video_mid,
+                            rid: Some(Rid::from(*rid)),
+                            ssrc: *stream.ssrc(),
+                            pt: *pt,
+                            index: layer_seq[index],
+                            time,
+                            marker: n + 1 == packets,
+                            payload: &payload,
+                        };
+                        lean.send(&socket, to, packet);
+                    } else {
+                        let write = RtpWrite::new(pt, layer_seq[index].into(), time, now, payload)
+                            .marker(n + 1 == packets)
+                            .nackable(true);
+                        stream.write_rtp(write);
+                    }
                     layer_seq[index] += 1;
                 }
             }
@@ -282,6 +328,8 @@ pub async fn run(
                 let (mut len, mut source) = received?;
                 let now = Instant::now();
                 for _ in 0..RECEIVE_BURST {
+                    // Only the SFU sends to this socket: its media address.
+                    remote = Some(source);
                     if let Ok(receive) = Receive::new(Protocol::Udp, source, local, &buf[..len]) {
                         rtc.handle_input(Input::Receive(now, receive))?;
                         // In RTP mode str0m holds one received packet until polled.

@@ -1,0 +1,136 @@
+//! The generator's send path beside str0m (`bedside-media`): each packet's header is
+//! written here, protected with the keys the peer's DTLS handshake exported, and sent
+//! on the peer's socket. str0m keeps ICE, DTLS, RTCP and what the peer receives.
+//!
+//! Why: the generator's str0m peers cost about what the SFU does per packet, so at the
+//! SFU's ceiling both cores filled together (`docs/sfu.md`). Sending beside str0m takes
+//! its send streams, pacer and timer passes out of every packet the generator sends.
+//!
+//! What the SFU sees is what a browser sends: the negotiated SSRCs and payload types,
+//! the `mid`, `rid` and transport-wide sequence number extensions on every packet. The
+//! generator answers no NACK (no RTX cache) and sends no sender reports for these
+//! streams; on loopback nothing is lost, and the SFU needs neither to forward.
+
+use std::net::SocketAddr;
+
+use bedside_media::keys::SrtpKeys;
+use bedside_media::rtp::RtpHeader;
+use bedside_media::srtp::RtpProtector;
+use str0m::Rtc;
+use str0m::media::{Mid, Rid};
+use str0m::rtp::Extension;
+use tokio::net::UdpSocket;
+
+/// Extension ids the SDP gave one section.
+#[derive(Debug, Clone, Copy)]
+struct SectionIds {
+    mid: Mid,
+    mid_id: Option<u8>,
+    rid_id: Option<u8>,
+    twcc_id: Option<u8>,
+}
+
+/// Sends a peer's RTP beside str0m (see the module docs).
+#[derive(Debug)]
+pub struct LeanSender {
+    protector: RtpProtector,
+    sections: Vec<SectionIds>,
+    /// The transport-wide sequence number of the next packet (one counter per peer
+    /// connection, across its streams, as the extension defines).
+    twcc: u16,
+    packet: Vec<u8>,
+    sealed: Vec<u8>,
+}
+
+/// One packet to send.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    /// Its section.
+    pub mid: Mid,
+    /// Its simulcast layer.
+    pub rid: Option<Rid>,
+    /// The stream's SSRC (str0m's, as negotiated).
+    pub ssrc: u32,
+    /// Payload type.
+    pub pt: u8,
+    /// The stream's packet counter: its low 16 bits are the sequence number, the rest
+    /// the SRTP rollover counter.
+    pub index: u64,
+    /// RTP timestamp.
+    pub time: u32,
+    /// A frame's last packet.
+    pub marker: bool,
+    /// The payload.
+    pub payload: &'a [u8],
+}
+
+impl LeanSender {
+    /// A sender for `rtc`'s sections `mids`, once its handshake exported `keys` with a
+    /// profile `bedside-media` protects with (`None` otherwise: str0m sends).
+    pub fn new(rtc: &Rtc, keys: &SrtpKeys, mids: &[Mid]) -> Option<Self> {
+        let (profile, key, salt) = keys.sending()?;
+        let provider = bedside_media::keys::capturing_provider();
+        let sections = mids
+            .iter()
+            .map(|mid| {
+                let map = rtc.media(*mid).map(|m| m.remote_extmap());
+                let id = |e: Extension| map.and_then(|m| m.id_of(e));
+                SectionIds {
+                    mid: *mid,
+                    mid_id: id(Extension::RtpMid),
+                    rid_id: id(Extension::RtpStreamId),
+                    twcc_id: id(Extension::TransportSequenceNumber),
+                }
+            })
+            .collect();
+        Some(Self {
+            protector: RtpProtector::new(&provider, profile, key, salt),
+            sections,
+            twcc: 0,
+            packet: Vec::with_capacity(1_500),
+            sealed: Vec::with_capacity(1_500),
+        })
+    }
+
+    /// Writes, protects and sends one packet to `to`.
+    pub fn send(&mut self, socket: &UdpSocket, to: SocketAddr, packet: Packet<'_>) {
+        let Some(ids) = self.sections.iter().find(|s| s.mid == packet.mid).copied() else {
+            return;
+        };
+        let twcc = self.twcc.to_be_bytes();
+        self.twcc = self.twcc.wrapping_add(1);
+        let mut extensions: [(u8, &[u8]); 3] = [(0, &[]); 3];
+        let mut count = 0;
+        let rid = packet.rid;
+        let present = [
+            ids.mid_id.map(|id| (id, packet.mid.as_bytes())),
+            ids.rid_id
+                .zip(rid.as_ref())
+                .map(|(id, rid)| (id, rid.as_bytes())),
+            ids.twcc_id.map(|id| (id, &twcc[..])),
+        ];
+        for extension in present.into_iter().flatten() {
+            extensions[count] = extension;
+            count += 1;
+        }
+        self.packet.clear();
+        let header_len = RtpHeader {
+            marker: packet.marker,
+            payload_type: packet.pt,
+            sequence: packet.index as u16,
+            timestamp: packet.time,
+            ssrc: packet.ssrc,
+            extensions: &extensions[..count],
+        }
+        .write(&mut self.packet);
+        self.packet.extend_from_slice(packet.payload);
+        self.sealed.clear();
+        if self
+            .protector
+            .protect(&self.packet, header_len, packet.index, &mut self.sealed)
+            .is_ok()
+        {
+            let _ = socket.try_send_to(&self.sealed, to);
+        }
+    }
+}
