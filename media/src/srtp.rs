@@ -72,6 +72,23 @@ pub fn derive(
     }
 }
 
+/// The RTP session encryption key of `N` bytes (RFC 3711 4.3.1, label 0).
+fn session_key<const N: usize>(
+    provider: &CryptoProvider,
+    master_key: &[u8],
+    master_salt: &[u8],
+) -> [u8; N] {
+    let mut key = [0u8; N];
+    derive(
+        provider,
+        master_key,
+        master_salt,
+        LABEL_RTP_ENCRYPTION,
+        &mut key,
+    );
+    key
+}
+
 impl RtpProtector {
     /// The protector for a sending side's master key and salt (`SrtpKeys::sending`).
     pub fn new(
@@ -82,38 +99,15 @@ impl RtpProtector {
     ) -> Self {
         let mut salt = [0u8; 12];
         derive(provider, master_key, master_salt, LABEL_RTP_SALT, &mut salt);
+        let srtp = provider.srtp_provider;
         let cipher = match profile {
             Profile::AeadAes128Gcm => {
-                let mut key = [0u8; 16];
-                derive(
-                    provider,
-                    master_key,
-                    master_salt,
-                    LABEL_RTP_ENCRYPTION,
-                    &mut key,
-                );
-                Cipher::Aes128(
-                    provider
-                        .srtp_provider
-                        .aead_aes_128_gcm()
-                        .create_cipher(key, true),
-                )
+                let key = session_key(provider, master_key, master_salt);
+                Cipher::Aes128(srtp.aead_aes_128_gcm().create_cipher(key, true))
             }
             Profile::AeadAes256Gcm => {
-                let mut key = [0u8; 32];
-                derive(
-                    provider,
-                    master_key,
-                    master_salt,
-                    LABEL_RTP_ENCRYPTION,
-                    &mut key,
-                );
-                Cipher::Aes256(
-                    provider
-                        .srtp_provider
-                        .aead_aes_256_gcm()
-                        .create_cipher(key, true),
-                )
+                let key = session_key(provider, master_key, master_salt);
+                Cipher::Aes256(srtp.aead_aes_256_gcm().create_cipher(key, true))
             }
         };
         Self { salt, cipher }
