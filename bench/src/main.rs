@@ -20,6 +20,7 @@
 
 mod forward_delay;
 mod lean_send;
+mod payload;
 mod peer;
 
 use std::net::TcpListener;

@@ -27,6 +27,7 @@ use tokio::net::UdpSocket;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::lean_send::{LeanSender, Packet};
+use crate::payload::{STAMP_AT, stamped, vp8_packet};
 
 /// Simulcast layers: rid, width, bytes per frame at 30 fps (about 150 kbit/s,
 /// 500 kbit/s and 1.5 Mbit/s, LiveKit's 720p presets).
@@ -37,9 +38,6 @@ const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
 const AUDIO_BYTES: usize = 100;
 /// Datagrams taken off the socket per loop turn, at most.
 const RECEIVE_BURST: usize = 64;
-/// Where the send timestamp sits in every packet's payload (after the VP8 descriptor
-/// and payload header).
-const STAMP_AT: usize = 10;
 /// The signaling socket's read buffer (see `run`).
 const SIGNAL_READ_BUFFER: usize = 8 * 1024;
 /// Largest RTP payload the peer sends.
@@ -486,33 +484,4 @@ fn first_pt(rtc: &Rtc, mid: Mid) -> Option<str0m::media::Pt> {
         .iter()
         .find(|p| pts.contains(&p.pt()))
         .map(|p| p.pt())
-}
-
-/// One VP8 RTP payload of `len` bytes: a payload descriptor with a 15-bit PictureID
-/// (the S bit on a frame's first packet), then, on a first packet, the VP8 payload
-/// header (its P bit clear on a keyframe).
-fn vp8_packet(keyframe: bool, first: bool, picture_id: u16, len: usize) -> Vec<u8> {
-    let mut packet = vec![
-        if first { 0x90 } else { 0x80 },
-        0x80,
-        0x80 | (picture_id >> 8) as u8,
-        picture_id as u8,
-    ];
-    if first {
-        packet.extend_from_slice(if keyframe {
-            &[0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a]
-        } else {
-            &[0x11, 0x02, 0x00, 0x00, 0x00, 0x00]
-        });
-    }
-    packet.resize(len.max(STAMP_AT + 8), 0x55);
-    packet
-}
-
-/// Writes the send time (microseconds since `epoch`) into the frame.
-fn stamped(mut frame: Vec<u8>, epoch: Instant, now: Instant) -> Vec<u8> {
-    frame.resize(frame.len().max(STAMP_AT + 8), 0);
-    let micros = now.duration_since(epoch).as_micros() as u64;
-    frame[STAMP_AT..STAMP_AT + 8].copy_from_slice(&micros.to_be_bytes());
-    frame
 }
