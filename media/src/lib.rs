@@ -8,14 +8,22 @@
 //!
 //! - [`keys`]: the SRTP keys of a peer's DTLS handshake, seen on their way to str0m by a
 //!   wrapped crypto provider (no fork of str0m).
-//! - [`srtp`]: SRTP protection of RTP packets (RFC 3711 key derivation, RFC 7714
-//!   AEAD-AES-GCM), on str0m's own cipher provider.
+//! - [`srtp`]: SRTP protection and unprotection of RTP packets (RFC 3711 key
+//!   derivation, RFC 7714 AEAD-AES-GCM), on str0m's own cipher provider; [`srtcp`] the
+//!   same for the RTCP this path writes.
+//! - [`index`]: a receiver's rollover counter estimate and replay window.
 //! - [`rtp`]: an RTP header with one-byte header extensions (RFC 8285), written into a
 //!   caller's buffer.
+//! - [`rtcp`] and [`feedback`]: the receiver's feedback (transport-wide congestion
+//!   control, NACK), and what it remembers to write it.
 //!
-//! The load generator (`bench`) sends its media through it today; the SFU's receive and
-//! send paths are the next users (`docs/sfu.md`, "The media path beside str0m").
+//! The load generator (`bench`) sends its media through it, and the SFU receives its
+//! publishers' media through it (`docs/sfu.md`, "The media path beside str0m").
 
+pub mod feedback;
+pub mod index;
 pub mod keys;
+pub mod rtcp;
 pub mod rtp;
+pub mod srtcp;
 pub mod srtp;

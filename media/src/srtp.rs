@@ -2,9 +2,11 @@
 //! AEAD-AES-GCM, on the AES and GCM of str0m's crypto provider (aws-lc-rs), so the
 //! media path adds no crypto library.
 //!
-//! One [`RtpProtector`] protects every SSRC of one sending side (SRTP keys are per
+//! One [`RtpProtector`] protects every SSRC of one sending side, and one
+//! [`RtpUnprotector`] opens every SSRC of one receiving side (SRTP keys are per
 //! direction, not per stream). The caller names each packet's 48-bit SRTP index
-//! (rollover counter and sequence number, RFC 3711 3.3.1): a sender always knows it.
+//! (rollover counter and sequence number, RFC 3711 3.3.1): a sender always knows it, a
+//! receiver estimates it ([`crate::index`]).
 
 use str0m::crypto::{AeadAes128GcmCipher, AeadAes256GcmCipher, CryptoProvider};
 
@@ -16,6 +18,8 @@ pub const TAG_LEN: usize = 16;
 /// RFC 3711 4.3.1 key derivation labels this crate derives.
 const LABEL_RTP_ENCRYPTION: u8 = 0x00;
 const LABEL_RTP_SALT: u8 = 0x02;
+pub(crate) const LABEL_RTCP_ENCRYPTION: u8 = 0x03;
+pub(crate) const LABEL_RTCP_SALT: u8 = 0x05;
 
 /// Why a packet could not be protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,16 +30,101 @@ pub enum ProtectError {
     Cipher,
 }
 
+/// Why a packet could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnprotectError {
+    /// Too short for its header and the tag.
+    TooShort,
+    /// The tag does not match: forged, damaged, or another key or index.
+    Authentication,
+}
+
 enum Cipher {
     Aes128(Box<dyn AeadAes128GcmCipher>),
     Aes256(Box<dyn AeadAes256GcmCipher>),
 }
 
-/// Protects the RTP packets of one sending side (see the module docs).
-pub struct RtpProtector {
+/// One direction's AEAD-AES-GCM session key and salt (RFC 7714), for RTP or RTCP.
+pub(crate) struct Gcm {
     salt: [u8; 12],
     cipher: Cipher,
 }
+
+impl Gcm {
+    /// Derives the session key and salt from a master key and salt with the labels of
+    /// RTP (0 and 2) or RTCP (3 and 5).
+    pub(crate) fn new(
+        provider: &CryptoProvider,
+        profile: Profile,
+        master_key: &[u8],
+        master_salt: &[u8],
+        labels: (u8, u8),
+    ) -> Self {
+        let mut salt = [0u8; 12];
+        derive(provider, master_key, master_salt, labels.1, &mut salt);
+        let srtp = provider.srtp_provider;
+        let cipher = match profile {
+            Profile::AeadAes128Gcm => {
+                let key = session_key(provider, master_key, master_salt, labels.0);
+                Cipher::Aes128(srtp.aead_aes_128_gcm().create_cipher(key, true))
+            }
+            Profile::AeadAes256Gcm => {
+                let key = session_key(provider, master_key, master_salt, labels.0);
+                Cipher::Aes256(srtp.aead_aes_256_gcm().create_cipher(key, true))
+            }
+        };
+        Self { salt, cipher }
+    }
+
+    /// The IV of RFC 7714 8.1 and 9.1: `00 00 | SSRC | counter (48 bits)`, XOR the
+    /// session salt (RTP's counter is ROC and SEQ; RTCP's is `00 00`, then the index).
+    pub(crate) fn iv(&self, ssrc: u32, counter: u64) -> [u8; 12] {
+        let mut iv = [0u8; 12];
+        iv[2..6].copy_from_slice(&ssrc.to_be_bytes());
+        iv[6..12].copy_from_slice(&counter.to_be_bytes()[2..8]);
+        for (byte, salt) in iv.iter_mut().zip(self.salt) {
+            *byte ^= salt;
+        }
+        iv
+    }
+
+    /// Encrypts `input` into `sealed` (its length plus [`TAG_LEN`]).
+    pub(crate) fn seal(
+        &mut self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        input: &[u8],
+        sealed: &mut [u8],
+    ) -> Result<(), ProtectError> {
+        let result = match &mut self.cipher {
+            Cipher::Aes128(c) => c.encrypt(iv, aad, input, sealed),
+            Cipher::Aes256(c) => c.encrypt(iv, aad, input, sealed),
+        };
+        result.map_err(|_| ProtectError::Cipher)
+    }
+
+    /// Checks and decrypts `sealed` (ciphertext and tag) into `out` (at least as long
+    /// as the ciphertext); the plaintext's length.
+    pub(crate) fn open(
+        &mut self,
+        iv: &[u8; 12],
+        aads: &[&[u8]],
+        sealed: &[u8],
+        out: &mut [u8],
+    ) -> Result<usize, UnprotectError> {
+        if sealed.len() < TAG_LEN || out.len() < sealed.len() - TAG_LEN {
+            return Err(UnprotectError::TooShort);
+        }
+        let result = match &mut self.cipher {
+            Cipher::Aes128(c) => c.decrypt(iv, aads, sealed, out),
+            Cipher::Aes256(c) => c.decrypt(iv, aads, sealed, out),
+        };
+        result.map_err(|_| UnprotectError::Authentication)
+    }
+}
+
+/// Protects the RTP packets of one sending side (see the module docs).
+pub struct RtpProtector(Gcm);
 
 impl std::fmt::Debug for RtpProtector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,21 +161,21 @@ pub fn derive(
     }
 }
 
-/// The RTP session encryption key of `N` bytes (RFC 3711 4.3.1, label 0).
+/// A session encryption key of `N` bytes (RFC 3711 4.3.1) for `label`.
 fn session_key<const N: usize>(
     provider: &CryptoProvider,
     master_key: &[u8],
     master_salt: &[u8],
+    label: u8,
 ) -> [u8; N] {
     let mut key = [0u8; N];
-    derive(
-        provider,
-        master_key,
-        master_salt,
-        LABEL_RTP_ENCRYPTION,
-        &mut key,
-    );
+    derive(provider, master_key, master_salt, label, &mut key);
     key
+}
+
+/// The RTP packet's SSRC (bytes 8 to 11), for a packet of at least 12 bytes.
+fn ssrc_of(packet: &[u8]) -> u32 {
+    u32::from_be_bytes([packet[8], packet[9], packet[10], packet[11]])
 }
 
 impl RtpProtector {
@@ -97,20 +186,8 @@ impl RtpProtector {
         master_key: &[u8],
         master_salt: &[u8],
     ) -> Self {
-        let mut salt = [0u8; 12];
-        derive(provider, master_key, master_salt, LABEL_RTP_SALT, &mut salt);
-        let srtp = provider.srtp_provider;
-        let cipher = match profile {
-            Profile::AeadAes128Gcm => {
-                let key = session_key(provider, master_key, master_salt);
-                Cipher::Aes128(srtp.aead_aes_128_gcm().create_cipher(key, true))
-            }
-            Profile::AeadAes256Gcm => {
-                let key = session_key(provider, master_key, master_salt);
-                Cipher::Aes256(srtp.aead_aes_256_gcm().create_cipher(key, true))
-            }
-        };
-        Self { salt, cipher }
+        let labels = (LABEL_RTP_ENCRYPTION, LABEL_RTP_SALT);
+        Self(Gcm::new(provider, profile, master_key, master_salt, labels))
     }
 
     /// Protects `packet` (its first `header_len` bytes the RTP header with extensions,
@@ -126,32 +203,62 @@ impl RtpProtector {
         if header_len < 12 || header_len > packet.len() {
             return Err(ProtectError::BadHeader);
         }
-        let ssrc = u32::from_be_bytes([packet[8], packet[9], packet[10], packet[11]]);
-        let iv = self.iv(ssrc, index);
+        let iv = self.0.iv(ssrc_of(packet), index);
         let (header, payload) = packet.split_at(header_len);
         let start = out.len();
         out.extend_from_slice(header);
         out.resize(start + packet.len() + TAG_LEN, 0);
         let sealed = &mut out[start + header_len..];
-        let result = match &mut self.cipher {
-            Cipher::Aes128(c) => c.encrypt(&iv, header, payload, sealed),
-            Cipher::Aes256(c) => c.encrypt(&iv, header, payload, sealed),
-        };
-        result.map_err(|_| {
+        self.0.seal(&iv, header, payload, sealed).inspect_err(|_| {
             out.truncate(start);
-            ProtectError::Cipher
         })
     }
+}
 
-    /// RFC 7714 8.1: `00 00 | SSRC | ROC | SEQ`, XOR the session salt.
-    fn iv(&self, ssrc: u32, index: u64) -> [u8; 12] {
-        let mut iv = [0u8; 12];
-        iv[2..6].copy_from_slice(&ssrc.to_be_bytes());
-        iv[6..12].copy_from_slice(&index.to_be_bytes()[2..8]);
-        for (byte, salt) in iv.iter_mut().zip(self.salt) {
-            *byte ^= salt;
+/// Opens the SRTP packets one remote side sends (`SrtpKeys::receiving`): every SSRC
+/// of it, each at the index the caller estimated ([`crate::index`]).
+pub struct RtpUnprotector(Gcm);
+
+impl std::fmt::Debug for RtpUnprotector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RtpUnprotector")
+    }
+}
+
+impl RtpUnprotector {
+    /// The unprotector for a remote side's master key and salt.
+    pub fn new(
+        provider: &CryptoProvider,
+        profile: Profile,
+        master_key: &[u8],
+        master_salt: &[u8],
+    ) -> Self {
+        let labels = (LABEL_RTP_ENCRYPTION, LABEL_RTP_SALT);
+        Self(Gcm::new(provider, profile, master_key, master_salt, labels))
+    }
+
+    /// Checks `packet` (SRTP, its header `header_len` bytes long) at `index` and
+    /// decrypts its payload into `payload` (cleared first). Nothing is written when
+    /// the tag does not match.
+    pub fn unprotect(
+        &mut self,
+        packet: &[u8],
+        header_len: usize,
+        index: u64,
+        payload: &mut Vec<u8>,
+    ) -> Result<(), UnprotectError> {
+        if header_len < 12 || packet.len() < header_len + TAG_LEN {
+            return Err(UnprotectError::TooShort);
         }
-        iv
+        let iv = self.0.iv(ssrc_of(packet), index);
+        let (header, sealed) = packet.split_at(header_len);
+        payload.clear();
+        payload.resize(sealed.len() - TAG_LEN, 0);
+        let opened = self.0.open(&iv, &[header], sealed, payload);
+        if opened.is_err() {
+            payload.clear();
+        }
+        opened.map(|_| ())
     }
 }
 

@@ -219,3 +219,110 @@ fn packets_protected_here_with_keys_captured_from_the_handshake_are_received_by_
         assert_eq!(&payload[5..], &[0xab, 0xcd]);
     }
 }
+
+/// RTP and RTCP are told apart by the second byte (RFC 5761 4): 192..=223 is RTCP.
+fn is_rtp(datagram: &[u8]) -> bool {
+    datagram.len() >= 12 && datagram[0] >> 6 == 2 && !(192..=223).contains(&datagram[1])
+}
+
+/// What str0m's sender sends next, as datagrams, without delivering them.
+fn sent_by(rtc: &mut Rtc) -> Vec<Vec<u8>> {
+    let mut sent = Vec::new();
+    while let Ok(output) = rtc.poll_output() {
+        match output {
+            Output::Transmit(t) => sent.push(t.contents.to_vec()),
+            Output::Event(_) => {}
+            Output::Timeout(_) => break,
+        }
+    }
+    sent
+}
+
+#[test]
+fn packets_str0m_protects_are_opened_here_a_replay_is_refused_and_a_nack_protected_here_is_answered()
+ {
+    let (mut pair, slot, mid) = Pair::new();
+    pair.run(200);
+    let keys = slot.get().expect("the handshake's keys were captured");
+    let provider = capturing_provider();
+    let (profile, key, salt) = keys.sending().unwrap();
+    let mut opener = RtpUnprotector::new(&provider, profile, key, salt);
+    let (profile, key, salt) = keys.receiving().unwrap();
+    let mut rtcp = crate::srtcp::RtcpProtector::new(&provider, profile, key, salt);
+    let pt = pair
+        .sender
+        .codec_config()
+        .params()
+        .iter()
+        .find(|p| p.spec().codec == Codec::Vp8)
+        .unwrap()
+        .pt();
+    let ssrc = *pair
+        .sender
+        .direct_api()
+        .stream_tx_by_mid(mid, None)
+        .unwrap()
+        .ssrc();
+    let now = pair.now;
+    for seq in 1u64..=10 {
+        let payload: std::sync::Arc<[u8]> = vec![0x10, 0, 0, 0, seq as u8].into();
+        let write = str0m::rtp::RtpWrite::new(pt, seq.into(), seq as u32 * 3_000, now, payload)
+            .nackable(true);
+        let mut api = pair.sender.direct_api();
+        api.stream_tx_by_mid(mid, None).unwrap().write_rtp(write);
+    }
+    pair.sender.handle_input(Input::Timeout(now)).unwrap();
+    let mut index = crate::index::ReceivedIndex::default();
+    let mut opened = Vec::new();
+    let mut payload = Vec::new();
+    for datagram in sent_by(&mut pair.sender).iter().filter(|d| is_rtp(d)) {
+        let header = crate::rtp::ReadHeader::parse(datagram).unwrap();
+        let at = index.estimate(header.sequence);
+        assert!(index.is_fresh(at));
+        opener
+            .unprotect(datagram, header.header_len, at, &mut payload)
+            .expect("it opens with the sender's captured keys");
+        index.accept(at);
+        assert!(!index.is_fresh(at), "the same packet again is a replay");
+        opened.push((header.sequence, payload[4]));
+        let mut forged = datagram.clone();
+        *forged.last_mut().unwrap() ^= 1;
+        assert_eq!(
+            opener.unprotect(&forged, header.header_len, at, &mut payload),
+            Err(UnprotectError::Authentication)
+        );
+    }
+    assert_eq!(opened.len(), 10);
+    assert!(opened.iter().all(|(seq, byte)| *seq as u8 == *byte));
+
+    let mut nack = Vec::new();
+    crate::rtcp::write_nack(&mut nack, 0x5eed, ssrc, &[5]);
+    let mut sealed = Vec::new();
+    rtcp.protect(&nack, &mut sealed).unwrap();
+    pair.deliver(true, &sealed);
+    pair.sender
+        .handle_input(Input::Timeout(now + Duration::from_millis(20)))
+        .unwrap();
+    let resent: Vec<(u32, Vec<u8>)> = sent_by(&mut pair.sender)
+        .into_iter()
+        .filter(|d| is_rtp(d))
+        .map(|d| {
+            let header = crate::rtp::ReadHeader::parse(&d).unwrap();
+            let at = u64::from(header.sequence);
+            opener
+                .unprotect(&d, header.header_len, at, &mut payload)
+                .unwrap();
+            (header.ssrc, payload.clone())
+        })
+        .collect();
+    let repair = resent
+        .iter()
+        .find(|(s, _)| *s != ssrc)
+        .expect("str0m resent the packet asked for, on its repair stream");
+    assert_eq!(
+        &repair.1[..2],
+        &5u16.to_be_bytes(),
+        "the original sequence number"
+    );
+    assert_eq!(repair.1[2 + 4], 5);
+}

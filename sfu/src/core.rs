@@ -20,6 +20,7 @@ use str0m::Input;
 use str0m::net::{Receive, Transmit};
 
 use super::delay::ForwardDelay;
+use super::fast_rx::FastOutcome;
 use super::ids;
 use super::participant::{Participant, Side};
 pub(crate) use super::room::Room;
@@ -250,6 +251,9 @@ impl Core {
             (str0m::net::Protocol::Tcp, Some((public, _))) => public,
             _ => self.config.public_addr,
         };
+        if let Some(handled) = self.receive_beside_str0m(now, (proto, destination, source), data) {
+            return handled;
+        }
         let Ok(receive) = Receive::new(proto, source, destination, data) else {
             return false;
         };
@@ -281,6 +285,29 @@ impl Core {
         true
     }
 
+    /// The path beside str0m (`fast_rx.rs`): `Some` when it took the packet (a
+    /// publisher's, on a stream str0m handed over), whether it was forwarded or not.
+    fn receive_beside_str0m(
+        &mut self,
+        now: Instant,
+        remote: (str0m::net::Protocol, SocketAddr, SocketAddr),
+        data: &[u8],
+    ) -> Option<bool> {
+        let &(conn, side) = self.routes.get(&remote.2)?;
+        if side != Side::Publisher {
+            return None;
+        }
+        let fast = self.participants.get_mut(&conn)?.publisher.fast.as_mut()?;
+        match fast.receive(now, remote, data) {
+            FastOutcome::NotMine => None,
+            FastOutcome::Dropped => Some(true),
+            FastOutcome::Forward(packet) => {
+                self.forward_received(now, conn, packet);
+                Some(true)
+            }
+        }
+    }
+
     /// Polls every peer a run of [`Core::receive`] left with work (see there).
     pub fn flush(&mut self, now: Instant) {
         self.drive(now);
@@ -307,6 +334,11 @@ impl Core {
                 participant.handle_rtc_input(side, Input::Timeout(now));
             }
             self.dirty.insert((conn, side));
+        }
+        for participant in self.participants.values_mut() {
+            if let Some(fast) = participant.publisher.fast.as_mut() {
+                fast.feedback_if_due(now, &mut self.outputs);
+            }
         }
         if self.housekeeping_at.is_some_and(|at| at <= now) {
             self.expire(now);

@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use str0m::media::{MediaKind, Rid};
+use std::sync::Arc;
+
+use str0m::media::{MediaKind, Mid, Pt, Rid};
 use str0m::rtp::{ExtensionValues, RtpPacket, RtpWrite};
 
 use super::rtp_out::{InPacket, Mapping, SectionOut, Vp8Ids};
@@ -12,6 +14,29 @@ use super::rtp_out::{InPacket, Mapping, SectionOut, Vp8Ids};
 use super::core::{ConnId, Core};
 use super::delay::Kind;
 use super::participant::{DownState, Side};
+
+/// One received RTP packet, as the forwarder takes it from str0m or from the path
+/// beside it (`fast_rx.rs`).
+#[derive(Debug)]
+pub(crate) struct Received {
+    /// The publisher's receive section.
+    pub(crate) mid: Mid,
+    /// Its simulcast layer.
+    pub(crate) rid: Option<Rid>,
+    /// Its payload type (a repair's is the original's).
+    pub(crate) pt: Pt,
+    /// Extended sequence number on its stream.
+    pub(crate) seq: u64,
+    /// Extended RTP time.
+    pub(crate) time: u64,
+    pub(crate) marker: bool,
+    /// Its header extensions' values.
+    pub(crate) ext: ExtensionValues,
+    /// The payload, shared by every subscriber's copy.
+    pub(crate) payload: Arc<[u8]>,
+    /// When it reached the SFU.
+    pub(crate) arrival: Instant,
+}
 
 /// A layer silent this long is considered stopped (the encoder paused it).
 pub(crate) const LAYER_STALE_AFTER: Duration = Duration::from_millis(1500);
@@ -79,9 +104,10 @@ pub(crate) fn rid_of_rank(rids: &[Rid], rank: u8) -> Option<Rid> {
 }
 
 impl Core {
-    /// One RTP packet from a publisher, forwarded as it is to every subscriber of its
-    /// track that takes its layer: the payload is shared (`Arc`), only the header's
-    /// numbers (and a VP8 descriptor's ids) are rewritten per subscriber.
+    /// One RTP packet from a publisher that str0m received (the first of each stream,
+    /// and all of a peer whose SRTP profile the path beside str0m does not open): its
+    /// stream is handed to that path when it can take it (`fast_rx.rs`), and the
+    /// packet forwarded.
     pub(crate) fn forward_rtp(&mut self, now: Instant, conn: ConnId, packet: RtpPacket) {
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
@@ -95,7 +121,30 @@ impl Core {
         else {
             return;
         };
-        let pt = packet.header.payload_type;
+        p.publisher.hand_over_stream(&packet, mid, rid);
+        let received = Received {
+            mid,
+            rid,
+            pt: packet.header.payload_type,
+            seq: *packet.seq_no,
+            time: packet.time.numer(),
+            marker: packet.header.marker,
+            ext: packet.header.ext_vals,
+            payload: packet.payload,
+            arrival: packet.timestamp,
+        };
+        self.forward_received(now, conn, received);
+    }
+
+    /// One RTP packet from a publisher, forwarded as it is to every subscriber of its
+    /// track that takes its layer: the payload is shared (`Arc`), only the header's
+    /// numbers (and a VP8 descriptor's ids) are rewritten per subscriber.
+    pub(crate) fn forward_received(&mut self, now: Instant, conn: ConnId, packet: Received) {
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        let Received { mid, rid, .. } = packet;
+        let pt = packet.pt;
         let Some(track) = p.published.iter_mut().find(|t| t.mid == Some(mid)) else {
             return;
         };
@@ -111,7 +160,7 @@ impl Core {
             }
         };
         track.layer_seen.insert(rid, now);
-        if let Some(dbov) = packet.header.ext_vals.audio_level {
+        if let Some(dbov) = packet.ext.audio_level {
             track.voice.record(dbov);
         }
         track
@@ -142,10 +191,10 @@ impl Core {
             }
         }
         let incoming = InPacket {
-            seq: *packet.seq_no,
-            time: packet.time.numer(),
+            seq: packet.seq,
+            time: packet.time,
             hz: params.spec().clock_rate.get(),
-            arrival: packet.timestamp,
+            arrival: packet.arrival,
             vp8: vp8.map(|(ids, _)| ids),
         };
         let video = track.kind == MediaKind::Video;
@@ -159,7 +208,7 @@ impl Core {
         let sid = std::mem::take(&mut track.info.sid);
         // What the subscriber's player uses passes on; str0m sets mid, rid and the
         // transport-wide sequence number of each hop itself.
-        let incoming_ext = &packet.header.ext_vals;
+        let incoming_ext = &packet.ext;
         let ext = ExtensionValues {
             audio_level: incoming_ext.audio_level,
             voice_activity: incoming_ext.voice_activity,
@@ -278,10 +327,10 @@ impl Core {
                 out_pt,
                 out.seq.into(),
                 out.time as u32,
-                packet.timestamp,
+                packet.arrival,
                 packet.payload.clone(),
             )
-            .marker(packet.header.marker)
+            .marker(packet.marker)
             .ext_vals(ext.clone())
             .nackable(video);
             if let (Some((_, descriptor)), Some(ids)) = (&vp8, out.vp8)
@@ -303,7 +352,7 @@ impl Core {
                 }
             }
             let mut slot = q.section_out.get(&out_mid).copied();
-            SectionOut::record(&mut slot, &out, packet.timestamp);
+            SectionOut::record(&mut slot, &out, packet.arrival);
             if let Some(slot) = slot {
                 q.section_out.insert(out_mid, slot);
             }
@@ -322,7 +371,7 @@ impl Core {
             stream.set_unpaced(!(video && paced));
             let kind = if video { Kind::Video } else { Kind::Audio };
             self.forward_delay
-                .written(*stream.ssrc(), out.seq as u16, packet.timestamp, kind);
+                .written(*stream.ssrc(), out.seq as u16, packet.arrival, kind);
             stream.write_rtp(write);
             self.dirty.insert((subscriber, side));
         }

@@ -17,6 +17,7 @@ mod adapt;
 pub mod core;
 mod data;
 pub mod delay;
+mod fast_rx;
 mod forward;
 mod grant;
 pub mod ids;

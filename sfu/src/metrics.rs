@@ -50,6 +50,8 @@ pub struct ParticipantStats {
     pub sid: String,
     /// Bytes received from it.
     pub received_bytes: u64,
+    /// Media packets received from it on the path beside str0m (`fast_rx.rs`).
+    pub received_packets_beside_str0m: u64,
     /// Bytes sent to it.
     pub sent_bytes: u64,
     /// Media packets sent to it.
@@ -92,9 +94,11 @@ impl Core {
                             }
                             sum
                         });
+                        let beside = p.publisher.fast.as_ref().map_or((0, 0), |f| f.received());
                         ParticipantStats {
                             sid: p.sid.clone(),
-                            received_bytes,
+                            received_bytes: received_bytes + beside.1,
+                            received_packets_beside_str0m: beside.0,
                             sent_bytes,
                             sent_packets: egress[0],
                             nacks: egress[2],

@@ -26,6 +26,11 @@ pub(crate) enum Side {
 /// A peer connection and its timer.
 pub(crate) struct Peer {
     pub(crate) rtc: Rtc,
+    /// Where the SRTP keys of its handshake land (`bedside-media`); `None` once they
+    /// turned out to be of a profile the path beside str0m does not open.
+    pub(crate) keys: Option<bedside_media::keys::KeySlot>,
+    /// Its receive path beside str0m, once str0m handed it a stream (`fast_rx.rs`).
+    pub(crate) fast: Option<Box<super::fast_rx::FastReceive>>,
     pub(crate) timeout: Option<Instant>,
     pub(crate) connected: bool,
     /// When it first connected.
@@ -35,9 +40,11 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
-    pub(crate) fn new(rtc: Rtc) -> Self {
+    pub(crate) fn new((rtc, keys): (Rtc, bedside_media::keys::KeySlot)) -> Self {
         Self {
             rtc,
+            keys: Some(keys),
+            fast: None,
             timeout: None,
             connected: false,
             connected_at: None,
@@ -345,7 +352,8 @@ impl Participant {
     pub(crate) fn next_timeout(&self) -> Option<Instant> {
         let own = self.publisher.timeout;
         let sub = self.subscriber.as_ref().and_then(|p| p.timeout);
-        [own, sub].into_iter().flatten().min()
+        let fast = self.publisher.fast.as_ref().and_then(|f| f.poll_timeout());
+        [own, sub, fast].into_iter().flatten().min()
     }
 
     /// Polls one peer; returns the events it raised.

@@ -54,8 +54,15 @@ impl Core {
             Event::ChannelData(data) if side == Side::Publisher => {
                 self.forward_data(now, conn, data)
             }
-            Event::PeerStats(stats) => {
+            Event::PeerStats(mut stats) => {
                 if let Some(p) = self.participants.get_mut(&conn) {
+                    // Packets on the path beside str0m are counted there.
+                    if side == Side::Publisher
+                        && let Some(fast) = p.publisher.fast.as_mut()
+                    {
+                        stats.ingress_loss_fraction =
+                            fast.take_loss().or(stats.ingress_loss_fraction);
+                    }
                     p.metrics
                         .peer_bytes
                         .insert(side, (stats.peer_bytes_rx, stats.peer_bytes_tx));
@@ -76,8 +83,13 @@ impl Core {
                         .published
                         .iter()
                         .any(|t| t.mid == Some(stats.mid) && t.kind == MediaKind::Audio);
+                    let beside = p.publisher.fast.as_ref().filter(|f| f.carries(stats.mid));
+                    let jitter = match beside {
+                        Some(fast) => fast.jitter_ticks(stats.mid).unwrap_or(stats.jitter),
+                        None => stats.jitter,
+                    };
                     if audio {
-                        p.quality.audio_jitter_ticks(stats.jitter);
+                        p.quality.audio_jitter_ticks(jitter);
                     }
                 }
             }

@@ -125,18 +125,23 @@ impl Core {
         }
     }
 
-    fn new_rtc(&self, now: Instant) -> Rtc {
-        let mut rtc = Rtc::builder()
-            .clear_codecs()
-            .enable_opus(true, false)
-            .enable_vp8(true)
-            .enable_h264(true)
-            .enable_bwe(Some(str0m::bwe::Bitrate::kbps(INITIAL_DOWNLINK_KBPS)))
-            .set_stats_interval(Some(std::time::Duration::from_secs(2)))
-            // Packet-level forwarding: packets in (`Event::RtpPacket`), packets out
-            // (`StreamTx::write_rtp`), no frame assembly and no re-packetizing.
-            .set_rtp_mode(true)
-            .build(now);
+    /// A peer connection, built so that its SRTP keys are captured for the path beside
+    /// str0m (`fast_rx.rs`).
+    fn new_rtc(&self, now: Instant) -> (Rtc, bedside_media::keys::KeySlot) {
+        let (mut rtc, keys) = bedside_media::keys::with_key_capture(|| {
+            Rtc::builder()
+                .set_crypto_provider(bedside_media::keys::capturing_provider())
+                .clear_codecs()
+                .enable_opus(true, false)
+                .enable_vp8(true)
+                .enable_h264(true)
+                .enable_bwe(Some(str0m::bwe::Bitrate::kbps(INITIAL_DOWNLINK_KBPS)))
+                .set_stats_interval(Some(std::time::Duration::from_secs(2)))
+                // Packet-level forwarding: packets in (`Event::RtpPacket`), packets out
+                // (`StreamTx::write_rtp`), no frame assembly and no re-packetizing.
+                .set_rtp_mode(true)
+                .build(now)
+        });
         match Candidate::host(self.config.public_addr, "udp") {
             Ok(candidate) => {
                 rtc.add_local_candidate(candidate);
@@ -156,7 +161,7 @@ impl Core {
                 Err(error) => tracing::warn!(%error, "sfu tcp candidate refused"),
             }
         }
-        rtc
+        (rtc, keys)
     }
 
     /// Dispatches one signal request.

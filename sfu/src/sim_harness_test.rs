@@ -210,6 +210,8 @@ pub struct Sim {
     pub loss: f64,
     /// Per receiving address: probability that a datagram to it is lost.
     downlink_loss: HashMap<SocketAddr, f64>,
+    /// Loss of what one client sends, by its address.
+    uplink_loss: HashMap<SocketAddr, f64>,
     next_conn: ConnId,
     /// The next client to join asks for open receive sections.
     open_sections_next: bool,
@@ -267,6 +269,7 @@ impl Sim {
             },
             loss: 0.0,
             downlink_loss: HashMap::new(),
+            uplink_loss: HashMap::new(),
             next_conn: 1,
             open_sections_next: false,
             start: now,
@@ -359,6 +362,7 @@ impl Sim {
             .get(&to)
             .copied()
             .unwrap_or(0.0)
+            .max(self.uplink_loss.get(&from).copied().unwrap_or(0.0))
             .max(self.loss);
         if loss > 0.0
             && self
@@ -399,6 +403,13 @@ impl Sim {
         let client = &self.clients[index];
         for addr in [client.addr, client.sub_addr] {
             self.downlink_loss.insert(addr, p);
+        }
+    }
+    /// Loses a fraction `p` of what client `index` sends (0 ends it).
+    pub fn lose_uplink(&mut self, index: usize, p: f64) {
+        let client = &self.clients[index];
+        for addr in [client.addr, client.sub_addr] {
+            self.uplink_loss.insert(addr, p);
         }
     }
     /// Runs the world for `duration` in steps of [`STEP`].

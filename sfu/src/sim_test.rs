@@ -8,6 +8,8 @@ mod harness;
 mod adapt;
 #[path = "sim_admission_test.rs"]
 mod admission;
+#[path = "sim_beside_test.rs"]
+mod beside;
 #[path = "sim_control_test.rs"]
 mod control;
 #[path = "sim_metadata_test.rs"]

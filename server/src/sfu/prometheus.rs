@@ -14,12 +14,18 @@ type Family = (
     fn(&ParticipantStats) -> u64,
 );
 
-const FAMILIES: [Family; 9] = [
+const FAMILIES: [Family; 10] = [
     (
         "bedside_sfu_participant_received_bytes_total",
         "Bytes received from the participant.",
         "counter",
         |p| p.received_bytes,
+    ),
+    (
+        "bedside_sfu_participant_received_packets_beside_str0m_total",
+        "Media packets received from the participant on the path beside str0m.",
+        "counter",
+        |p| p.received_packets_beside_str0m,
     ),
     (
         "bedside_sfu_participant_sent_bytes_total",

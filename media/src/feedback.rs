@@ -1,0 +1,171 @@
+//! What a receiver remembers to write its feedback: when each transport-wide sequence
+//! number arrived ([`TwccReceiver`]) and which packets of a stream are missing
+//! ([`NackTracker`]). Times are the caller's `Instant`s; nothing here reads a clock.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::rtcp::{Arrival, TransportFeedback};
+
+/// The most packets one transport-wide feedback reports; more wait for the next.
+const MOST_PER_FEEDBACK: u64 = 1_000;
+/// 250 µs: the unit of a feedback's receive deltas.
+const TICK_MICROS: i64 = 250;
+/// 64 ms: the unit of a feedback's reference time.
+const REFERENCE_MICROS: i64 = 64_000;
+
+/// Arrival times of transport-wide sequence numbers, until they are reported.
+#[derive(Debug, Default)]
+pub struct TwccReceiver {
+    /// Extended sequence number → arrival, for those not reported yet.
+    unreported: BTreeMap<u64, Instant>,
+    /// The highest extended sequence number seen.
+    highest: Option<u64>,
+    /// The first report's base: the reports run on from it without a gap.
+    next_base: Option<u64>,
+    /// Time zero of the reference times.
+    epoch: Option<Instant>,
+    /// Feedback packets written.
+    count: u8,
+}
+
+impl TwccReceiver {
+    /// Records that the packet with transport-wide sequence number `seq` arrived `at`.
+    /// A packet reported lost already is not reported again.
+    pub fn record(&mut self, seq: u16, at: Instant) {
+        let extended = match self.highest {
+            None => u64::from(seq),
+            Some(highest) => {
+                let delta = i64::from(seq.wrapping_sub(highest as u16) as i16);
+                highest.saturating_add_signed(delta)
+            }
+        };
+        if self.next_base.is_some_and(|base| extended < base) {
+            return;
+        }
+        self.highest = Some(self.highest.map_or(extended, |h| h.max(extended)));
+        self.epoch.get_or_insert(at);
+        self.unreported.insert(extended, at);
+    }
+
+    /// Whether there is something to report.
+    pub fn has_unreported(&self) -> bool {
+        !self.unreported.is_empty()
+    }
+
+    /// Appends one feedback packet for what arrived since the last (from the last
+    /// report's end to the highest sequence number, gaps reported as lost); false when
+    /// there was nothing to report.
+    pub fn write_feedback(&mut self, sender_ssrc: u32, media_ssrc: u32, out: &mut Vec<u8>) -> bool {
+        let (Some((&first, _)), Some(epoch)) = (self.unreported.first_key_value(), self.epoch)
+        else {
+            return false;
+        };
+        let base = self.next_base.unwrap_or(first);
+        let last = self
+            .unreported
+            .last_key_value()
+            .map_or(base, |(seq, _)| *seq)
+            .min(base + MOST_PER_FEEDBACK - 1);
+        let first_arrival = self.unreported.range(base..=last).next().map(|(_, at)| *at);
+        let Some(first_arrival) = first_arrival else {
+            return false;
+        };
+        let micros = |at: Instant| at.saturating_duration_since(epoch).as_micros() as i64;
+        let reference = micros(first_arrival) / REFERENCE_MICROS;
+        let mut previous_ticks = reference * REFERENCE_MICROS / TICK_MICROS;
+        let mut arrivals = Vec::with_capacity((last - base + 1) as usize);
+        for seq in base..=last {
+            match self.unreported.remove(&seq) {
+                Some(at) => {
+                    let ticks = micros(at) / TICK_MICROS;
+                    arrivals.push(Arrival::After(ticks - previous_ticks));
+                    previous_ticks = ticks;
+                }
+                None => arrivals.push(Arrival::Lost),
+            }
+        }
+        TransportFeedback {
+            sender_ssrc,
+            media_ssrc,
+            base_seq: base as u16,
+            reference_time: reference as u32,
+            count: self.count,
+            arrivals: &arrivals,
+        }
+        .write(out);
+        self.count = self.count.wrapping_add(1);
+        self.next_base = Some(last + 1);
+        true
+    }
+}
+
+/// How often a missing packet is asked for before it is given up.
+const NACK_TRIES: u8 = 3;
+/// The longest gap asked for: a larger one is a restart, or a loss a keyframe repairs.
+const LARGEST_GAP: u64 = 256;
+/// Missing packets remembered at most.
+const MOST_MISSING: usize = 512;
+
+/// The packets of one stream that are missing, and when each was last asked for.
+#[derive(Debug, Default)]
+pub struct NackTracker {
+    highest: Option<u64>,
+    /// Extended sequence number → (tries so far, when to ask next).
+    missing: BTreeMap<u64, (u8, Instant)>,
+}
+
+impl NackTracker {
+    /// Records a received packet's extended sequence number: fills its slot if it was
+    /// missing, and marks the ones it skipped as missing, to be asked for from `now`.
+    /// True when it opened a gap.
+    pub fn record(&mut self, seq: u64, now: Instant) -> bool {
+        let gap = match self.highest {
+            Some(highest) if seq <= highest => {
+                self.missing.remove(&seq);
+                false
+            }
+            Some(highest) if seq - highest <= LARGEST_GAP => {
+                for gap in highest + 1..seq {
+                    self.missing.insert(gap, (0, now));
+                }
+                self.highest = Some(seq);
+                seq > highest + 1
+            }
+            _ => {
+                self.missing.clear();
+                self.highest = Some(seq);
+                false
+            }
+        };
+        while self.missing.len() > MOST_MISSING {
+            self.missing.pop_first();
+        }
+        gap
+    }
+
+    /// The sequence numbers (16 bits, ascending) to ask for now; each is asked again
+    /// `retry` later, [`NACK_TRIES`] times in all.
+    pub fn due(&mut self, now: Instant, retry: Duration) -> Vec<u16> {
+        let mut due = Vec::new();
+        self.missing.retain(|seq, (tries, at)| {
+            if *at > now {
+                return true;
+            }
+            due.push(*seq as u16);
+            *tries += 1;
+            *at = now + retry;
+            *tries < NACK_TRIES
+        });
+        due
+    }
+
+    /// Whether any packet is still missing.
+    pub fn has_missing(&self) -> bool {
+        !self.missing.is_empty()
+    }
+}
+
+#[cfg(test)]
+#[path = "feedback_test.rs"]
+mod tests;

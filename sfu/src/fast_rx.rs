@@ -1,0 +1,501 @@
+//! The publishers' media path beside str0m: once str0m has received the first packet
+//! of a stream (and so knows its SSRC, section, layer and repair stream), that stream's
+//! packets are opened, checked and forwarded here, without str0m's per-packet session
+//! work (stream lookup, registers, a timer pass and a poll per packet: 35% of the
+//! shard's time before, docs/sfu.md). What str0m did for them is done here too:
+//!
+//! - SRTP: the rollover counter estimate and a replay window per SSRC (`bedside-media`
+//!   `index`), AEAD-AES-GCM opened with the keys the DTLS handshake exported. A peer
+//!   that negotiated AES_CM_128_HMAC_SHA1_80 stays on str0m's path.
+//! - Repair (RTX) packets: their original sequence number restored, on their stream.
+//! - Feedback to the publisher, under an RTCP sender SSRC of this path's own:
+//!   transport-wide congestion control feedback (the browser's send estimate runs on
+//!   it) every [`FEEDBACK_INTERVAL`], and NACKs as soon as a gap opens, again each
+//!   interval until repaired (three tries). str0m's NACKs for a handed-over stream are
+//!   suppressed; its receiver reports go on (they no longer count these packets, so
+//!   they report no loss; the browser's estimate takes loss from the feedback).
+//! - Loss and audio jitter for connection quality, which str0m's stats no longer see.
+//!
+//! str0m keeps ICE, DTLS, RTCP in both directions, and every packet of a stream it has
+//! not handed over.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bedside_media::feedback::{NackTracker, TwccReceiver};
+use bedside_media::index::ReceivedIndex;
+use bedside_media::keys::KeySlot;
+use bedside_media::rtcp::write_nack;
+use bedside_media::rtp::{ReadHeader, strip_padding};
+use bedside_media::srtcp::RtcpProtector;
+use bedside_media::srtp::RtpUnprotector;
+use str0m::media::{Mid, Pt, Rid};
+use str0m::net::{Protocol, Transmit};
+use str0m::rtp::{Extension, ExtensionMap, ExtensionValues, RtpPacket, VideoOrientation};
+
+use super::core::CoreOutput;
+use super::forward::Received;
+use super::participant::Peer;
+
+/// How often transport-wide feedback goes to a publisher (str0m's interval too).
+pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// How long a gap may wait for a reordered packet before it is NACKed.
+const NACK_AFTER: Duration = Duration::from_millis(5);
+
+/// One publisher peer's receive path beside str0m.
+pub(crate) struct FastReceive {
+    opener: RtpUnprotector,
+    rtcp: RtcpProtector,
+    /// The SSRC this path's RTCP goes out under (not str0m's).
+    sender_ssrc: u32,
+    streams: BTreeMap<u32, RxStream>,
+    twcc: TwccReceiver,
+    /// Where the publisher's packets come from (its feedback goes there).
+    remote: Option<(Protocol, SocketAddr, SocketAddr)>,
+    next_feedback: Option<Instant>,
+    /// Packets and bytes opened here (str0m's counters no longer see them).
+    received: (u64, u64),
+    /// Scratch: the RTCP being written, and a packet's plaintext.
+    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for FastReceive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastReceive")
+            .field("streams", &self.streams.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One SSRC handed over, a media stream or its repair stream.
+struct RxStream {
+    mid: Mid,
+    rid: Option<Rid>,
+    ids: ExtIds,
+    index: ReceivedIndex,
+    kind: StreamKind,
+}
+
+enum StreamKind {
+    Media(Box<MediaState>),
+    /// A repair stream: the media stream's SSRC, and its payload types (repair's, original's).
+    Repair {
+        media: u32,
+        pts: Vec<(Pt, Pt)>,
+    },
+}
+
+/// The header extensions the forwarder passes on, by their negotiated ids.
+#[derive(Debug, Clone, Copy)]
+struct ExtIds {
+    audio_level: Option<u8>,
+    video_orientation: Option<u8>,
+    video_content_type: Option<u8>,
+    transport_cc: Option<u8>,
+}
+
+impl ExtIds {
+    fn of(map: &ExtensionMap) -> Self {
+        Self {
+            audio_level: map.id_of(Extension::AudioLevel),
+            video_orientation: map.id_of(Extension::VideoOrientation),
+            video_content_type: map.id_of(Extension::VideoContentType),
+            transport_cc: map.id_of(Extension::TransportSequenceNumber),
+        }
+    }
+
+    /// The values str0m's parser would have given (`ext.rs` there).
+    fn read(&self, header: &ReadHeader) -> (ExtensionValues, Option<u16>) {
+        let value = |id: Option<u8>| id.and_then(|id| header.extension(id));
+        let mut ext = ExtensionValues::default();
+        if let Some(&[level, ..]) = value(self.audio_level) {
+            ext.audio_level = Some(-((level & 0x7f) as i8));
+            ext.voice_activity = Some(level & 0x80 != 0);
+        }
+        if let Some(&[rotation, ..]) = value(self.video_orientation) {
+            ext.video_orientation = Some(VideoOrientation::from(rotation));
+        }
+        if let Some(&[content, ..]) = value(self.video_content_type) {
+            ext.video_content_type = Some(content);
+        }
+        let twcc = match value(self.transport_cc) {
+            Some(&[high, low, ..]) => Some(u16::from_be_bytes([high, low])),
+            _ => None,
+        };
+        (ext, twcc)
+    }
+}
+
+/// What a media stream's feedback and stats need.
+struct MediaState {
+    /// Extended RTP time of the highest packet.
+    time: u64,
+    nacks: NackTracker,
+    /// Clock rate, for jitter.
+    hz: u32,
+    /// RFC 3550 interarrival jitter, in clock ticks (x16, as its appendix A.8 keeps it).
+    jitter16: u64,
+    /// Transit time of the previous packet, in clock ticks.
+    transit: Option<i64>,
+    /// Where arrival times are counted from, for transit times.
+    origin: Instant,
+    /// Highest extended sequence number, and its value at the last stats.
+    highest: u64,
+    highest_at_stats: u64,
+    received_since_stats: u64,
+}
+
+/// Whether `data` is RTP (not RTCP, STUN or DTLS): version 2, and a second byte
+/// outside RTCP's 192..=223 (RFC 5761 4).
+pub(crate) fn is_rtp(data: &[u8]) -> bool {
+    data.len() >= 12 && data[0] >> 6 == 2 && !(192..=223).contains(&data[1])
+}
+
+impl Peer {
+    /// Hands the stream of `packet` (str0m just received it) to the path beside str0m,
+    /// with its repair stream once str0m knows it: str0m's NACKs for it stop, and its
+    /// packets from the next on are opened here. Nothing for a peer whose keys this
+    /// path cannot use.
+    pub(crate) fn hand_over_stream(&mut self, packet: &RtpPacket, mid: Mid, rid: Option<Rid>) {
+        let ssrc = *packet.header.ssrc;
+        if self.fast.is_none() {
+            let Some(keys) = self.keys.as_ref().and_then(KeySlot::get) else {
+                return;
+            };
+            let (Some(receiving), Some(sending)) = (keys.receiving(), keys.sending()) else {
+                // Not a profile this path opens: str0m keeps the peer.
+                self.keys = None;
+                return;
+            };
+            let provider = bedside_media::keys::capturing_provider();
+            self.fast = Some(Box::new(FastReceive {
+                opener: RtpUnprotector::new(&provider, receiving.0, receiving.1, receiving.2),
+                rtcp: RtcpProtector::new(&provider, sending.0, sending.1, sending.2),
+                sender_ssrc: ssrc ^ 0x5eed_f00d,
+                streams: BTreeMap::new(),
+                twcc: TwccReceiver::default(),
+                remote: None,
+                next_feedback: None,
+                received: (0, 0),
+                scratch: Vec::new(),
+            }));
+        }
+        let Some(fast) = self.fast.as_mut() else {
+            return;
+        };
+        let Some(media) = self.rtc.media(mid) else {
+            return;
+        };
+        let ids = ExtIds::of(&media.remote_extmap());
+        let hz = self
+            .rtc
+            .codec_config()
+            .params()
+            .iter()
+            .find(|p| p.pt() == packet.header.payload_type)
+            .map_or(90_000, |p| p.spec().clock_rate.get());
+        let repair_pts: Vec<(Pt, Pt)> = self
+            .rtc
+            .codec_config()
+            .params()
+            .iter()
+            .filter_map(|p| p.resend().map(|rtx| (rtx, p.pt())))
+            .collect();
+        let mut api = self.rtc.direct_api();
+        let Some(stream) = api.stream_rx(&packet.header.ssrc) else {
+            return;
+        };
+        stream.suppress_nack(true);
+        let repair = stream.rtx().map(|s| *s);
+        // Already here when str0m opened a late repair of it (before the repair stream
+        // was known): only the repair stream is new then.
+        if !fast.streams.contains_key(&ssrc) {
+            let highest = *packet.seq_no;
+            let mut nacks = NackTracker::default();
+            nacks.record(highest, packet.timestamp);
+            let state = MediaState {
+                time: packet.time.numer(),
+                nacks,
+                hz,
+                jitter16: 0,
+                transit: None,
+                origin: packet.timestamp,
+                highest,
+                highest_at_stats: highest,
+                received_since_stats: 0,
+            };
+            fast.streams.insert(
+                ssrc,
+                RxStream {
+                    mid,
+                    rid,
+                    ids,
+                    index: ReceivedIndex::after(highest),
+                    kind: StreamKind::Media(Box::new(state)),
+                },
+            );
+        }
+        if let Some(repair) = repair
+            && !fast.streams.contains_key(&repair)
+        {
+            fast.streams.insert(
+                repair,
+                RxStream {
+                    mid,
+                    rid,
+                    ids,
+                    index: ReceivedIndex::default(),
+                    kind: StreamKind::Repair {
+                        media: ssrc,
+                        pts: repair_pts,
+                    },
+                },
+            );
+        }
+    }
+}
+
+/// What became of a datagram offered to the path beside str0m.
+pub(crate) enum FastOutcome {
+    /// Not for this path (not RTP, or a stream str0m has not handed over): str0m's.
+    NotMine,
+    /// Taken: refused (a replay, forged, unknown payload type) or a duplicate.
+    Dropped,
+    /// Opened: forward it.
+    Forward(Received),
+}
+
+impl FastReceive {
+    /// Opens one datagram from the publisher (`remote`: protocol, local and remote
+    /// address), and records it for feedback.
+    pub(crate) fn receive(
+        &mut self,
+        now: Instant,
+        remote: (Protocol, SocketAddr, SocketAddr),
+        data: &[u8],
+    ) -> FastOutcome {
+        if !is_rtp(data) {
+            return FastOutcome::NotMine;
+        }
+        let ssrc = u32::from_be_bytes([data[8], data[9], data[10], data[11]]);
+        let Some(stream) = self.streams.get_mut(&ssrc) else {
+            return FastOutcome::NotMine;
+        };
+        let Some(header) = ReadHeader::parse(data) else {
+            return FastOutcome::Dropped;
+        };
+        let index = stream.index.estimate(header.sequence);
+        if !stream.index.is_fresh(index) {
+            return FastOutcome::Dropped;
+        }
+        let mut plain = std::mem::take(&mut self.scratch);
+        let opened = self
+            .opener
+            .unprotect(data, header.header_len, index, &mut plain);
+        if opened.is_err() {
+            self.scratch = plain;
+            return FastOutcome::Dropped;
+        }
+        stream.index.accept(index);
+        self.remote = Some(remote);
+        self.received.0 += 1;
+        self.received.1 += data.len() as u64;
+        let (ext, twcc) = stream.ids.read(&header);
+        if let Some(seq) = twcc {
+            self.twcc.record(seq, now);
+        }
+        let (mid, rid) = (stream.mid, stream.rid);
+        // A padding-only packet (a bandwidth probe) counts for feedback, and no further.
+        let payload = strip_padding(&plain, header.padding).unwrap_or_default();
+        let (media_ssrc, pt, seq16, payload) = match &stream.kind {
+            StreamKind::Media(_) => (
+                ssrc,
+                Pt::from(header.payload_type),
+                header.sequence,
+                payload,
+            ),
+            StreamKind::Repair { media, pts } => {
+                let original = pts.iter().find(|(rtx, _)| **rtx == header.payload_type);
+                let (Some((_, pt)), Some(osn)) = (original, payload.get(..2)) else {
+                    self.scratch = plain;
+                    return FastOutcome::Dropped;
+                };
+                let seq = u16::from_be_bytes([osn[0], osn[1]]);
+                (*media, *pt, seq, &payload[2..])
+            }
+        };
+        let payload: Option<Arc<[u8]>> = (!payload.is_empty()).then(|| payload.into());
+        self.scratch = plain;
+        let Some(media) = self.streams.get_mut(&media_ssrc) else {
+            return FastOutcome::Dropped;
+        };
+        let StreamKind::Media(state) = &mut media.kind else {
+            return FastOutcome::Dropped;
+        };
+        let seq = extend(state.highest, 16, u64::from(seq16));
+        let time = extend(state.time, 32, u64::from(header.timestamp));
+        let fresh_gap = state.nacks.record(seq, now);
+        if seq > state.highest {
+            state.highest = seq;
+            state.time = time;
+        }
+        // Loss and jitter are the network's: a repair is neither counted nor timed.
+        if media_ssrc == ssrc {
+            state.received_since_stats += 1;
+            state.record_transit(now, time);
+        }
+        // Feedback leaves from the timer, never from here: what it says then depends on
+        // which packets arrived, not on their order within one receive batch.
+        let soon = now
+            + if fresh_gap {
+                NACK_AFTER
+            } else {
+                FEEDBACK_INTERVAL
+            };
+        self.next_feedback = Some(self.next_feedback.map_or(soon, |at| at.min(soon)));
+        let Some(payload) = payload else {
+            return FastOutcome::Dropped;
+        };
+        FastOutcome::Forward(Received {
+            mid,
+            rid,
+            pt,
+            seq,
+            time,
+            marker: header.marker,
+            ext,
+            payload,
+            arrival: now,
+        })
+    }
+
+    /// When feedback is next due, if anything waits for it.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.next_feedback
+    }
+
+    /// Sends transport-wide feedback, NACKs and their retries when due.
+    pub(crate) fn feedback_if_due(&mut self, now: Instant, outputs: &mut VecDeque<CoreOutput>) {
+        if self.next_feedback.is_none_or(|at| at > now) {
+            return;
+        }
+        let media_ssrc = self.streams.keys().next().copied().unwrap_or_default();
+        let mut packet = std::mem::take(&mut self.scratch);
+        packet.clear();
+        while self
+            .twcc
+            .write_feedback(self.sender_ssrc, media_ssrc, &mut packet)
+        {
+            self.transmit(&packet, outputs);
+            packet.clear();
+        }
+        self.scratch = packet;
+        let mut nacks = Vec::new();
+        for (ssrc, stream) in &mut self.streams {
+            if let StreamKind::Media(state) = &mut stream.kind
+                && state.nacks.has_missing()
+            {
+                nacks.push((*ssrc, state.nacks.due(now, FEEDBACK_INTERVAL)));
+            }
+        }
+        for (ssrc, due) in nacks {
+            self.send_nack(ssrc, &due, outputs);
+        }
+        let missing = self.streams.values().any(|s| match &s.kind {
+            StreamKind::Media(state) => state.nacks.has_missing(),
+            StreamKind::Repair { .. } => false,
+        });
+        self.next_feedback = missing.then_some(now + FEEDBACK_INTERVAL);
+    }
+
+    fn send_nack(&mut self, ssrc: u32, missing: &[u16], outputs: &mut VecDeque<CoreOutput>) {
+        if missing.is_empty() {
+            return;
+        }
+        let mut packet = Vec::new();
+        write_nack(&mut packet, self.sender_ssrc, ssrc, missing);
+        self.transmit(&packet, outputs);
+    }
+
+    /// Protects one RTCP packet and queues it to the publisher.
+    fn transmit(&mut self, rtcp: &[u8], outputs: &mut VecDeque<CoreOutput>) {
+        let Some((proto, source, destination)) = self.remote else {
+            return;
+        };
+        let mut sealed = Vec::with_capacity(rtcp.len() + 20);
+        if self.rtcp.protect(rtcp, &mut sealed).is_err() {
+            return;
+        }
+        outputs.push_back(CoreOutput::Transmit(Transmit {
+            proto,
+            source,
+            destination,
+            contents: sealed.into(),
+        }));
+    }
+
+    /// The fraction of media packets lost since the last call (over every stream),
+    /// `None` when none were expected.
+    pub(crate) fn take_loss(&mut self) -> Option<f32> {
+        let (mut expected, mut received) = (0u64, 0u64);
+        for stream in self.streams.values_mut() {
+            if let StreamKind::Media(state) = &mut stream.kind {
+                expected += state.highest - state.highest_at_stats;
+                received += state.received_since_stats;
+                state.highest_at_stats = state.highest;
+                state.received_since_stats = 0;
+            }
+        }
+        (expected > 0).then(|| (1.0 - received as f32 / expected as f32).max(0.0))
+    }
+
+    /// The interarrival jitter of a section's stream, in its clock's ticks.
+    pub(crate) fn jitter_ticks(&self, mid: Mid) -> Option<u32> {
+        self.streams.values().find_map(|s| match &s.kind {
+            StreamKind::Media(state) if s.mid == mid => Some((state.jitter16 / 16) as u32),
+            _ => None,
+        })
+    }
+
+    /// Packets and bytes received on this path.
+    pub(crate) fn received(&self) -> (u64, u64) {
+        self.received
+    }
+
+    /// Whether `mid`'s streams come through this path.
+    pub(crate) fn carries(&self, mid: Mid) -> bool {
+        self.streams.values().any(|s| s.mid == mid)
+    }
+}
+
+impl MediaState {
+    /// RFC 3550 6.4.1 and A.8: interarrival jitter, from each packet's transit time.
+    fn record_transit(&mut self, now: Instant, time: u64) {
+        // Arrival in clock ticks from an arbitrary origin: only differences count.
+        let micros = now.saturating_duration_since(self.origin).as_micros() as i64;
+        let arrival = micros * i64::from(self.hz) / 1_000_000;
+        let transit = arrival - time as i64;
+        if let Some(previous) = self.transit.replace(transit) {
+            let d = (transit - previous).unsigned_abs();
+            self.jitter16 = self.jitter16 + d - ((self.jitter16 + 8) >> 4);
+        }
+    }
+}
+
+/// Extends a `bits`-wide wrapping `value` to the 64-bit value nearest `reference`.
+fn extend(reference: u64, bits: u32, value: u64) -> u64 {
+    let modulus = 1u64 << bits;
+    let half = modulus / 2;
+    let base = reference & !(modulus - 1);
+    let candidate = base | value;
+    if candidate + half < reference {
+        candidate + modulus
+    } else if candidate > reference + half && candidate >= modulus {
+        candidate - modulus
+    } else {
+        candidate
+    }
+}

@@ -1,0 +1,64 @@
+//! The publishers' media path beside str0m (`fast_rx.rs`), with str0m peers as browsers:
+//! their streams are handed over after the first packets, and the publisher hop's repair
+//! (NACKs written by the SFU, answered by the publisher's RTX) still works.
+
+use str0m::media::MediaKind;
+
+use super::harness::Sim;
+use super::{MODES, SECOND, wait_for_media};
+
+/// Packets the SFU took from client `index` on the path beside str0m.
+fn received_beside(sim: &Sim, index: usize) -> u64 {
+    let identity = &sim.clients[index].identity;
+    let snapshot = sim.core.snapshot("visit");
+    let Some(sid) = snapshot
+        .iter()
+        .find(|p| &p.identity == identity)
+        .map(|p| &p.sid)
+    else {
+        return 0;
+    };
+    sim.core
+        .stats()
+        .rooms
+        .iter()
+        .flat_map(|r| &r.participants)
+        .filter(|p| &p.sid == sid)
+        .map(|p| p.received_packets_beside_str0m)
+        .sum()
+}
+
+#[test]
+fn a_publishers_media_comes_beside_str0m_and_its_lost_uplink_packets_are_asked_for_again() {
+    for mode in MODES {
+        let mut sim = Sim::new(21);
+        let alice = sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, false);
+        wait_for_media(&mut sim, bob, "media flows");
+        sim.run(SECOND);
+        let beside_before = received_beside(&sim, alice);
+        assert!(beside_before > 0, "{mode:?}: streams were handed over");
+        // Only alice's uplink loses: what bob misses, the SFU must have asked alice for.
+        sim.lose_uplink(alice, 0.05);
+        let (sent_before, got_before) = (
+            sim.clients[alice].sent_video_frames,
+            sim.clients[bob].frames(MediaKind::Video).len(),
+        );
+        sim.run(10 * SECOND);
+        sim.lose_uplink(alice, 0.0);
+        sim.run(SECOND / 2);
+        let sent = sim.clients[alice].sent_video_frames - sent_before;
+        let got = (sim.clients[bob].frames(MediaKind::Video).len() - got_before) as u64;
+        // Frames of several packets, 5% of packets lost: without repair about one frame
+        // in six would be incomplete.
+        assert!(
+            got * 100 >= sent * 97,
+            "{mode:?}: the SFU's NACKs repaired alice's uplink: {got} of {sent} frames"
+        );
+        let beside = received_beside(&sim, alice) - beside_before;
+        assert!(
+            beside > 3 * sent,
+            "{mode:?}: alice's packets came beside str0m: {beside} for {sent} frames"
+        );
+    }
+}
