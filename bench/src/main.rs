@@ -19,6 +19,7 @@
 //! Usage: `sfu-bench <server binary> [visits,...] [window seconds]`.
 
 mod forward_delay;
+mod lean_receive;
 mod lean_send;
 mod payload;
 mod peer;

@@ -26,8 +26,9 @@ use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::lean_receive::{LeanReceiver, count};
 use crate::lean_send::{LeanSender, Packet};
-use crate::payload::{STAMP_AT, stamped, vp8_packet};
+use crate::payload::{stamped, vp8_packet};
 
 /// Simulcast layers: rid, width, bytes per frame at 30 fps (about 150 kbit/s,
 /// 500 kbit/s and 1.5 Mbit/s, LiveKit's 720p presets).
@@ -192,6 +193,7 @@ pub async fn run(
     // Media leaves beside str0m once the handshake is done (`lean_send.rs`), to the
     // address the SFU's datagrams come from.
     let mut lean: Option<LeanSender> = None;
+    let mut lean_rx: Option<LeanReceiver> = None;
     let mut remote: Option<SocketAddr> = None;
     loop {
         let now = Instant::now();
@@ -201,13 +203,15 @@ pub async fn run(
             break;
         }
         if ingress_at_start.is_none() && now >= measure_from {
-            ingress_at_start = Some(sum(&ingress));
+            ingress_at_start = Some(sum(&ingress, lean_rx.as_ref()));
         }
         let measuring = ingress_at_start.is_some();
         if lean.is_none() && rtc.is_connected() {
-            lean = keys
+            let mids = [audio_mid, video_mid];
+            lean = keys.get().and_then(|k| LeanSender::new(&rtc, &k, &mids));
+            lean_rx = keys
                 .get()
-                .and_then(|k| LeanSender::new(&rtc, &k, &[audio_mid, video_mid]));
+                .and_then(|k| LeanReceiver::new(&rtc, &k, &mids, local, now));
         }
         // Media: audio every 20 ms, video every 33 ms on all layers.
         if rtc.is_connected() && now >= next_audio {
@@ -293,6 +297,9 @@ pub async fn run(
             &mut ingress,
             &mut keyframe,
         )?;
+        if let (Some(rx), Some(to)) = (lean_rx.as_mut(), remote) {
+            rx.feedback(now, &socket, to);
+        }
         if want_offer && pending.is_none() {
             want_offer = false;
             let mut api = rtc.sdp_api();
@@ -328,7 +335,12 @@ pub async fn run(
                 for _ in 0..RECEIVE_BURST {
                     // Only the SFU sends to this socket: its media address.
                     remote = Some(source);
-                    if let Ok(receive) = Receive::new(Protocol::Udp, source, local, &buf[..len]) {
+                    let beside = measuring.then_some(epoch);
+                    if let Some(rx) = lean_rx.as_mut()
+                        && rx.receive(now, &buf[..len], beside, &mut report)
+                    {
+                        // Opened and counted beside str0m (`lean_receive.rs`).
+                    } else if let Ok(receive) = Receive::new(Protocol::Udp, source, local, &buf[..len]) {
                         rtc.handle_input(Input::Receive(now, receive))?;
                         // In RTP mode str0m holds one received packet until polled.
                         drain(&mut rtc, &socket, measuring, epoch, &mut report, &mut ingress, &mut keyframe)?;
@@ -394,7 +406,7 @@ pub async fn run(
         }
     }
     let (start_packets, start_bytes) = ingress_at_start.unwrap_or_default();
-    let (packets, bytes) = sum(&ingress);
+    let (packets, bytes) = sum(&ingress, lean_rx.as_ref());
     report.packets_received = packets.saturating_sub(start_packets);
     report.bytes_received = bytes.saturating_sub(start_bytes);
     Ok(report)
@@ -420,20 +432,8 @@ fn drain(
             Ok(Output::Timeout(t)) => return Ok(t),
             Ok(Output::Event(event)) => match event {
                 Event::RtpPacket(packet) if measuring => {
-                    let sent = packet
-                        .payload
-                        .get(STAMP_AT..STAMP_AT + 8)
-                        .and_then(|b| b.try_into().ok())
-                        .map(u64::from_be_bytes);
-                    let now_us = Instant::now().duration_since(epoch).as_micros() as u64;
-                    if let Some(sent) = sent {
-                        report.latencies_us.push(now_us.saturating_sub(sent));
-                    }
-                    if packet.time.frequency() == Frequency::NINETY_KHZ {
-                        report.video_frames_received += u64::from(packet.header.marker);
-                    } else {
-                        report.audio_frames_received += 1;
-                    }
+                    let video = packet.time.frequency() == Frequency::NINETY_KHZ;
+                    count(report, &packet.payload, video, packet.header.marker, epoch);
                 }
                 Event::MediaIngressStats(s) => {
                     ingress.insert((s.mid, s.rid), (s.packets, s.bytes));
@@ -457,10 +457,14 @@ async fn flush(ws: &mut Ws, signal: &mut Session) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn sum(ingress: &HashMap<(Mid, Option<Rid>), (u64, u64)>) -> (u64, u64) {
+fn sum(
+    ingress: &HashMap<(Mid, Option<Rid>), (u64, u64)>,
+    beside: Option<&LeanReceiver>,
+) -> (u64, u64) {
+    let (packets, bytes) = beside.map_or((0, 0), |rx| rx.received);
     ingress
         .values()
-        .fold((0, 0), |(p, b), (ip, ib)| (p + ip, b + ib))
+        .fold((packets, bytes), |(p, b), (ip, ib)| (p + ip, b + ib))
 }
 
 /// The next binary frame (`None` once the socket closes).
