@@ -3,9 +3,21 @@
 // loopback-only network namespace, so no media packet can leave 127.0.0.1.
 import { execSync } from 'node:child_process';
 import { expect, test } from '@playwright/test';
-import { inbound, join, pageState, participantPage, token, wsURL, closeParticipants } from './rtc-fixtures';
+import { baseURL, inbound, join, pageState, participantPage, token, wsURL, closeParticipants } from './rtc-fixtures';
 
 test.afterEach(closeParticipants);
+
+/** Packets the SFU received beside str0m (from every open room), from `GET /metrics`. */
+async function receivedBesideStr0m(): Promise<number> {
+  const operator = token('operator', { roomList: true, roomJoin: false });
+  const response = await fetch(`${baseURL}/metrics`, { headers: { authorization: `Bearer ${operator}` } });
+  const text = await response.text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('bedside_sfu_participant_received_packets_beside_str0m_total'))
+    .map((line) => Number(line.split(' ').pop()))
+    .reduce((sum, n) => sum + n, 0);
+}
 
 const modes = [
   { name: 'one peer connection (/rtc/v1)', single: true },
@@ -27,6 +39,9 @@ for (const mode of modes) {
     await expect.poll(async () => (await inbound(bob, 'alice', 'video')).bytes).toBeGreaterThan(video.bytes);
     const audio = await inbound(bob, 'alice', 'audio');
     await expect.poll(async () => (await inbound(bob, 'alice', 'audio')).packets).toBeGreaterThan(audio.packets);
+    // Chromium negotiates AEAD-AES-GCM, so the SFU opens Alice's packets on its path
+    // beside str0m (docs/sfu.md); the operator's metrics count them.
+    await expect.poll(() => receivedBesideStr0m()).toBeGreaterThan(0);
 
     // Bob publishes too, and Alice receives him.
     await bob.evaluate(() => (window as any).bedside.publish());

@@ -118,30 +118,25 @@ pub struct NackTracker {
 impl NackTracker {
     /// Records a received packet's extended sequence number: fills its slot if it was
     /// missing, and marks the ones it skipped as missing, to be asked for from `now`.
-    /// True when it opened a gap.
-    pub fn record(&mut self, seq: u64, now: Instant) -> bool {
-        let gap = match self.highest {
+    pub fn record(&mut self, seq: u64, now: Instant) {
+        match self.highest {
             Some(highest) if seq <= highest => {
                 self.missing.remove(&seq);
-                false
             }
             Some(highest) if seq - highest <= LARGEST_GAP => {
                 for gap in highest + 1..seq {
                     self.missing.insert(gap, (0, now));
                 }
                 self.highest = Some(seq);
-                seq > highest + 1
             }
             _ => {
                 self.missing.clear();
                 self.highest = Some(seq);
-                false
             }
-        };
+        }
         while self.missing.len() > MOST_MISSING {
             self.missing.pop_first();
         }
-        gap
     }
 
     /// The sequence numbers (16 bits, ascending) to ask for now; each is asked again

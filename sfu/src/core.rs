@@ -58,6 +58,9 @@ pub struct CoreConfig {
     /// Where room, participant and track sids come from ([`ids::Sids::random`] in
     /// production; a seeded one in simulations).
     pub sids: ids::Sids,
+    /// Publishers' packets are opened and forwarded beside str0m once str0m has seen a
+    /// stream's first packets (`fast_rx.rs`); false keeps every packet on str0m's path.
+    pub media_beside_str0m: bool,
 }
 
 /// Something the outside world tells the core.
@@ -150,6 +153,9 @@ pub struct Core {
     pub(crate) forward_delay: ForwardDelay,
     /// Next evaluation of who is speaking (while any room is open).
     pub(crate) speakers_at: Option<Instant>,
+    /// The origin of the grid the path beside str0m sends its feedback on
+    /// (`fast_rx.rs`): the first time a stream was handed over.
+    pub(crate) feedback_origin: Option<Instant>,
 }
 
 impl std::fmt::Debug for Core {
@@ -175,6 +181,7 @@ impl Core {
             speakers_at: None,
             needs_negotiation: BTreeSet::new(),
             forward_delay: ForwardDelay::default(),
+            feedback_origin: None,
         }
     }
 

@@ -10,8 +10,8 @@
 //! - Repair (RTX) packets: their original sequence number restored, on their stream.
 //! - Feedback to the publisher, under an RTCP sender SSRC of this path's own:
 //!   transport-wide congestion control feedback (the browser's send estimate runs on
-//!   it) every [`FEEDBACK_INTERVAL`], and NACKs as soon as a gap opens, again each
-//!   interval until repaired (three tries). str0m's NACKs for a handed-over stream are
+//!   it) every [`FEEDBACK_INTERVAL`], and NACKs at the first [`NACK_TICK`] after a gap
+//!   opens, again every [`NACK_RETRY`] until repaired (three tries). str0m's NACKs for a handed-over stream are
 //!   suppressed; its receiver reports go on (they no longer count these packets, so
 //!   they report no loss; the browser's estimate takes loss from the feedback).
 //! - Loss and audio jitter for connection quality, which str0m's stats no longer see.
@@ -19,6 +19,7 @@
 //! str0m keeps ICE, DTLS, RTCP in both directions, and every packet of a stream it has
 //! not handed over.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,8 +43,18 @@ use super::participant::Peer;
 /// How often transport-wide feedback goes to a publisher (str0m's interval too).
 pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
 
-/// How long a gap may wait for a reordered packet before it is NACKed.
-const NACK_AFTER: Duration = Duration::from_millis(5);
+/// The grid feedback leaves on: a gap is NACKed at the first tick after it opened.
+const NACK_TICK: Duration = Duration::from_millis(20);
+/// How long a NACK waits for its repair before it is sent again.
+const NACK_RETRY: Duration = Duration::from_millis(100);
+
+/// The first tick of the grid `step` apart from `origin` that is after `now`.
+fn tick_after(origin: Instant, now: Instant, step: Duration) -> Instant {
+    let since = now.saturating_duration_since(origin).as_nanos();
+    let step_nanos = step.as_nanos().max(1);
+    let ticks = (since / step_nanos + 1) as u32;
+    origin + step * ticks
+}
 
 /// One publisher peer's receive path beside str0m.
 pub(crate) struct FastReceive {
@@ -56,6 +67,10 @@ pub(crate) struct FastReceive {
     /// Where the publisher's packets come from (its feedback goes there).
     remote: Option<(Protocol, SocketAddr, SocketAddr)>,
     next_feedback: Option<Instant>,
+    /// The tick transport-wide feedback is next written on, while any waits.
+    next_twcc: Option<Instant>,
+    /// The feedback grid's origin, shared by every publisher of the core.
+    origin: Instant,
     /// Packets and bytes opened here (str0m's counters no longer see them).
     received: (u64, u64),
     /// Scratch: the RTCP being written, and a packet's plaintext.
@@ -159,7 +174,12 @@ impl Peer {
     /// with its repair stream once str0m knows it: str0m's NACKs for it stop, and its
     /// packets from the next on are opened here. Nothing for a peer whose keys this
     /// path cannot use.
-    pub(crate) fn hand_over_stream(&mut self, packet: &RtpPacket, mid: Mid, rid: Option<Rid>) {
+    pub(crate) fn hand_over_stream(
+        &mut self,
+        packet: &RtpPacket,
+        (mid, rid): (Mid, Option<Rid>),
+        origin: Instant,
+    ) {
         let ssrc = *packet.header.ssrc;
         if self.fast.is_none() {
             let Some(keys) = self.keys.as_ref().and_then(KeySlot::get) else {
@@ -179,6 +199,8 @@ impl Peer {
                 twcc: TwccReceiver::default(),
                 remote: None,
                 next_feedback: None,
+                next_twcc: None,
+                origin,
                 received: (0, 0),
                 scratch: Vec::new(),
             }));
@@ -189,7 +211,7 @@ impl Peer {
         let Some(media) = self.rtc.media(mid) else {
             return;
         };
-        let ids = ExtIds::of(&media.remote_extmap());
+        let ids = ExtIds::of(media.remote_extmap());
         let hz = self
             .rtc
             .codec_config()
@@ -212,7 +234,7 @@ impl Peer {
         let repair = stream.rtx().map(|s| *s);
         // Already here when str0m opened a late repair of it (before the repair stream
         // was known): only the repair stream is new then.
-        if !fast.streams.contains_key(&ssrc) {
+        if let Entry::Vacant(slot) = fast.streams.entry(ssrc) {
             let highest = *packet.seq_no;
             let mut nacks = NackTracker::default();
             nacks.record(highest, packet.timestamp);
@@ -227,16 +249,13 @@ impl Peer {
                 highest_at_stats: highest,
                 received_since_stats: 0,
             };
-            fast.streams.insert(
-                ssrc,
-                RxStream {
-                    mid,
-                    rid,
-                    ids,
-                    index: ReceivedIndex::after(highest),
-                    kind: StreamKind::Media(Box::new(state)),
-                },
-            );
+            slot.insert(RxStream {
+                mid,
+                rid,
+                ids,
+                index: ReceivedIndex::after(highest),
+                kind: StreamKind::Media(Box::new(state)),
+            });
         }
         if let Some(repair) = repair
             && !fast.streams.contains_key(&repair)
@@ -259,6 +278,9 @@ impl Peer {
 }
 
 /// What became of a datagram offered to the path beside str0m.
+// Boxing the packet would cost an allocation per packet; the outcome is matched and
+// consumed at once.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum FastOutcome {
     /// Not for this path (not RTP, or a stream str0m has not handed over): str0m's.
     NotMine,
@@ -337,7 +359,7 @@ impl FastReceive {
         };
         let seq = extend(state.highest, 16, u64::from(seq16));
         let time = extend(state.time, 32, u64::from(header.timestamp));
-        let fresh_gap = state.nacks.record(seq, now);
+        state.nacks.record(seq, now);
         if seq > state.highest {
             state.highest = seq;
             state.time = time;
@@ -347,15 +369,15 @@ impl FastReceive {
             state.received_since_stats += 1;
             state.record_transit(now, time);
         }
-        // Feedback leaves from the timer, never from here: what it says then depends on
-        // which packets arrived, not on their order within one receive batch.
-        let soon = now
-            + if fresh_gap {
-                NACK_AFTER
-            } else {
-                FEEDBACK_INTERVAL
-            };
-        self.next_feedback = Some(self.next_feedback.map_or(soon, |at| at.min(soon)));
+        // Feedback leaves from the timer, never from here, on ticks of a grid every
+        // publisher shares: what it says and when then depend on which packets
+        // arrived, not on their order within one receive batch (so a simulation is
+        // reproducible from its seed), and one timer turn serves every publisher.
+        let tick = tick_after(self.origin, now, NACK_TICK);
+        self.next_feedback = Some(self.next_feedback.map_or(tick, |at| at.min(tick)));
+        if self.next_twcc.is_none() {
+            self.next_twcc = Some(tick_after(self.origin, now, FEEDBACK_INTERVAL));
+        }
         let Some(payload) = payload else {
             return FastOutcome::Dropped;
         };
@@ -377,28 +399,32 @@ impl FastReceive {
         self.next_feedback
     }
 
-    /// Sends transport-wide feedback, NACKs and their retries when due.
+    /// Sends NACKs and their retries when due, and transport-wide feedback on its
+    /// slower ticks.
     pub(crate) fn feedback_if_due(&mut self, now: Instant, outputs: &mut VecDeque<CoreOutput>) {
         if self.next_feedback.is_none_or(|at| at > now) {
             return;
         }
-        let media_ssrc = self.streams.keys().next().copied().unwrap_or_default();
-        let mut packet = std::mem::take(&mut self.scratch);
-        packet.clear();
-        while self
-            .twcc
-            .write_feedback(self.sender_ssrc, media_ssrc, &mut packet)
-        {
-            self.transmit(&packet, outputs);
+        if self.next_twcc.is_some_and(|at| at <= now) {
+            self.next_twcc = None;
+            let media_ssrc = self.streams.keys().next().copied().unwrap_or_default();
+            let mut packet = std::mem::take(&mut self.scratch);
             packet.clear();
+            while self
+                .twcc
+                .write_feedback(self.sender_ssrc, media_ssrc, &mut packet)
+            {
+                self.transmit(&packet, outputs);
+                packet.clear();
+            }
+            self.scratch = packet;
         }
-        self.scratch = packet;
         let mut nacks = Vec::new();
         for (ssrc, stream) in &mut self.streams {
             if let StreamKind::Media(state) = &mut stream.kind
                 && state.nacks.has_missing()
             {
-                nacks.push((*ssrc, state.nacks.due(now, FEEDBACK_INTERVAL)));
+                nacks.push((*ssrc, state.nacks.due(now, NACK_RETRY)));
             }
         }
         for (ssrc, due) in nacks {
@@ -408,7 +434,8 @@ impl FastReceive {
             StreamKind::Media(state) => state.nacks.has_missing(),
             StreamKind::Repair { .. } => false,
         });
-        self.next_feedback = missing.then_some(now + FEEDBACK_INTERVAL);
+        let waiting = missing || self.next_twcc.is_some();
+        self.next_feedback = waiting.then(|| tick_after(self.origin, now, NACK_TICK));
     }
 
     fn send_nack(&mut self, ssrc: u32, missing: &[u16], outputs: &mut VecDeque<CoreOutput>) {

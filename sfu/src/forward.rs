@@ -121,7 +121,10 @@ impl Core {
         else {
             return;
         };
-        p.publisher.hand_over_stream(&packet, mid, rid);
+        if self.config.media_beside_str0m {
+            let origin = *self.feedback_origin.get_or_insert(now);
+            p.publisher.hand_over_stream(&packet, (mid, rid), origin);
+        }
         let received = Received {
             mid,
             rid,

@@ -62,3 +62,40 @@ fn a_publishers_media_comes_beside_str0m_and_its_lost_uplink_packets_are_asked_f
         );
     }
 }
+
+#[test]
+fn a_forged_or_replayed_publisher_packet_is_dropped_beside_str0m() {
+    let mut sim = Sim::new(22);
+    let alice = sim.join("alice", "visit", crate::core::PeerMode::Single, true);
+    let bob = sim.join("bob", "visit", crate::core::PeerMode::Single, false);
+    wait_for_media(&mut sim, bob, "media flows");
+    sim.run(SECOND);
+    let from = sim.clients[alice].addr;
+    sim.capture_from(from);
+    sim.run(SECOND / 5);
+    let (_, copies) = sim.captured.take().expect("captured");
+    let rtp: Vec<Vec<u8>> = copies
+        .into_iter()
+        .filter(|d| crate::fast_rx::is_rtp(d))
+        .collect();
+    assert!(rtp.len() > 20, "alice sent media: {}", rtp.len());
+    let taken = received_beside(&sim, alice);
+    for datagram in &rtp {
+        let mut forged = datagram.clone();
+        let last = forged.len() - 1;
+        forged[last] ^= 0x01;
+        sim.core.handle_datagram(sim.now, from, &forged);
+        sim.core.handle_datagram(sim.now, from, datagram);
+    }
+    assert_eq!(
+        received_beside(&sim, alice),
+        taken,
+        "neither a forged packet nor a replay of a real one was taken"
+    );
+    let frames = sim.clients[bob].frames(MediaKind::Video).len();
+    sim.run(SECOND);
+    assert!(
+        sim.clients[bob].frames(MediaKind::Video).len() > frames + 10,
+        "alice's stream carries on"
+    );
+}

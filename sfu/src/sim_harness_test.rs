@@ -140,12 +140,40 @@ impl Client {
 /// str0m polls its streams out of a `HashMap`, whose order differs from run to run, so a
 /// generator drawn in send order would lose other packets in each run. Instead a datagram
 /// is lost by a hash of the seed, the step, its addresses, its size (not for DTLS, whose
-/// size varies, see [`TracedDatagram::len`]) and how many such datagrams went before it
-/// in the step.
+/// size varies, see [`TracedDatagram::len`]), what its clear-text header says it is
+/// ([`stable_identity`]) and how many such datagrams went before it in the step.
 struct Losses {
     seed: u64,
     step: Instant,
-    seen: HashMap<(SocketAddr, SocketAddr, Option<usize>), u64>,
+    seen: HashMap<(SocketAddr, SocketAddr, Option<usize>, u64), u64>,
+}
+
+/// What a datagram is, from the parts SRTP and SRTCP leave in the clear and that do not
+/// vary between runs of one seed (not SSRCs: str0m picks some of its own out of a
+/// `HashMap`): an RTP packet's payload type, sequence number and timestamp; an RTCP
+/// packet's type, length and SRTCP index. Two datagrams of one size sent in one step,
+/// say the SFU's NACK and str0m's report, are then told apart whatever their order;
+/// by size and order alone, which of them is lost would change from run to run.
+fn stable_identity(bytes: &[u8]) -> u64 {
+    match bytes {
+        [first, second, rest @ ..] if first >> 6 == 2 && rest.len() >= 14 => {
+            let word = |at: usize| {
+                u64::from(u32::from_be_bytes([
+                    bytes[at],
+                    bytes[at + 1],
+                    bytes[at + 2],
+                    bytes[at + 3],
+                ]))
+            };
+            if (192..=223).contains(second) {
+                let trailer = word(bytes.len() - 4);
+                (u64::from(*first & 0x1f) << 56) | (u64::from(*second) << 48) | trailer
+            } else {
+                (u64::from(*second & 0x7f) << 48) ^ ((word(0) & 0xffff) << 32) ^ word(4)
+            }
+        }
+        _ => 0,
+    }
 }
 
 impl Losses {
@@ -153,7 +181,7 @@ impl Losses {
         &mut self,
         now: Instant,
         start: Instant,
-        datagram: (SocketAddr, SocketAddr, Option<usize>),
+        datagram: (SocketAddr, SocketAddr, Option<usize>, u64),
         p: f64,
     ) -> bool {
         if now != self.step {
@@ -162,12 +190,13 @@ impl Losses {
         }
         let ordinal = self.seen.entry(datagram).or_default();
         *ordinal += 1;
-        let (from, to, len) = datagram;
+        let (from, to, len, identity) = datagram;
         let mut h = self.seed ^ (now - start).as_micros() as u64;
         for word in [
             u64::from(from.port()),
             u64::from(to.port()),
             len.map_or(u64::MAX, |len| len as u64),
+            identity,
             *ordinal,
         ] {
             h = splitmix64(h ^ word);
@@ -219,6 +248,8 @@ pub struct Sim {
     start: Instant,
     /// Every datagram sent, once [`Sim::record_trace`] is called.
     trace: Option<Vec<TracedDatagram>>,
+    /// Copies of what one address sends, once [`Sim::capture_from`] names it.
+    pub captured: Option<(SocketAddr, Vec<Vec<u8>>)>,
 }
 
 /// A datagram as the virtual network saw it leave.
@@ -254,6 +285,7 @@ impl Sim {
             empty_room_timeout: Duration::from_secs(20),
             ice_timeout: Duration::from_secs(20),
             sids: crate::ids::Sids::seeded(seed),
+            media_beside_str0m: true,
         });
         Self {
             now,
@@ -274,6 +306,7 @@ impl Sim {
             open_sections_next: false,
             start: now,
             trace: None,
+            captured: None,
         }
     }
     /// From now on, remembers every datagram sent ([`Sim::trace`]).
@@ -325,10 +358,20 @@ impl Sim {
             self.client_signal(index, message);
         }
     }
+    /// Keeps a copy of every datagram `from` sends from now on, in [`Sim::captured`].
+    pub fn capture_from(&mut self, from: SocketAddr) {
+        self.captured = Some((from, Vec::new()));
+    }
     fn send(&mut self, from: SocketAddr, to: SocketAddr, bytes: Vec<u8>) {
+        if let Some((source, copies)) = self.captured.as_mut()
+            && *source == from
+        {
+            copies.push(bytes.clone());
+        }
         // DTLS (first byte 20 to 63, RFC 7983) varies in size from run to run.
         let stable_len = (!matches!(bytes.first(), Some(20..=63))).then_some(bytes.len());
-        let arrival = self.arrival(from, to, bytes.len(), stable_len);
+        let identity = stable_identity(&bytes);
+        let arrival = self.arrival(from, to, bytes.len(), (stable_len, identity));
         if let Some(trace) = self.trace.as_mut() {
             trace.push(TracedDatagram {
                 sent_at: self.now - self.start,
@@ -355,7 +398,7 @@ impl Sim {
         from: SocketAddr,
         to: SocketAddr,
         len: usize,
-        stable_len: Option<usize>,
+        (stable_len, identity): (Option<usize>, u64),
     ) -> Option<Instant> {
         let loss = self
             .downlink_loss
@@ -367,7 +410,7 @@ impl Sim {
         if loss > 0.0
             && self
                 .losses
-                .lost(self.now, self.start, (from, to, stable_len), loss)
+                .lost(self.now, self.start, (from, to, stable_len, identity), loss)
         {
             return None;
         }

@@ -151,6 +151,7 @@ async fn bind(settings: ShardSettings) -> anyhow::Result<Bound> {
         empty_room_timeout: settings.empty_room_timeout,
         ice_timeout: settings.ice_timeout,
         sids: bedside_sfu::ids::Sids::random(),
+        media_beside_str0m: true,
     });
     // Bound to a wildcard with an advertised address of this host: what the SFU sends
     // before a peer was heard from (its own ICE checks) leaves from the advertised
