@@ -34,9 +34,10 @@ use bedside_media::srtcp::RtcpProtector;
 use bedside_media::srtp::RtpUnprotector;
 use str0m::media::{Mid, Pt, Rid};
 use str0m::net::{Protocol, Transmit};
-use str0m::rtp::{Extension, ExtensionMap, ExtensionValues, RtpPacket, VideoOrientation};
+use str0m::rtp::RtpPacket;
 
 use super::core::CoreOutput;
+use super::fast_streams::{ExtIds, MediaState, RxStream, StreamKind, extend};
 use super::forward::Received;
 use super::participant::Peer;
 
@@ -83,84 +84,6 @@ impl std::fmt::Debug for FastReceive {
             .field("streams", &self.streams.len())
             .finish_non_exhaustive()
     }
-}
-
-/// One SSRC handed over, a media stream or its repair stream.
-struct RxStream {
-    mid: Mid,
-    rid: Option<Rid>,
-    ids: ExtIds,
-    index: ReceivedIndex,
-    kind: StreamKind,
-}
-
-enum StreamKind {
-    Media(Box<MediaState>),
-    /// A repair stream: the media stream's SSRC, and its payload types (repair's, original's).
-    Repair {
-        media: u32,
-        pts: Vec<(Pt, Pt)>,
-    },
-}
-
-/// The header extensions the forwarder passes on, by their negotiated ids.
-#[derive(Debug, Clone, Copy)]
-struct ExtIds {
-    audio_level: Option<u8>,
-    video_orientation: Option<u8>,
-    video_content_type: Option<u8>,
-    transport_cc: Option<u8>,
-}
-
-impl ExtIds {
-    fn of(map: &ExtensionMap) -> Self {
-        Self {
-            audio_level: map.id_of(Extension::AudioLevel),
-            video_orientation: map.id_of(Extension::VideoOrientation),
-            video_content_type: map.id_of(Extension::VideoContentType),
-            transport_cc: map.id_of(Extension::TransportSequenceNumber),
-        }
-    }
-
-    /// The values str0m's parser would have given (`ext.rs` there).
-    fn read(&self, header: &ReadHeader) -> (ExtensionValues, Option<u16>) {
-        let value = |id: Option<u8>| id.and_then(|id| header.extension(id));
-        let mut ext = ExtensionValues::default();
-        if let Some(&[level, ..]) = value(self.audio_level) {
-            ext.audio_level = Some(-((level & 0x7f) as i8));
-            ext.voice_activity = Some(level & 0x80 != 0);
-        }
-        if let Some(&[rotation, ..]) = value(self.video_orientation) {
-            ext.video_orientation = Some(VideoOrientation::from(rotation));
-        }
-        if let Some(&[content, ..]) = value(self.video_content_type) {
-            ext.video_content_type = Some(content);
-        }
-        let twcc = match value(self.transport_cc) {
-            Some(&[high, low, ..]) => Some(u16::from_be_bytes([high, low])),
-            _ => None,
-        };
-        (ext, twcc)
-    }
-}
-
-/// What a media stream's feedback and stats need.
-struct MediaState {
-    /// Extended RTP time of the highest packet.
-    time: u64,
-    nacks: NackTracker,
-    /// Clock rate, for jitter.
-    hz: u32,
-    /// RFC 3550 interarrival jitter, in clock ticks (x16, as its appendix A.8 keeps it).
-    jitter16: u64,
-    /// Transit time of the previous packet, in clock ticks.
-    transit: Option<i64>,
-    /// Where arrival times are counted from, for transit times.
-    origin: Instant,
-    /// Highest extended sequence number, and its value at the last stats.
-    highest: u64,
-    highest_at_stats: u64,
-    received_since_stats: u64,
 }
 
 /// Whether `data` is RTP (not RTCP, STUN or DTLS): version 2, and a second byte
@@ -495,34 +418,5 @@ impl FastReceive {
     /// Whether `mid`'s streams come through this path.
     pub(crate) fn carries(&self, mid: Mid) -> bool {
         self.streams.values().any(|s| s.mid == mid)
-    }
-}
-
-impl MediaState {
-    /// RFC 3550 6.4.1 and A.8: interarrival jitter, from each packet's transit time.
-    fn record_transit(&mut self, now: Instant, time: u64) {
-        // Arrival in clock ticks from an arbitrary origin: only differences count.
-        let micros = now.saturating_duration_since(self.origin).as_micros() as i64;
-        let arrival = micros * i64::from(self.hz) / 1_000_000;
-        let transit = arrival - time as i64;
-        if let Some(previous) = self.transit.replace(transit) {
-            let d = (transit - previous).unsigned_abs();
-            self.jitter16 = self.jitter16 + d - ((self.jitter16 + 8) >> 4);
-        }
-    }
-}
-
-/// Extends a `bits`-wide wrapping `value` to the 64-bit value nearest `reference`.
-fn extend(reference: u64, bits: u32, value: u64) -> u64 {
-    let modulus = 1u64 << bits;
-    let half = modulus / 2;
-    let base = reference & !(modulus - 1);
-    let candidate = base | value;
-    if candidate + half < reference {
-        candidate + modulus
-    } else if candidate > reference + half && candidate >= modulus {
-        candidate - modulus
-    } else {
-        candidate
     }
 }

@@ -18,6 +18,7 @@ pub mod core;
 mod data;
 pub mod delay;
 mod fast_rx;
+mod fast_streams;
 mod forward;
 mod grant;
 pub mod ids;

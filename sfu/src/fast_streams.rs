@@ -1,0 +1,116 @@
+//! The streams the path beside str0m (`fast_rx.rs`) has taken over: what each SSRC
+//! needs to open its packets, restore a repair's original, pass the header extensions
+//! on, and count for feedback and stats.
+
+use std::time::Instant;
+
+use bedside_media::feedback::NackTracker;
+use bedside_media::index::ReceivedIndex;
+use bedside_media::rtp::ReadHeader;
+use str0m::media::{Mid, Pt, Rid};
+use str0m::rtp::{Extension, ExtensionMap, ExtensionValues, VideoOrientation};
+
+/// One SSRC handed over, a media stream or its repair stream.
+pub(crate) struct RxStream {
+    pub(crate) mid: Mid,
+    pub(crate) rid: Option<Rid>,
+    pub(crate) ids: ExtIds,
+    pub(crate) index: ReceivedIndex,
+    pub(crate) kind: StreamKind,
+}
+
+pub(crate) enum StreamKind {
+    /// A media stream.
+    Media(Box<MediaState>),
+    /// A repair stream: the media stream's SSRC, and its payload types (repair's, original's).
+    Repair { media: u32, pts: Vec<(Pt, Pt)> },
+}
+
+/// The header extensions the forwarder passes on, by their negotiated ids.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExtIds {
+    pub(crate) audio_level: Option<u8>,
+    pub(crate) video_orientation: Option<u8>,
+    pub(crate) video_content_type: Option<u8>,
+    pub(crate) transport_cc: Option<u8>,
+}
+
+impl ExtIds {
+    pub(crate) fn of(map: &ExtensionMap) -> Self {
+        Self {
+            audio_level: map.id_of(Extension::AudioLevel),
+            video_orientation: map.id_of(Extension::VideoOrientation),
+            video_content_type: map.id_of(Extension::VideoContentType),
+            transport_cc: map.id_of(Extension::TransportSequenceNumber),
+        }
+    }
+
+    /// The values str0m's parser would have given (`ext.rs` there).
+    pub(crate) fn read(&self, header: &ReadHeader) -> (ExtensionValues, Option<u16>) {
+        let value = |id: Option<u8>| id.and_then(|id| header.extension(id));
+        let mut ext = ExtensionValues::default();
+        if let Some(&[level, ..]) = value(self.audio_level) {
+            ext.audio_level = Some(-((level & 0x7f) as i8));
+            ext.voice_activity = Some(level & 0x80 != 0);
+        }
+        if let Some(&[rotation, ..]) = value(self.video_orientation) {
+            ext.video_orientation = Some(VideoOrientation::from(rotation));
+        }
+        if let Some(&[content, ..]) = value(self.video_content_type) {
+            ext.video_content_type = Some(content);
+        }
+        let twcc = match value(self.transport_cc) {
+            Some(&[high, low, ..]) => Some(u16::from_be_bytes([high, low])),
+            _ => None,
+        };
+        (ext, twcc)
+    }
+}
+
+/// What a media stream's feedback and stats need.
+pub(crate) struct MediaState {
+    /// Extended RTP time of the highest packet.
+    pub(crate) time: u64,
+    pub(crate) nacks: NackTracker,
+    /// Clock rate, for jitter.
+    pub(crate) hz: u32,
+    /// RFC 3550 interarrival jitter, in clock ticks (x16, as its appendix A.8 keeps it).
+    pub(crate) jitter16: u64,
+    /// Transit time of the previous packet, in clock ticks.
+    pub(crate) transit: Option<i64>,
+    /// Where arrival times are counted from, for transit times.
+    pub(crate) origin: Instant,
+    /// Highest extended sequence number, and its value at the last stats.
+    pub(crate) highest: u64,
+    pub(crate) highest_at_stats: u64,
+    pub(crate) received_since_stats: u64,
+}
+
+impl MediaState {
+    /// RFC 3550 6.4.1 and A.8: interarrival jitter, from each packet's transit time.
+    pub(crate) fn record_transit(&mut self, now: Instant, time: u64) {
+        // Arrival in clock ticks from an arbitrary origin: only differences count.
+        let micros = now.saturating_duration_since(self.origin).as_micros() as i64;
+        let arrival = micros * i64::from(self.hz) / 1_000_000;
+        let transit = arrival - time as i64;
+        if let Some(previous) = self.transit.replace(transit) {
+            let d = (transit - previous).unsigned_abs();
+            self.jitter16 = self.jitter16 + d - ((self.jitter16 + 8) >> 4);
+        }
+    }
+}
+
+/// Extends a `bits`-wide wrapping `value` to the 64-bit value nearest `reference`.
+pub(crate) fn extend(reference: u64, bits: u32, value: u64) -> u64 {
+    let modulus = 1u64 << bits;
+    let half = modulus / 2;
+    let base = reference & !(modulus - 1);
+    let candidate = base | value;
+    if candidate + half < reference {
+        candidate + modulus
+    } else if candidate > reference + half && candidate >= modulus {
+        candidate - modulus
+    } else {
+        candidate
+    }
+}
