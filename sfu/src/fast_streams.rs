@@ -114,3 +114,50 @@ pub(crate) fn extend(reference: u64, bits: u32, value: u64) -> u64 {
         candidate
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_sequence_number_or_timestamp_extends_to_the_nearest_value() {
+        // Forward across a wrap, backward across it, and in the middle.
+        assert_eq!(extend(65_535, 16, 2), 65_538);
+        assert_eq!(extend(65_538, 16, 65_535), 65_535);
+        assert_eq!(extend((3 << 16) | 100, 16, 90), (3 << 16) | 90);
+        assert_eq!(extend(u64::from(u32::MAX) - 10, 32, 5), (1 << 32) + 5);
+        assert_eq!(
+            extend(5, 16, 65_530),
+            65_530,
+            "nothing below zero to wrap back to"
+        );
+    }
+
+    #[test]
+    fn header_extensions_read_as_str0m_reads_them() {
+        let mut map = ExtensionMap::empty();
+        map.set(1, Extension::AudioLevel);
+        map.set(3, Extension::TransportSequenceNumber);
+        map.set(4, Extension::VideoOrientation);
+        let ids = ExtIds::of(&map);
+        let mut packet = Vec::new();
+        let header_len = bedside_media::rtp::RtpHeader {
+            marker: false,
+            payload_type: 111,
+            sequence: 1,
+            timestamp: 2,
+            ssrc: 3,
+            extensions: &[(1, &[0x80 | 42]), (3, &[0x12, 0x34]), (4, &[1])],
+        }
+        .write(&mut packet);
+        packet.push(0);
+        let header = ReadHeader::parse(&packet).unwrap();
+        assert_eq!(header.header_len, header_len);
+        let (ext, twcc) = ids.read(&header);
+        assert_eq!(ext.audio_level, Some(-42));
+        assert_eq!(ext.voice_activity, Some(true));
+        assert_eq!(ext.video_orientation, Some(VideoOrientation::from(1)));
+        assert_eq!(ext.video_content_type, None);
+        assert_eq!(twcc, Some(0x1234));
+    }
+}
