@@ -306,7 +306,10 @@ impl Core {
         }
         let fast = self.participants.get_mut(&conn)?.publisher.fast.as_mut()?;
         match fast.receive(now, remote, data) {
-            FastOutcome::NotMine => None,
+            FastOutcome::NotMine => {
+                fast.note_str0m_packet(now, data);
+                None
+            }
             FastOutcome::Dropped => Some(true),
             FastOutcome::Forward(packet) => {
                 self.forward_received(now, conn, packet);

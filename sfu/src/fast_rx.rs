@@ -65,6 +65,8 @@ pub(crate) struct FastReceive {
     sender_ssrc: u32,
     streams: BTreeMap<u32, RxStream>,
     twcc: TwccReceiver,
+    /// The transport-wide sequence number's extension id (one per session).
+    twcc_id: Option<u8>,
     /// Where the publisher's packets come from (its feedback goes there).
     remote: Option<(Protocol, SocketAddr, SocketAddr)>,
     next_feedback: Option<Instant>,
@@ -120,6 +122,7 @@ impl Peer {
                 sender_ssrc: ssrc ^ 0x5eed_f00d,
                 streams: BTreeMap::new(),
                 twcc: TwccReceiver::default(),
+                twcc_id: None,
                 remote: None,
                 next_feedback: None,
                 next_twcc: None,
@@ -135,6 +138,7 @@ impl Peer {
             return;
         };
         let ids = ExtIds::of(media.remote_extmap());
+        fast.twcc_id = fast.twcc_id.or(ids.transport_cc);
         let hz = self
             .rtc
             .codec_config()
@@ -249,27 +253,34 @@ impl FastReceive {
         self.received.0 += 1;
         self.received.1 += data.len() as u64;
         let (ext, twcc) = stream.ids.read(&header);
-        if let Some(seq) = twcc {
-            self.twcc.record(seq, now);
-        }
         let (mid, rid) = (stream.mid, stream.rid);
+        // A repair's stream, and its payload type's original (`None`: not one of ours).
+        let repair = match &stream.kind {
+            StreamKind::Media(_) => None,
+            StreamKind::Repair { media, pts } => {
+                let original = pts.iter().find(|(rtx, _)| **rtx == header.payload_type);
+                Some((*media, original.map(|(_, pt)| *pt)))
+            }
+        };
+        if let Some(seq) = twcc {
+            self.record_twcc(seq, now);
+        }
         // A padding-only packet (a bandwidth probe) counts for feedback, and no further.
         let payload = strip_padding(&plain, header.padding).unwrap_or_default();
-        let (media_ssrc, pt, seq16, payload) = match &stream.kind {
-            StreamKind::Media(_) => (
+        let (media_ssrc, pt, seq16, payload) = match repair {
+            None => (
                 ssrc,
                 Pt::from(header.payload_type),
                 header.sequence,
                 payload,
             ),
-            StreamKind::Repair { media, pts } => {
-                let original = pts.iter().find(|(rtx, _)| **rtx == header.payload_type);
-                let (Some((_, pt)), Some(osn)) = (original, payload.get(..2)) else {
+            Some((media, original)) => {
+                let (Some(pt), Some(osn)) = (original, payload.get(..2)) else {
                     self.scratch = plain;
                     return FastOutcome::Dropped;
                 };
                 let seq = u16::from_be_bytes([osn[0], osn[1]]);
-                (*media, *pt, seq, &payload[2..])
+                (media, pt, seq, &payload[2..])
             }
         };
         let payload: Option<Arc<[u8]>> = (!payload.is_empty()).then(|| payload.into());
@@ -296,11 +307,7 @@ impl FastReceive {
         // publisher shares: what it says and when then depend on which packets
         // arrived, not on their order within one receive batch (so a simulation is
         // reproducible from its seed), and one timer turn serves every publisher.
-        let tick = tick_after(self.origin, now, NACK_TICK);
-        self.next_feedback = Some(self.next_feedback.map_or(tick, |at| at.min(tick)));
-        if self.next_twcc.is_none() {
-            self.next_twcc = Some(tick_after(self.origin, now, FEEDBACK_INTERVAL));
-        }
+        self.wake_at(tick_after(self.origin, now, NACK_TICK));
         let Some(payload) = payload else {
             return FastOutcome::Dropped;
         };
@@ -315,6 +322,38 @@ impl FastReceive {
             payload,
             arrival: now,
         })
+    }
+
+    /// Records the arrival of transport-wide sequence number `seq` and schedules the
+    /// feedback that reports it.
+    fn record_twcc(&mut self, seq: u16, now: Instant) {
+        self.twcc.record(seq, now);
+        if self.next_twcc.is_none() {
+            let at = tick_after(self.origin, now, FEEDBACK_INTERVAL);
+            self.next_twcc = Some(at);
+            self.wake_at(at);
+        }
+    }
+
+    fn wake_at(&mut self, at: Instant) {
+        self.next_feedback = Some(self.next_feedback.map_or(at, |next| next.min(at)));
+    }
+
+    /// A packet of this publisher's that str0m takes (a stream not handed over yet, a
+    /// repair stream str0m has not named, a bandwidth probe): its transport-wide
+    /// sequence number is reported here too, or this path's feedback would call it
+    /// lost, and the publisher's estimate would fall on its probes. (str0m reports it
+    /// as well; a packet reported received twice is received.)
+    pub(crate) fn note_str0m_packet(&mut self, now: Instant, data: &[u8]) {
+        if !is_rtp(data) {
+            return;
+        }
+        let (Some(id), Some(header)) = (self.twcc_id, ReadHeader::parse(data)) else {
+            return;
+        };
+        if let Some(&[high, low, ..]) = header.extension(id) {
+            self.record_twcc(u16::from_be_bytes([high, low]), now);
+        }
     }
 
     /// When feedback is next due, if anything waits for it.

@@ -117,6 +117,18 @@ fn environment_overrides_the_address_and_rejects_garbage() {
     );
 }
 
+#[test]
+fn the_media_path_beside_str0m_is_on_by_default_and_turns_off_by_name_only() {
+    assert!(base().rtc.media_beside_str0m);
+    let mut settings = base();
+    let set = |value: &'static str| {
+        move |k: &str| (k == "BEDSIDE_SFU_MEDIA_BESIDE_STR0M").then(|| value.into())
+    };
+    settings.apply_env(set("off")).unwrap();
+    assert!(!settings.rtc.media_beside_str0m);
+    assert!(settings.apply_env(set("0")).is_err(), "only on or off");
+}
+
 /// Dev settings from `vars`, after `finish()`.
 fn dev(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
     let mut settings = base();

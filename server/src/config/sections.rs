@@ -36,6 +36,14 @@ pub struct RtcSettings {
     /// Shard `i` listens on `udp_port + i` (and `tcp_port + i`).
     #[serde(default)]
     pub shards: Option<usize>,
+    /// Publishers' media is received beside str0m once a stream is known
+    /// (`BEDSIDE_SFU_MEDIA_BESIDE_STR0M`, `on` or `off`; default on; docs/sfu.md).
+    #[serde(default = "on")]
+    pub media_beside_str0m: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 impl RtcSettings {
@@ -69,6 +77,7 @@ impl RtcSettings {
             shards: self.shards.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             }),
+            media_beside_str0m: self.media_beside_str0m,
         }
     }
 }

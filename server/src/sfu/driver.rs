@@ -42,6 +42,8 @@ pub struct SfuSettings {
     /// How many shards (core tasks), at least 1 (`BEDSIDE_SFU_SHARDS`; default: the
     /// CPU count).
     pub shards: usize,
+    /// Publishers' media beside str0m (`BEDSIDE_SFU_MEDIA_BESIDE_STR0M`).
+    pub media_beside_str0m: bool,
 }
 
 /// What a signaling session receives from the SFU.
@@ -94,6 +96,7 @@ impl SfuHandle {
                     empty_room_timeout: settings.empty_room_timeout,
                     ice_timeout: settings.ice_timeout,
                     webhooks: webhooks.clone(),
+                    media_beside_str0m: settings.media_beside_str0m,
                 })
                 .await?,
             );
