@@ -11,9 +11,10 @@
 //! - Feedback to the publisher, under an RTCP sender SSRC of this path's own:
 //!   transport-wide congestion control feedback (the browser's send estimate runs on
 //!   it) every [`FEEDBACK_INTERVAL`], and NACKs at the first [`NACK_TICK`] after a gap
-//!   opens, again every [`NACK_RETRY`] until repaired (three tries). str0m's NACKs for a handed-over stream are
-//!   suppressed; its receiver reports go on (they no longer count these packets, so
-//!   they report no loss; the browser's estimate takes loss from the feedback).
+//!   opens, again every [`NACK_RETRY`] until repaired (three tries). str0m's NACKs for
+//!   a handed-over stream are suppressed; its receiver reports go on (they no longer
+//!   count these packets, so they report no loss; the browser's estimate takes loss
+//!   from the feedback). Packets str0m still takes are reported in this feedback too.
 //! - Loss and audio jitter for connection quality, which str0m's stats no longer see.
 //!
 //! str0m keeps ICE, DTLS, RTCP in both directions, and every packet of a stream it has
@@ -41,7 +42,8 @@ use super::fast_streams::{ExtIds, MediaState, RxStream, StreamKind, extend};
 use super::forward::Received;
 use super::participant::Peer;
 
-/// How often transport-wide feedback goes to a publisher (str0m's interval too).
+/// How often transport-wide feedback goes to a publisher: a browser's own default as a
+/// receiver (libwebrtc's remote estimator proxy); str0m sends every 50 ms.
 pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The grid feedback leaves on: a gap is NACKed at the first tick after it opened.
