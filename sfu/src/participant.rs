@@ -366,7 +366,11 @@ impl Participant {
         let mut events = Vec::new();
         if let Some(peer) = self.peer_mut(side) {
             if peer.rtc.is_alive() {
+                let start = outputs.len();
                 peer.timeout = poll_rtc(now, &mut peer.rtc, outputs, &mut events);
+                if peer.fast.is_some() {
+                    super::fast_rx::drop_str0m_transport_feedback(outputs, start);
+                }
             } else {
                 peer.timeout = None;
             }
