@@ -99,3 +99,20 @@ fn a_forged_or_replayed_publisher_packet_is_dropped_beside_str0m() {
         "alice's stream carries on"
     );
 }
+
+#[test]
+fn on_a_lossless_network_a_publisher_hears_every_packet_reported_received() {
+    // str0m sees only the packets the path beside it does not take: its own feedback
+    // would call the rest lost, and a browser's estimate would fall (fast_rx.rs).
+    for mode in MODES {
+        let mut sim = Sim::new(23);
+        sim.raw_packets = true;
+        let alice = sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, false);
+        wait_for_media(&mut sim, bob, "media flows");
+        sim.run(2 * SECOND);
+        let (received, lost) = sim.clients[alice].feedback_statuses;
+        assert!(received > 500, "{mode:?}: alice heard feedback: {received}");
+        assert_eq!(lost, 0, "{mode:?}: every packet reported arrived");
+    }
+}

@@ -101,6 +101,9 @@ pub struct Client {
     pub sent_audio_frames: u64,
     /// The microphone's level its audio packets carry (`ssrc-audio-level`, dBov), if any.
     pub voice_dbov: Option<i8>,
+    /// Transport-wide feedback statuses it heard: received, not received (only with
+    /// [`Sim::raw_packets`]).
+    pub feedback_statuses: (u64, u64),
 }
 
 impl Client {
@@ -171,6 +174,8 @@ pub struct Sim {
     trace: Option<Vec<TracedDatagram>>,
     /// Copies of what one address sends, once [`Sim::capture_from`] names it.
     pub captured: Option<(SocketAddr, Vec<Vec<u8>>)>,
+    /// Clients that join from now on see the RTCP they receive (str0m's raw packets).
+    pub raw_packets: bool,
 }
 
 /// A datagram as the virtual network saw it leave.
@@ -228,6 +233,7 @@ impl Sim {
             start: now,
             trace: None,
             captured: None,
+            raw_packets: false,
         }
     }
     /// From now on, remembers every datagram sent ([`Sim::trace`]).
@@ -240,6 +246,7 @@ impl Sim {
     }
     fn new_rtc(&self, addr: SocketAddr) -> Rtc {
         let mut rtc = Rtc::builder()
+            .enable_raw_packets(self.raw_packets)
             .clear_codecs()
             .enable_opus(true, false)
             .enable_vp8(true)

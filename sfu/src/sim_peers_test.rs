@@ -2,6 +2,7 @@
 //! like livekit-client, producing media and reading what arrives.
 
 use super::*;
+use str0m::rtp::rtcp::Rtcp;
 
 impl Sim {
     /// A client joins `room`; if `publish`, it then publishes microphone and camera.
@@ -106,6 +107,7 @@ impl Sim {
             sent_video_frames: 0,
             sent_audio_frames: 0,
             voice_dbov: None,
+            feedback_statuses: (0, 0),
         });
         self.send_join(conn, grant, request, mode);
         if publish {
@@ -361,6 +363,7 @@ impl Sim {
         }
         let mut received = Vec::new();
         let mut keyframe_requests = 0;
+        let mut statuses = (0, 0);
         let mut data = Vec::new();
         let mut opened = Vec::new();
         for (rtc, _) in client.rtcs() {
@@ -395,6 +398,17 @@ impl Sim {
                             });
                         }
                         Event::KeyframeRequest(_) => keyframe_requests += 1,
+                        Event::RawPacket(raw) => {
+                            if let str0m::rtp::RawPacket::RtcpRx(Rtcp::Twcc(twcc)) = *raw {
+                                for (_, _, arrived) in twcc.into_iter(now, 0u64.into()) {
+                                    if arrived.is_some() {
+                                        statuses.0 += 1;
+                                    } else {
+                                        statuses.1 += 1;
+                                    }
+                                }
+                            }
+                        }
                         Event::ChannelOpen(id, label) => opened.push((label, id)),
                         Event::ChannelData(d) => {
                             if let Ok(packet) =
@@ -410,6 +424,8 @@ impl Sim {
         }
         client.received.extend(received);
         client.keyframe_requests += keyframe_requests;
+        client.feedback_statuses.0 += statuses.0;
+        client.feedback_statuses.1 += statuses.1;
         if keyframe_requests > 0 {
             client.force_keyframe = true;
         }
