@@ -18,6 +18,8 @@ pub const TAG_LEN: usize = 16;
 /// RFC 3711 4.3.1 key derivation labels this crate derives.
 const LABEL_RTP_ENCRYPTION: u8 = 0x00;
 const LABEL_RTP_SALT: u8 = 0x02;
+/// RTP's session key and salt labels, for [`Gcm::new`].
+const RTP_LABELS: (u8, u8) = (LABEL_RTP_ENCRYPTION, LABEL_RTP_SALT);
 pub(crate) const LABEL_RTCP_ENCRYPTION: u8 = 0x03;
 pub(crate) const LABEL_RTCP_SALT: u8 = 0x05;
 
@@ -186,8 +188,13 @@ impl RtpProtector {
         master_key: &[u8],
         master_salt: &[u8],
     ) -> Self {
-        let labels = (LABEL_RTP_ENCRYPTION, LABEL_RTP_SALT);
-        Self(Gcm::new(provider, profile, master_key, master_salt, labels))
+        Self(Gcm::new(
+            provider,
+            profile,
+            master_key,
+            master_salt,
+            RTP_LABELS,
+        ))
     }
 
     /// Protects `packet` (its first `header_len` bytes the RTP header with extensions,
@@ -233,8 +240,13 @@ impl RtpUnprotector {
         master_key: &[u8],
         master_salt: &[u8],
     ) -> Self {
-        let labels = (LABEL_RTP_ENCRYPTION, LABEL_RTP_SALT);
-        Self(Gcm::new(provider, profile, master_key, master_salt, labels))
+        Self(Gcm::new(
+            provider,
+            profile,
+            master_key,
+            master_salt,
+            RTP_LABELS,
+        ))
     }
 
     /// Checks `packet` (SRTP, its header `header_len` bytes long) at `index` and

@@ -20,7 +20,6 @@ use str0m::Input;
 use str0m::net::{Receive, Transmit};
 
 use super::delay::ForwardDelay;
-use super::fast_rx::FastOutcome;
 use super::ids;
 use super::participant::{Participant, Side};
 pub(crate) use super::room::Room;
@@ -141,7 +140,7 @@ pub struct Core {
     pub(crate) rooms: BTreeMap<String, Room>,
     pub(crate) participants: BTreeMap<ConnId, Participant>,
     /// Remote address → the peer that accepted it (str0m's `accepts` is the fallback).
-    routes: HashMap<SocketAddr, (ConnId, Side)>,
+    pub(crate) routes: HashMap<SocketAddr, (ConnId, Side)>,
     pub(crate) outputs: VecDeque<CoreOutput>,
     /// Peers written to since they were last polled.
     pub(crate) dirty: BTreeSet<(ConnId, Side)>,
@@ -290,32 +289,6 @@ impl Core {
             self.handle_event(now, conn, side, event);
         }
         true
-    }
-
-    /// The path beside str0m (`fast_rx.rs`): `Some` when it took the packet (a
-    /// publisher's, on a stream str0m handed over), whether it was forwarded or not.
-    fn receive_beside_str0m(
-        &mut self,
-        now: Instant,
-        remote: (str0m::net::Protocol, SocketAddr, SocketAddr),
-        data: &[u8],
-    ) -> Option<bool> {
-        let &(conn, side) = self.routes.get(&remote.2)?;
-        if side != Side::Publisher {
-            return None;
-        }
-        let fast = self.participants.get_mut(&conn)?.publisher.fast.as_mut()?;
-        match fast.receive(now, remote, data) {
-            FastOutcome::NotMine => {
-                fast.note_str0m_packet(now, data);
-                None
-            }
-            FastOutcome::Dropped => Some(true),
-            FastOutcome::Forward(packet) => {
-                self.forward_received(now, conn, packet);
-                Some(true)
-            }
-        }
     }
 
     /// Polls every peer a run of [`Core::receive`] left with work (see there).

@@ -37,10 +37,11 @@ use str0m::media::{Mid, Pt, Rid};
 use str0m::net::{Protocol, Transmit};
 use str0m::rtp::RtpPacket;
 
-use super::core::CoreOutput;
-use super::fast_streams::{ExtIds, MediaState, RxStream, StreamKind, extend};
+use super::core::{Core, CoreOutput};
+use super::fast_streams::{ExtIds, MediaState, RxStream, StreamKind, extend, is_rtp};
 use super::forward::Received;
 use super::participant::Peer;
+use super::participant::Side;
 
 /// How often transport-wide feedback goes to a publisher: a browser's own default as a
 /// receiver (libwebrtc's remote estimator proxy); str0m sends every 50 ms.
@@ -90,36 +91,32 @@ impl std::fmt::Debug for FastReceive {
     }
 }
 
-/// Drops the transport-wide feedback str0m wrote (`outputs` from `start` on) for a peer
-/// whose receive side runs here. str0m sees only the packets it still takes, so its
-/// feedback would call every packet opened here between two of them lost; a browser
-/// that hears that first counts the loss, and its send estimate falls (the publisher's
-/// low layer fell to half its rate in `rtc-turn.spec.ts`, and the visit console's
-/// clinician was graded poor). This path's feedback reports every packet. Told apart in
-/// the clear: SRTCP leaves an RTCP packet's first 8 bytes unencrypted, and str0m sends
-/// transport-wide feedback alone, never in a compound.
-pub(crate) fn drop_str0m_transport_feedback(outputs: &mut VecDeque<CoreOutput>, start: usize) {
-    let mut index = start;
-    while index < outputs.len() {
-        let feedback = matches!(
-            &outputs[index],
-            CoreOutput::Transmit(t) if t.contents.len() >= 8
-                && t.contents[1] == 205
-                && t.contents[0] & 0x1f == 15
-                && t.contents[0] >> 6 == 2
-        );
-        if feedback {
-            outputs.remove(index);
-        } else {
-            index += 1;
+impl Core {
+    /// The path beside str0m (`fast_rx.rs`): `Some` when it took the packet (a
+    /// publisher's, on a stream str0m handed over), whether it was forwarded or not.
+    pub(crate) fn receive_beside_str0m(
+        &mut self,
+        now: Instant,
+        remote: (str0m::net::Protocol, SocketAddr, SocketAddr),
+        data: &[u8],
+    ) -> Option<bool> {
+        let &(conn, side) = self.routes.get(&remote.2)?;
+        if side != Side::Publisher {
+            return None;
+        }
+        let fast = self.participants.get_mut(&conn)?.publisher.fast.as_mut()?;
+        match fast.receive(now, remote, data) {
+            FastOutcome::NotMine => {
+                fast.note_str0m_packet(now, data);
+                None
+            }
+            FastOutcome::Dropped => Some(true),
+            FastOutcome::Forward(packet) => {
+                self.forward_received(now, conn, packet);
+                Some(true)
+            }
         }
     }
-}
-
-/// Whether `data` is RTP (not RTCP, STUN or DTLS): version 2, and a second byte
-/// outside RTCP's 192..=223 (RFC 5761 4).
-pub(crate) fn is_rtp(data: &[u8]) -> bool {
-    data.len() >= 12 && data[0] >> 6 == 2 && !(192..=223).contains(&data[1])
 }
 
 impl Peer {

@@ -1,9 +1,12 @@
 //! The streams the path beside str0m (`fast_rx.rs`) has taken over: what each SSRC
 //! needs to open its packets, restore a repair's original, pass the header extensions
-//! on, and count for feedback and stats.
+//! on, and count for feedback and stats; and how its datagrams are told apart from
+//! str0m's.
 
+use std::collections::VecDeque;
 use std::time::Instant;
 
+use super::core::CoreOutput;
 use bedside_media::feedback::NackTracker;
 use bedside_media::index::ReceivedIndex;
 use bedside_media::rtp::ReadHeader;
@@ -113,6 +116,38 @@ pub(crate) fn extend(reference: u64, bits: u32, value: u64) -> u64 {
     } else {
         candidate
     }
+}
+
+/// Drops the transport-wide feedback str0m wrote (`outputs` from `start` on) for a peer
+/// whose receive side runs here. str0m sees only the packets it still takes, so its
+/// feedback would call every packet opened here between two of them lost; a browser
+/// that hears that first counts the loss, and its send estimate falls (the publisher's
+/// low layer fell to half its rate in `rtc-turn.spec.ts`, and the visit console's
+/// clinician was graded poor). This path's feedback reports every packet. Told apart in
+/// the clear: SRTCP leaves an RTCP packet's first 8 bytes unencrypted, and str0m sends
+/// transport-wide feedback alone, never in a compound.
+pub(crate) fn drop_str0m_transport_feedback(outputs: &mut VecDeque<CoreOutput>, start: usize) {
+    let mut index = start;
+    while index < outputs.len() {
+        let feedback = matches!(
+            &outputs[index],
+            CoreOutput::Transmit(t) if t.contents.len() >= 8
+                && t.contents[1] == 205
+                && t.contents[0] & 0x1f == 15
+                && t.contents[0] >> 6 == 2
+        );
+        if feedback {
+            outputs.remove(index);
+        } else {
+            index += 1;
+        }
+    }
+}
+
+/// Whether `data` is RTP (not RTCP, STUN or DTLS): version 2, and a second byte
+/// outside RTCP's 192..=223 (RFC 5761 4).
+pub(crate) fn is_rtp(data: &[u8]) -> bool {
+    data.len() >= 12 && data[0] >> 6 == 2 && !(192..=223).contains(&data[1])
 }
 
 #[cfg(test)]

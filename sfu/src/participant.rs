@@ -369,7 +369,7 @@ impl Participant {
                 let start = outputs.len();
                 peer.timeout = poll_rtc(now, &mut peer.rtc, outputs, &mut events);
                 if peer.fast.is_some() {
-                    super::fast_rx::drop_str0m_transport_feedback(outputs, start);
+                    super::fast_streams::drop_str0m_transport_feedback(outputs, start);
                 }
             } else {
                 peer.timeout = None;

@@ -76,7 +76,7 @@ fn a_forged_or_replayed_publisher_packet_is_dropped_beside_str0m() {
     let (_, copies) = sim.captured.take().expect("captured");
     let rtp: Vec<Vec<u8>> = copies
         .into_iter()
-        .filter(|d| crate::fast_rx::is_rtp(d))
+        .filter(|d| crate::fast_streams::is_rtp(d))
         .collect();
     assert!(rtp.len() > 20, "alice sent media: {}", rtp.len());
     let taken = received_beside(&sim, alice);
