@@ -16,10 +16,15 @@
 //!   caller's buffer.
 //! - [`rtcp`] and [`feedback`]: the receiver's feedback (transport-wide congestion
 //!   control, NACK), and what it remembers to write it.
+//! - [`estimate`]: the sender's side of that feedback, a send-side bandwidth estimate
+//!   (delay trend and loss, after libwebrtc's), the brick the SFU's send side needs.
 //!
 //! The load generator (`bench`) sends its media through it, and the SFU receives its
 //! publishers' media through it (`docs/sfu.md`, "The media path beside str0m").
 
+pub mod estimate;
+mod estimate_delay;
+pub mod estimate_probe;
 pub mod feedback;
 pub mod index;
 pub mod keys;
