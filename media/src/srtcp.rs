@@ -1,13 +1,22 @@
-//! SRTCP protection of the RTCP packets this path writes (RFC 7714 9: AEAD-AES-GCM).
+//! SRTCP protection of the RTCP packets this path writes, and opening of those it
+//! reads (RFC 7714 9: AEAD-AES-GCM).
 //!
 //! The packets go out under a sender SSRC of their own, so their SRTCP index runs apart
 //! from the one str0m keeps for the RTCP it still sends: a receiver keeps one replay
 //! window per SSRC, and two writers on one SSRC would refuse each other's packets.
 
+use std::collections::HashMap;
+
 use str0m::crypto::CryptoProvider;
 
+use crate::index::ReceivedIndex;
 use crate::keys::Profile;
-use crate::srtp::{Gcm, LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT, ProtectError, TAG_LEN};
+use crate::srtp::{
+    Gcm, LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT, ProtectError, TAG_LEN, UnprotectError,
+};
+
+/// Sender SSRCs whose replay windows are kept; past this many, they start over.
+const MOST_SENDERS: usize = 1_024;
 
 /// The E flag of the SRTCP index word: the packet is encrypted.
 const ENCRYPTED: u32 = 1 << 31;
@@ -67,5 +76,124 @@ impl RtcpProtector {
         }
         out.extend_from_slice(&trailer);
         Ok(())
+    }
+}
+
+/// Opens the SRTCP packets one remote side sends (`SrtpKeys::receiving`), refusing
+/// replays per sender SSRC.
+pub struct RtcpUnprotector {
+    gcm: Gcm,
+    windows: HashMap<u32, ReceivedIndex>,
+}
+
+impl std::fmt::Debug for RtcpUnprotector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RtcpUnprotector")
+            .field("senders", &self.windows.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RtcpUnprotector {
+    /// The unprotector for a remote side's master key and salt.
+    pub fn new(
+        provider: &CryptoProvider,
+        profile: Profile,
+        master_key: &[u8],
+        master_salt: &[u8],
+    ) -> Self {
+        let labels = (LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT);
+        Self {
+            gcm: Gcm::new(provider, profile, master_key, master_salt, labels),
+            windows: HashMap::new(),
+        }
+    }
+
+    /// Checks one SRTCP packet and writes the RTCP compound packet in it to `out`
+    /// (cleared first). Nothing is written for a forged, damaged, unencrypted or
+    /// replayed packet.
+    pub fn unprotect(&mut self, packet: &[u8], out: &mut Vec<u8>) -> Result<(), UnprotectError> {
+        out.clear();
+        if packet.len() < 8 + TAG_LEN + 4 {
+            return Err(UnprotectError::TooShort);
+        }
+        let (body, trailer) = packet.split_at(packet.len() - 4);
+        let word = u32::from_be_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+        if word & ENCRYPTED == 0 {
+            // Authenticated only (RFC 7714 9.3): never sent by the browsers or str0m.
+            return Err(UnprotectError::Authentication);
+        }
+        let index = u64::from(word & !ENCRYPTED);
+        let ssrc = u32::from_be_bytes([body[4], body[5], body[6], body[7]]);
+        let window = self.windows.get(&ssrc).copied().unwrap_or_default();
+        if !window.is_fresh(index) {
+            return Err(UnprotectError::Replayed);
+        }
+        let iv = self.gcm.iv(ssrc, index);
+        let mut aad = [0u8; 12];
+        aad[..8].copy_from_slice(&body[..8]);
+        aad[8..].copy_from_slice(trailer);
+        out.extend_from_slice(&body[..8]);
+        out.resize(body.len() - TAG_LEN, 0);
+        if let Err(error) = self.gcm.open(&iv, &[&aad], &body[8..], &mut out[8..]) {
+            out.clear();
+            return Err(error);
+        }
+        if self.windows.len() >= MOST_SENDERS && !self.windows.contains_key(&ssrc) {
+            self.windows.clear();
+        }
+        self.windows.entry(ssrc).or_default().accept(index);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RtcpProtector, RtcpUnprotector};
+    use crate::keys::Profile;
+    use crate::rtcp::write_nack;
+    use crate::srtp::UnprotectError;
+
+    fn pair() -> (RtcpProtector, RtcpUnprotector) {
+        let provider = str0m::crypto::from_feature_flags();
+        let (key, salt) = ([7u8; 16], [9u8; 12]);
+        let profile = Profile::AeadAes128Gcm;
+        (
+            RtcpProtector::new(&provider, profile, &key, &salt),
+            RtcpUnprotector::new(&provider, profile, &key, &salt),
+        )
+    }
+
+    #[test]
+    fn rtcp_protected_here_opens_once_and_a_replay_or_a_flipped_bit_is_refused() {
+        let (mut protector, mut unprotector) = pair();
+        let mut nack = Vec::new();
+        write_nack(&mut nack, 0x1111, 0x2222, &[10, 11, 40]);
+        let mut sealed = Vec::new();
+        protector.protect(&nack, &mut sealed).expect("protected");
+        let mut opened = Vec::new();
+        unprotector.unprotect(&sealed, &mut opened).expect("opened");
+        assert_eq!(opened, nack);
+        assert_eq!(
+            unprotector.unprotect(&sealed, &mut opened),
+            Err(UnprotectError::Replayed)
+        );
+        assert!(opened.is_empty());
+        let mut second = Vec::new();
+        protector.protect(&nack, &mut second).expect("protected");
+        let mut forged = second.clone();
+        forged[10] ^= 1;
+        assert_eq!(
+            unprotector.unprotect(&forged, &mut opened),
+            Err(UnprotectError::Authentication)
+        );
+        unprotector
+            .unprotect(&second, &mut opened)
+            .expect("the genuine one still opens");
+        assert_eq!(opened, nack);
+        assert_eq!(
+            unprotector.unprotect(&sealed[..20], &mut opened),
+            Err(UnprotectError::TooShort)
+        );
     }
 }

@@ -39,6 +39,8 @@ pub enum UnprotectError {
     TooShort,
     /// The tag does not match: forged, damaged, or another key or index.
     Authentication,
+    /// Its index was opened before (a replay), or is too far behind to tell.
+    Replayed,
 }
 
 enum Cipher {
