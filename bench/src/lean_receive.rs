@@ -8,6 +8,10 @@
 //! Why: with the SFU's own receive path beside str0m, the generator's str0m receive
 //! side was what filled its core first at 128 visits (docs/sfu.md).
 //!
+//! The SFU's RTCP is opened here too (str0m still takes it as well): its transport-wide
+//! feedback on what this peer sends is kept for the send side's estimate
+//! ([`LeanReceiver::transport_feedback`]).
+//!
 //! Like a receiver that does not NACK, it asks for nothing again: a packet lost on the
 //! way counts as lost. Repair packets (RTX, and the padding the SFU's estimator probes
 //! with) are recorded for feedback and otherwise not counted: they repeat what came.
@@ -20,12 +24,13 @@ use bedside_media::feedback::TwccReceiver;
 use bedside_media::index::ReceivedIndex;
 use bedside_media::keys::SrtpKeys;
 use bedside_media::rtp::{ReadHeader, strip_padding};
-use bedside_media::srtcp::RtcpProtector;
+use bedside_media::srtcp::{RtcpProtector, RtcpUnprotector};
 use bedside_media::srtp::RtpUnprotector;
 use str0m::Rtc;
 use str0m::format::Codec;
 use str0m::media::Mid;
 use str0m::rtp::Extension;
+use str0m::rtp::rtcp::{Rtcp, Twcc};
 use tokio::net::UdpSocket;
 
 use crate::payload::STAMP_AT;
@@ -38,6 +43,9 @@ pub const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
 pub struct LeanReceiver {
     opener: RtpUnprotector,
     rtcp: RtcpProtector,
+    rtcp_opener: RtcpUnprotector,
+    /// The SFU's transport-wide feedback on this peer's packets, not taken yet.
+    pub transport_feedback: Vec<Twcc>,
     sender_ssrc: u32,
     twcc_id: Option<u8>,
     audio_pts: Vec<u8>,
@@ -86,6 +94,8 @@ impl LeanReceiver {
         Some(Self {
             opener: RtpUnprotector::new(&provider, profile, key, salt),
             rtcp: RtcpProtector::new(&provider, sending, send_key, send_salt),
+            rtcp_opener: RtcpUnprotector::new(&provider, profile, key, salt),
+            transport_feedback: Vec::new(),
             sender_ssrc: 0xbe7c_0000 | u32::from(local.port()),
             twcc_id,
             audio_pts: pts(Codec::Opus),
@@ -108,6 +118,10 @@ impl LeanReceiver {
         report: &mut PeerReport,
     ) -> bool {
         let rtp = data.len() >= 12 && data[0] >> 6 == 2 && !(192..=223).contains(&data[1]);
+        if !rtp && data.len() >= 8 && data[0] >> 6 == 2 {
+            self.read_rtcp(data);
+            return false;
+        }
         let Some(header) = rtp.then(|| ReadHeader::parse(data)).flatten() else {
             return false;
         };
@@ -136,6 +150,22 @@ impl LeanReceiver {
             count(report, payload, video, header.marker, epoch);
         }
         true
+    }
+
+    /// Opens one SRTCP packet and keeps the transport-wide feedback in it.
+    fn read_rtcp(&mut self, data: &[u8]) {
+        if self.rtcp_opener.unprotect(data, &mut self.plain).is_err() {
+            return;
+        }
+        let mut rest = &self.plain[..];
+        while rest.len() >= 4 {
+            let len = (usize::from(u16::from_be_bytes([rest[2], rest[3]])) + 1) * 4;
+            let Some(packet) = rest.get(..len) else { break };
+            if let Ok(Rtcp::Twcc(twcc)) = Rtcp::try_from(packet) {
+                self.transport_feedback.push(twcc);
+            }
+            rest = &rest[len..];
+        }
     }
 
     /// Sends transport-wide feedback to `remote` when it is due.

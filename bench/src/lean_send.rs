@@ -2,6 +2,11 @@
 //! written here, protected with the keys the peer's DTLS handshake exported, and sent
 //! on the peer's socket. str0m keeps ICE, DTLS, RTCP and what the peer receives.
 //!
+//! The SFU's transport-wide feedback on these packets (`lean_receive.rs` opens it)
+//! feeds a send-side estimate (`bedside_media::estimate`), as a browser's would: the
+//! benchmark reports it, so a load at which the SFU's feedback would make publishers'
+//! browsers send less shows (the generator itself sends on regardless).
+//!
 //! Why: the generator's str0m peers cost about what the SFU does per packet, so at the
 //! SFU's ceiling both cores filled together (`docs/sfu.md`). Sending beside str0m takes
 //! its send streams, pacer and timer passes out of every packet the generator sends.
@@ -12,7 +17,9 @@
 //! streams; on loopback nothing is lost, and the SFU needs neither to forward.
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
+use bedside_media::estimate::LinkEstimator;
 use bedside_media::keys::SrtpKeys;
 use bedside_media::rtp::RtpHeader;
 use bedside_media::srtp::RtpProtector;
@@ -20,6 +27,10 @@ use str0m::Rtc;
 use str0m::media::{Mid, Rid};
 use str0m::rtp::Extension;
 use tokio::net::UdpSocket;
+
+/// Where the send-side estimate starts: above the three layers and audio (about
+/// 2.3 Mbit/s), where a browser's first probes would have taken it.
+const START_ESTIMATE_BPS: u64 = 4_000_000;
 
 /// Extension ids the SDP gave one section.
 #[derive(Debug, Clone, Copy)]
@@ -35,9 +46,13 @@ struct SectionIds {
 pub struct LeanSender {
     protector: RtpProtector,
     sections: Vec<SectionIds>,
-    /// The transport-wide sequence number of the next packet (one counter per peer
-    /// connection, across its streams, as the extension defines).
-    twcc: u16,
+    /// The transport-wide sequence number of the next packet, extended (one counter
+    /// per peer connection, across its streams, as the extension defines).
+    twcc: u64,
+    /// The send-side estimate from the SFU's feedback.
+    pub estimator: LinkEstimator,
+    /// Bytes sent (protected, as on the wire).
+    pub sent_bytes: u64,
     packet: Vec<u8>,
     sealed: Vec<u8>,
 }
@@ -67,7 +82,7 @@ pub struct Packet<'a> {
 impl LeanSender {
     /// A sender for `rtc`'s sections `mids`, once its handshake exported `keys` with a
     /// profile `bedside-media` protects with (`None` otherwise: str0m sends).
-    pub fn new(rtc: &Rtc, keys: &SrtpKeys, mids: &[Mid]) -> Option<Self> {
+    pub fn new(rtc: &Rtc, keys: &SrtpKeys, mids: &[Mid], now: Instant) -> Option<Self> {
         let (profile, key, salt) = keys.sending()?;
         let provider = bedside_media::keys::capturing_provider();
         let sections = mids
@@ -87,18 +102,23 @@ impl LeanSender {
             protector: RtpProtector::new(&provider, profile, key, salt),
             sections,
             twcc: 0,
+            // A browser's estimate after its first probes: above what the peer sends,
+            // so only the SFU's feedback brings it down.
+            estimator: LinkEstimator::new(now, START_ESTIMATE_BPS, 30_000, 20_000_000),
+            sent_bytes: 0,
             packet: Vec::with_capacity(1_500),
             sealed: Vec::with_capacity(1_500),
         })
     }
 
-    /// Writes, protects and sends one packet to `to`.
-    pub fn send(&mut self, socket: &UdpSocket, to: SocketAddr, packet: Packet<'_>) {
+    /// Writes, protects and sends one packet to `to`, `now`.
+    pub fn send(&mut self, socket: &UdpSocket, to: SocketAddr, now: Instant, packet: Packet<'_>) {
         let Some(ids) = self.sections.iter().find(|s| s.mid == packet.mid).copied() else {
             return;
         };
-        let twcc = self.twcc.to_be_bytes();
-        self.twcc = self.twcc.wrapping_add(1);
+        let twcc_seq = self.twcc;
+        let twcc = (twcc_seq as u16).to_be_bytes();
+        self.twcc += 1;
         let mut extensions: [(u8, &[u8]); 3] = [(0, &[]); 3];
         let mut count = 0;
         let rid = packet.rid;
@@ -131,6 +151,10 @@ impl LeanSender {
             .is_ok()
         {
             let _ = socket.try_send_to(&self.sealed, to);
+            self.sent_bytes += self.sealed.len() as u64;
+            if ids.twcc_id.is_some() {
+                self.estimator.sent(twcc_seq, now, self.sealed.len());
+            }
         }
     }
 }

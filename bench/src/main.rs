@@ -239,6 +239,32 @@ async fn step(
     } else {
         latencies.iter().filter(|l| **l > LATE_US).count() as f64 / latencies.len() as f64
     };
+    // What the SFU's transport-wide feedback told each publisher (`lean_send.rs`): the
+    // share whose estimate fell below what they send would have had a browser's
+    // encoder send less.
+    let uplinks: Vec<(u64, u64)> = reports
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r.uplink_estimate_bps?,
+                (r.bytes_sent as f64 * 8.0 / secs) as u64,
+            ))
+        })
+        .filter(|(_, sent)| *sent > 0)
+        .collect();
+    let mut estimates: Vec<u64> = uplinks.iter().map(|(e, _)| e / 1000).collect();
+    estimates.sort_unstable();
+    let held = uplinks
+        .iter()
+        .filter(|(estimate, sent)| estimate < sent)
+        .count();
+    let held_pct = if uplinks.is_empty() {
+        0.0
+    } else {
+        held as f64 * 100.0 / uplinks.len() as f64
+    };
+    let sent_kbps =
+        uplinks.iter().map(|(_, s)| s / 1000).sum::<u64>() / (uplinks.len().max(1) as u64);
     let mbit = bytes as f64 * 8.0 / 1e6;
     let cores = cpu / secs;
     Ok(json!({
@@ -263,6 +289,10 @@ async fn step(
         "lost_or_late_pct": ((loss + late) * 10000.0).round() / 100.0,
         "video_frame_loss_pct": video_loss,
         "audio_frame_loss_pct": audio_loss,
+        "publisher_sent_kbps_mean": sent_kbps,
+        "publisher_estimate_kbps_min": estimates.first(),
+        "publisher_estimate_kbps_p10": estimates.get(estimates.len() / 10),
+        "publishers_estimated_below_sent_pct": (held_pct * 100.0).round() / 100.0,
     }))
 }
 

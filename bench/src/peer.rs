@@ -61,6 +61,10 @@ pub struct PeerReport {
     pub bytes_received: u64,
     /// Send-to-receive delay of each received packet, microseconds.
     pub latencies_us: Vec<u64>,
+    /// Bytes it sent beside str0m (as on the wire).
+    pub bytes_sent: u64,
+    /// The send-side estimate the SFU's feedback gave it at the window's end.
+    pub uplink_estimate_bps: Option<u64>,
 }
 
 /// Runs a peer until `stop`; counts between `measure_from` and `stop`.
@@ -195,6 +199,7 @@ pub async fn run(
     let mut lean: Option<LeanSender> = None;
     let mut lean_rx: Option<LeanReceiver> = None;
     let mut remote: Option<SocketAddr> = None;
+    let mut sent_at_start = 0;
     loop {
         let now = Instant::now();
         if now >= stop {
@@ -204,11 +209,14 @@ pub async fn run(
         }
         if ingress_at_start.is_none() && now >= measure_from {
             ingress_at_start = Some(sum(&ingress, lean_rx.as_ref()));
+            sent_at_start = lean.as_ref().map_or(0, |l| l.sent_bytes);
         }
         let measuring = ingress_at_start.is_some();
         if lean.is_none() && rtc.is_connected() {
             let mids = [audio_mid, video_mid];
-            lean = keys.get().and_then(|k| LeanSender::new(&rtc, &k, &mids));
+            lean = keys
+                .get()
+                .and_then(|k| LeanSender::new(&rtc, &k, &mids, now));
             lean_rx = keys
                 .get()
                 .and_then(|k| LeanReceiver::new(&rtc, &k, &mids, local, now));
@@ -226,6 +234,7 @@ pub async fn run(
                     (Some(lean), Some(to)) => lean.send(
                         &socket,
                         to,
+                        now,
                         Packet {
                             mid: audio_mid,
                             rid: None,
@@ -275,7 +284,7 @@ pub async fn run(
                             marker: n + 1 == packets,
                             payload: &payload,
                         };
-                        lean.send(&socket, to, packet);
+                        lean.send(&socket, to, now, packet);
                     } else {
                         let write = RtpWrite::new(pt, layer_seq[index].into(), time, now, payload)
                             .marker(n + 1 == packets)
@@ -299,6 +308,11 @@ pub async fn run(
         )?;
         if let (Some(rx), Some(to)) = (lean_rx.as_mut(), remote) {
             rx.feedback(now, &socket, to);
+            if let Some(lean) = lean.as_mut() {
+                for twcc in rx.transport_feedback.drain(..) {
+                    lean.estimator.feedback(now, twcc);
+                }
+            }
         }
         if want_offer && pending.is_none() {
             want_offer = false;
@@ -409,6 +423,18 @@ pub async fn run(
     let (packets, bytes) = sum(&ingress, lean_rx.as_ref());
     report.packets_received = packets.saturating_sub(start_packets);
     report.bytes_received = bytes.saturating_sub(start_bytes);
+    if let Some(lean) = &lean {
+        report.bytes_sent = lean.sent_bytes.saturating_sub(sent_at_start);
+        report.uplink_estimate_bps = Some(lean.estimator.estimate_bps());
+        report.uplink_loss = lean.estimator.loss();
+        eprintln!(
+            "DEBUG est {} loss {:.3} usage {:?} acked {:?}",
+            lean.estimator.estimate_bps(),
+            lean.estimator.loss(),
+            lean.estimator.usage(),
+            lean.estimator.acked_bps()
+        );
+    }
     Ok(report)
 }
 

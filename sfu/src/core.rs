@@ -250,6 +250,22 @@ impl Core {
         source: SocketAddr,
         data: &[u8],
     ) -> bool {
+        self.receive_at(now, now, proto, source, data)
+    }
+
+    /// Like [`Core::receive`], for a packet that reached the host at `arrival` (the
+    /// kernel's receive time, earlier than `now` by the time it waited in the socket):
+    /// the publisher's transport-wide feedback reports that time, as a browser's
+    /// does, so the shard's own turn times do not read as a queue on the publisher's
+    /// link (`docs/sfu.md`, "The send side's estimate").
+    pub fn receive_at(
+        &mut self,
+        now: Instant,
+        arrival: Instant,
+        proto: str0m::net::Protocol,
+        source: SocketAddr,
+        data: &[u8],
+    ) -> bool {
         // str0m pairs a packet with the local candidate it was sent to. That is the
         // advertised address, whatever the socket is bound to (0.0.0.0, a private address
         // behind 1:1 NAT): the bound address never matches a candidate there.
@@ -257,7 +273,9 @@ impl Core {
             (str0m::net::Protocol::Tcp, Some((public, _))) => public,
             _ => self.config.public_addr,
         };
-        if let Some(handled) = self.receive_beside_str0m(now, (proto, destination, source), data) {
+        if let Some(handled) =
+            self.receive_beside_str0m(now, arrival, (proto, destination, source), data)
+        {
             return handled;
         }
         let Ok(receive) = Receive::new(proto, source, destination, data) else {

@@ -97,6 +97,7 @@ impl Core {
     pub(crate) fn receive_beside_str0m(
         &mut self,
         now: Instant,
+        arrival: Instant,
         remote: (str0m::net::Protocol, SocketAddr, SocketAddr),
         data: &[u8],
     ) -> Option<bool> {
@@ -105,9 +106,9 @@ impl Core {
             return None;
         }
         let fast = self.participants.get_mut(&conn)?.publisher.fast.as_mut()?;
-        match fast.receive(now, remote, data) {
+        match fast.receive(now, arrival, remote, data) {
             FastOutcome::NotMine => {
-                fast.note_str0m_packet(now, data);
+                fast.note_str0m_packet(now, arrival, data);
                 None
             }
             FastOutcome::Dropped => Some(true),
@@ -244,10 +245,12 @@ pub(crate) enum FastOutcome {
 
 impl FastReceive {
     /// Opens one datagram from the publisher (`remote`: protocol, local and remote
-    /// address), and records it for feedback.
+    /// address), and records it for feedback as arrived at `arrival` (the kernel's
+    /// receive time where the driver has it, see [`Core::receive_at`]).
     pub(crate) fn receive(
         &mut self,
         now: Instant,
+        arrival: Instant,
         remote: (Protocol, SocketAddr, SocketAddr),
         data: &[u8],
     ) -> FastOutcome {
@@ -288,7 +291,7 @@ impl FastReceive {
             }
         };
         if let Some(seq) = twcc {
-            self.record_twcc(seq, now);
+            self.record_twcc(seq, now, arrival);
         }
         // A padding-only packet (a bandwidth probe) counts for feedback, and no further.
         let payload = strip_padding(&plain, header.padding).unwrap_or_default();
@@ -351,8 +354,8 @@ impl FastReceive {
 
     /// Records the arrival of transport-wide sequence number `seq` and schedules the
     /// feedback that reports it.
-    fn record_twcc(&mut self, seq: u16, now: Instant) {
-        self.twcc.record(seq, now);
+    fn record_twcc(&mut self, seq: u16, now: Instant, arrival: Instant) {
+        self.twcc.record(seq, arrival);
         if self.next_twcc.is_none() {
             let at = tick_after(self.origin, now, FEEDBACK_INTERVAL);
             self.next_twcc = Some(at);
@@ -369,7 +372,7 @@ impl FastReceive {
     /// sequence number is reported here too, or this path's feedback would call it
     /// lost, and the publisher's estimate would fall on its probes. (str0m reports it
     /// as well; a packet reported received twice is received.)
-    pub(crate) fn note_str0m_packet(&mut self, now: Instant, data: &[u8]) {
+    pub(crate) fn note_str0m_packet(&mut self, now: Instant, arrival: Instant, data: &[u8]) {
         if !is_rtp(data) {
             return;
         }
@@ -377,7 +380,7 @@ impl FastReceive {
             return;
         };
         if let Some(&[high, low, ..]) = header.extension(id) {
-            self.record_twcc(u16::from_be_bytes([high, low]), now);
+            self.record_twcc(u16::from_be_bytes([high, low]), now, arrival);
         }
     }
 

@@ -243,9 +243,13 @@ impl SfuHandle {
 /// Milliseconds since the Unix epoch: the SFU's wall clock, read here and nowhere in
 /// the core (which takes every time as an argument).
 pub(crate) fn unix_ms() -> i64 {
+    unix_time().as_millis() as i64
+}
+
+/// The wall clock since the Unix epoch (what kernel receive times are read against).
+pub(crate) fn unix_time() -> std::time::Duration {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
 }
 

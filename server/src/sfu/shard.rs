@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
 use super::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput};
-use super::driver::{SignalEvent, unix_ms};
+use super::driver::{SignalEvent, unix_ms, unix_time};
 use super::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
 use super::tcp::TcpEvent;
 use super::udp::{MediaSocket, ReplySources, SendBatch};
@@ -232,13 +232,15 @@ async fn run(
             received = io.socket.recv(&mut batch) => match received {
                 Ok(()) => {
                     let now = Instant::now();
+                    let wall = unix_time();
                     let mut taken = 0;
                     for (received, bytes) in batch.received() {
                         if let (true, Some(local_ip)) = (io.socket.is_wildcard(), received.local_ip) {
                             io.reply_sources.learn(received.source, local_ip);
                         }
+                        let arrival = arrived(now, wall, received.kernel_time);
                         for datagram in bytes.chunks(received.stride) {
-                            core.receive(now, Protocol::Udp, received.source, datagram);
+                            core.receive_at(now, arrival, Protocol::Udp, received.source, datagram);
                             taken += 1;
                             if taken % SEND_EVERY_RECEIVED == 0 {
                                 core.flush(now);
@@ -343,4 +345,16 @@ fn drain(core: &mut Core, io: &mut Io) {
             core.handle_input(Instant::now(), input);
         }
     }
+}
+
+/// The instant a datagram reached the host: `now` less the time it waited in the
+/// socket (the wall clock `wall`, read with `now`, less the kernel's receive time).
+/// `now` itself without a kernel time, or with one that is not plausible (a wall
+/// clock stepped by more than a second).
+fn arrived(now: Instant, wall: Duration, kernel_time: Option<Duration>) -> Instant {
+    kernel_time
+        .and_then(|at| wall.checked_sub(at))
+        .filter(|waited| *waited < Duration::from_secs(1))
+        .and_then(|waited| now.checked_sub(waited))
+        .unwrap_or(now)
 }

@@ -35,6 +35,9 @@ pub struct Received {
     pub source: SocketAddr,
     /// Our address the datagrams were sent to, when the OS tells it.
     pub local_ip: Option<IpAddr>,
+    /// When the kernel received them, since the Unix epoch (`SO_TIMESTAMPNS`, which
+    /// quinn-udp turns on).
+    pub kernel_time: Option<std::time::Duration>,
 }
 
 /// Buffers of one batched receive and what arrived in them.
@@ -56,6 +59,7 @@ impl RecvBatch {
                     stride: meta.stride.max(1),
                     source: meta.addr,
                     local_ip: meta.dst_ip,
+                    kernel_time: meta.timestamp,
                 };
                 (received, &buf[..meta.len])
             })
