@@ -426,14 +426,6 @@ pub async fn run(
     if let Some(lean) = &lean {
         report.bytes_sent = lean.sent_bytes.saturating_sub(sent_at_start);
         report.uplink_estimate_bps = Some(lean.estimator.estimate_bps());
-        report.uplink_loss = lean.estimator.loss();
-        eprintln!(
-            "DEBUG est {} loss {:.3} usage {:?} acked {:?}",
-            lean.estimator.estimate_bps(),
-            lean.estimator.loss(),
-            lean.estimator.usage(),
-            lean.estimator.acked_bps()
-        );
     }
     Ok(report)
 }

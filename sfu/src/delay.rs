@@ -1,7 +1,8 @@
-//! How long a forwarded packet spends inside the SFU: from its arrival (the receive
-//! batch it came in) to its departure (handed to the socket), as the SFU engine issue
-//! defines "added latency". A load generator's send-to-receive delay also counts its
-//! own peers' loops; this does not.
+//! How long a forwarded packet spends inside the SFU: from its arrival (the kernel's
+//! receive time where the driver has it, so the time it waited in the socket for the
+//! shard's turn counts; otherwise the receive batch it came in) to its departure
+//! (handed to the socket), as the SFU engine issue defines "added latency". A load
+//! generator's send-to-receive delay also counts its own peers' loops; this does not.
 //!
 //! Sampled, so it costs nothing measurable: one outgoing packet in [`SAMPLE_EVERY`] (by
 //! its rewritten sequence number) is remembered by `(SSRC, sequence number)` when it is

@@ -348,7 +348,7 @@ impl FastReceive {
             marker: header.marker,
             ext,
             payload,
-            arrival: now,
+            arrival,
         })
     }
 
