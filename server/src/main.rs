@@ -15,8 +15,18 @@ use server::startup::Application;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// The general runtime: its threads (workers and blocking pool) yield to the SFU's
+/// shards, which the main thread starts at the process's own priority
+/// (`server::sfu::priority`).
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(server::sfu::priority::yield_to_media)
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     server::telemetry::init("info,sqlx=warn", std::io::stdout);
     let settings = Settings::load()?;
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -9,6 +9,7 @@
 //! documented in `docs/sfu.md`.
 
 pub mod driver;
+pub mod priority;
 mod prometheus;
 mod shard;
 mod tcp;

@@ -85,6 +85,9 @@ impl Shard {
         std::thread::Builder::new()
             .name(format!("sfu-shard-{}", settings.index))
             .spawn(move || {
+                if super::priority::current_nice() > 0 {
+                    tracing::info!("sfu shard started from a lowered thread: it yields like one");
+                }
                 let runtime = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
