@@ -47,3 +47,22 @@ pub fn current_nice() -> i32 {
         0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{GENERAL_NICE, current_nice, yield_to_media};
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_general_thread_yields_and_the_thread_that_starts_shards_does_not() {
+        let before = current_nice();
+        let general = std::thread::spawn(|| {
+            yield_to_media();
+            current_nice()
+        })
+        .join()
+        .expect("the thread ran");
+        assert_eq!(general, GENERAL_NICE.max(before));
+        assert_eq!(current_nice(), before, "only the calling thread is lowered");
+    }
+}

@@ -361,3 +361,29 @@ fn arrived(now: Instant, wall: Duration, kernel_time: Option<Duration>) -> Insta
         .and_then(|waited| now.checked_sub(waited))
         .unwrap_or(now)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::arrived;
+
+    #[test]
+    fn a_datagram_arrived_as_long_before_the_turn_as_it_waited_in_the_socket() {
+        let now = Instant::now();
+        let wall = Duration::from_secs(1_800_000_000);
+        let kernel = wall - Duration::from_micros(2_500);
+        assert_eq!(arrived(now, wall, Some(kernel)), now - Duration::from_micros(2_500));
+    }
+
+    #[test]
+    fn without_a_plausible_kernel_time_a_datagram_arrived_at_the_turn() {
+        let now = Instant::now();
+        let wall = Duration::from_secs(1_800_000_000);
+        assert_eq!(arrived(now, wall, None), now);
+        let future = wall + Duration::from_millis(3);
+        assert_eq!(arrived(now, wall, Some(future)), now, "a clock read out of order");
+        let stepped = wall - Duration::from_secs(30);
+        assert_eq!(arrived(now, wall, Some(stepped)), now, "a wall clock stepped");
+    }
+}
