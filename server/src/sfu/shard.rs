@@ -373,7 +373,10 @@ mod tests {
         let now = Instant::now();
         let wall = Duration::from_secs(1_800_000_000);
         let kernel = wall - Duration::from_micros(2_500);
-        assert_eq!(arrived(now, wall, Some(kernel)), now - Duration::from_micros(2_500));
+        assert_eq!(
+            arrived(now, wall, Some(kernel)),
+            now - Duration::from_micros(2_500)
+        );
     }
 
     #[test]
@@ -382,8 +385,16 @@ mod tests {
         let wall = Duration::from_secs(1_800_000_000);
         assert_eq!(arrived(now, wall, None), now);
         let future = wall + Duration::from_millis(3);
-        assert_eq!(arrived(now, wall, Some(future)), now, "a clock read out of order");
+        assert_eq!(
+            arrived(now, wall, Some(future)),
+            now,
+            "a clock read out of order"
+        );
         let stepped = wall - Duration::from_secs(30);
-        assert_eq!(arrived(now, wall, Some(stepped)), now, "a wall clock stepped");
+        assert_eq!(
+            arrived(now, wall, Some(stepped)),
+            now,
+            "a wall clock stepped"
+        );
     }
 }
