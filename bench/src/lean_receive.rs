@@ -34,7 +34,7 @@ use str0m::rtp::rtcp::{Rtcp, Twcc};
 use tokio::net::UdpSocket;
 
 use crate::payload::STAMP_AT;
-use crate::peer::PeerReport;
+use crate::report::PeerReport;
 
 /// How often transport-wide feedback goes back (a browser's is about this often).
 pub const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);

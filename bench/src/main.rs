@@ -7,9 +7,12 @@
 //! window after a warm-up:
 //! - packets and megabits per second the peers receive (what the SFU forwarded), and
 //!   per CPU-core second of the SFU process (from `/proc/<pid>/stat`);
-//! - the p50/p99 delay the SFU adds (arrival to departure, sampled by the SFU itself
-//!   and read off its `/metrics`), and the p50/p99 send-to-receive delay of packets
-//!   (that plus the generator's own loops, all on loopback);
+//! - the p50/p99 delay the SFU adds (from the kernel's receive time to departure,
+//!   sampled by the SFU itself and read off its `/metrics`), and the p50/p99
+//!   send-to-receive delay of packets (that plus the generator's own loops, all on
+//!   loopback);
+//! - what the SFU's transport-wide feedback told each publisher: a send-side estimate
+//!   run on it (`lean_send.rs`) against what the publisher sends;
 //! - the CPU the generator used, to show the SFU's core, not the generator's,
 //!   saturates first;
 //! - frame loss.
@@ -23,6 +26,7 @@ mod lean_receive;
 mod lean_send;
 mod payload;
 mod peer;
+mod report;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

@@ -29,6 +29,7 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::lean_receive::{LeanReceiver, count};
 use crate::lean_send::{LeanSender, Packet};
 use crate::payload::{stamped, vp8_packet};
+use crate::report::PeerReport;
 
 /// Simulcast layers: rid, width, bytes per frame at 30 fps (about 150 kbit/s,
 /// 500 kbit/s and 1.5 Mbit/s, LiveKit's 720p presets).
@@ -43,29 +44,6 @@ const RECEIVE_BURST: usize = 64;
 const SIGNAL_READ_BUFFER: usize = 8 * 1024;
 /// Largest RTP payload the peer sends.
 const PACKET_PAYLOAD: usize = 1_100;
-
-/// What one peer measured inside the measurement window.
-#[derive(Debug, Default, Clone)]
-pub struct PeerReport {
-    /// Video frames it produced (one per layer-set).
-    pub video_frames_sent: u64,
-    /// Video frames it received from its partner.
-    pub video_frames_received: u64,
-    /// Audio frames produced and received.
-    pub audio_frames_sent: u64,
-    /// Audio frames received.
-    pub audio_frames_received: u64,
-    /// RTP packets and bytes received (str0m ingress stats).
-    pub packets_received: u64,
-    /// See `packets_received`.
-    pub bytes_received: u64,
-    /// Send-to-receive delay of each received packet, microseconds.
-    pub latencies_us: Vec<u64>,
-    /// Bytes it sent beside str0m (as on the wire).
-    pub bytes_sent: u64,
-    /// The send-side estimate the SFU's feedback gave it at the window's end.
-    pub uplink_estimate_bps: Option<u64>,
-}
 
 /// Runs a peer until `stop`; counts between `measure_from` and `stop`.
 pub async fn run(

@@ -2,6 +2,8 @@
 //! their streams are handed over after the first packets, and the publisher hop's repair
 //! (NACKs written by the SFU, answered by the publisher's RTX) still works.
 
+use std::time::Duration;
+
 use str0m::media::MediaKind;
 
 use super::harness::Sim;
@@ -114,5 +116,34 @@ fn on_a_lossless_network_a_publisher_hears_every_packet_reported_received() {
         let (received, lost) = sim.clients[alice].feedback_statuses;
         assert!(received > 500, "{mode:?}: alice heard feedback: {received}");
         assert_eq!(lost, 0, "{mode:?}: every packet reported arrived");
+    }
+}
+
+#[test]
+fn a_publisher_hears_when_its_packets_reached_the_host_not_when_a_busy_shard_read_them() {
+    // The shard reads every 50 ms, as a loaded one might: feedback stamped with its
+    // read would put all of a read's packets at one instant (two or three per 100 ms
+    // report), and a browser's delay trend would read the shard's turns as a queue
+    // on its link (docs/sfu.md, "What publishers hear").
+    for mode in MODES {
+        let mut sim = Sim::new(29);
+        sim.raw_packets = true;
+        let alice = sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, false);
+        wait_for_media(&mut sim, bob, "media flows");
+        sim.server_reads_every = Some(Duration::from_millis(50));
+        sim.run(SECOND);
+        sim.clients[alice].feedback_arrival_times = (0, 0);
+        sim.run(3 * SECOND);
+        let (reports, times) = sim.clients[alice].feedback_arrival_times;
+        assert!(
+            reports >= 20,
+            "{mode:?}: alice heard {reports} feedback reports"
+        );
+        let per_report = times as f64 / reports as f64;
+        assert!(
+            per_report >= 5.0,
+            "{mode:?}: {per_report:.1} arrival times per report"
+        );
     }
 }

@@ -104,6 +104,9 @@ pub struct Client {
     /// Transport-wide feedback statuses it heard: received, not received (only with
     /// [`Sim::raw_packets`]).
     pub feedback_statuses: (u64, u64),
+    /// Transport-wide feedback packets it heard, and the distinct arrival times they
+    /// reported, summed over the packets (only with [`Sim::raw_packets`]).
+    pub feedback_arrival_times: (u64, u64),
 }
 
 impl Client {
@@ -176,6 +179,9 @@ pub struct Sim {
     pub captured: Option<(SocketAddr, Vec<Vec<u8>>)>,
     /// Clients that join from now on see the RTCP they receive (str0m's raw packets).
     pub raw_packets: bool,
+    /// The server reads its datagrams only this often, each with the time it reached
+    /// the host (a busy shard's turn, with kernel receive times; `Core::receive_at`).
+    pub server_reads_every: Option<Duration>,
 }
 
 /// A datagram as the virtual network saw it leave.
@@ -234,6 +240,7 @@ impl Sim {
             trace: None,
             captured: None,
             raw_packets: false,
+            server_reads_every: None,
         }
     }
     /// From now on, remembers every datagram sent ([`Sim::trace`]).
@@ -433,13 +440,20 @@ impl Sim {
             .partition(|d| d.at <= now);
         due.sort_by_key(|d| d.at);
         self.flight = later;
+        let server_reads = self
+            .server_reads_every
+            .is_none_or(|every| (now - self.start).as_micros() % every.as_micros() == 0);
         // What reaches the server in one step is one receive batch, as the driver's
         // `recvmmsg` hands it over: each packet in, then one flush.
         let mut server_batch = false;
         for d in due {
             if d.to == self.server {
-                self.core
-                    .receive(now, str0m::net::Protocol::Udp, d.from, &d.bytes);
+                if !server_reads {
+                    self.flight.push(d);
+                    continue;
+                }
+                let udp = str0m::net::Protocol::Udp;
+                self.core.receive_at(now, d.at, udp, d.from, &d.bytes);
                 server_batch = true;
                 continue;
             }

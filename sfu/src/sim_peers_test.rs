@@ -108,6 +108,7 @@ impl Sim {
             sent_audio_frames: 0,
             voice_dbov: None,
             feedback_statuses: (0, 0),
+            feedback_arrival_times: (0, 0),
         });
         self.send_join(conn, grant, request, mode);
         if publish {
@@ -364,6 +365,7 @@ impl Sim {
         let mut received = Vec::new();
         let mut keyframe_requests = 0;
         let mut statuses = (0, 0);
+        let mut arrival_times = (0u64, 0u64);
         let mut data = Vec::new();
         let mut opened = Vec::new();
         for (rtc, _) in client.rtcs() {
@@ -400,13 +402,17 @@ impl Sim {
                         Event::KeyframeRequest(_) => keyframe_requests += 1,
                         Event::RawPacket(raw) => {
                             if let str0m::rtp::RawPacket::RtcpRx(Rtcp::Twcc(twcc)) = *raw {
+                                let mut times = std::collections::BTreeSet::new();
                                 for (_, _, arrived) in twcc.into_iter(now, 0u64.into()) {
-                                    if arrived.is_some() {
+                                    if let Some(at) = arrived {
                                         statuses.0 += 1;
+                                        times.insert(at);
                                     } else {
                                         statuses.1 += 1;
                                     }
                                 }
+                                arrival_times.0 += 1;
+                                arrival_times.1 += times.len() as u64;
                             }
                         }
                         Event::ChannelOpen(id, label) => opened.push((label, id)),
@@ -426,6 +432,8 @@ impl Sim {
         client.keyframe_requests += keyframe_requests;
         client.feedback_statuses.0 += statuses.0;
         client.feedback_statuses.1 += statuses.1;
+        client.feedback_arrival_times.0 += arrival_times.0;
+        client.feedback_arrival_times.1 += arrival_times.1;
         if keyframe_requests > 0 {
             client.force_keyframe = true;
         }
