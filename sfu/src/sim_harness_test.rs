@@ -440,9 +440,11 @@ impl Sim {
             .partition(|d| d.at <= now);
         due.sort_by_key(|d| d.at);
         self.flight = later;
-        let server_reads = self
-            .server_reads_every
-            .is_none_or(|every| (now - self.start).as_micros() % every.as_micros() == 0);
+        let server_reads = self.server_reads_every.is_none_or(|every| {
+            (now - self.start)
+                .as_micros()
+                .is_multiple_of(every.as_micros())
+        });
         // What reaches the server in one step is one receive batch, as the driver's
         // `recvmmsg` hands it over: each packet in, then one flush.
         let mut server_batch = false;
