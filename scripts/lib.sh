@@ -25,9 +25,12 @@ as_root() {
     say "needs root for: $* (using sudo)"; sudo "$@"; fi
 }
 
+# Another apt (a machine's own updates, a second checkout's install) may hold dpkg's
+# lock for a while: wait for it rather than fail.
 apt_install() {
-  if [ ! -f /tmp/.bedside-apt-updated ]; then as_root apt-get update -qq && touch /tmp/.bedside-apt-updated; fi
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  local wait=(-o DPkg::Lock::Timeout=600)
+  if [ ! -f /tmp/.bedside-apt-updated ]; then as_root apt-get "${wait[@]}" update -qq && touch /tmp/.bedside-apt-updated; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y -qq "$@" >/dev/null
 }
 
 ensure_wasm_target() {
