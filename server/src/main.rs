@@ -15,13 +15,15 @@ use server::startup::Application;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The general runtime: its threads (workers and blocking pool) yield to the SFU's
-/// shards, which the main thread starts at the process's own priority
-/// (`server::sfu::priority`).
+/// The general runtime. On a dedicated media host (`server sfu`) its threads (workers
+/// and blocking pool) yield to the SFU's shards, which the main thread starts at the
+/// process's own priority (`server::sfu::priority`).
 fn main() -> anyhow::Result<()> {
+    let media_host = std::env::args().nth(1).as_deref() == Some("sfu");
+    let nice = server::sfu::priority::general_nice(media_host)?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .on_thread_start(server::sfu::priority::yield_to_media)
+        .on_thread_start(move || server::sfu::priority::lower_this_thread(nice))
         .build()?
         .block_on(run())
 }
