@@ -1,6 +1,7 @@
-//! The generator's send path beside str0m (`bedside-media`): each packet's header is
-//! written here, protected with the keys the peer's DTLS handshake exported, and sent
-//! on the peer's socket. str0m keeps ICE, DTLS, RTCP and what the peer receives.
+//! The generator's send path beside str0m (`bedside-media`'s `RtpSender`, the sending
+//! end the SFU's subscriber side is to use too): each packet's header is written,
+//! protected with the keys the peer's DTLS handshake exported, and sent on the peer's
+//! socket. str0m keeps ICE, DTLS, RTCP and what the peer receives.
 //!
 //! The SFU's transport-wide feedback on these packets (`lean_receive.rs` opens it)
 //! feeds a send-side estimate (`bedside_media::estimate`), as a browser's would: the
@@ -17,15 +18,18 @@
 //! streams; on loopback nothing is lost, and the SFU needs neither to forward.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bedside_media::estimate::LinkEstimator;
 use bedside_media::keys::SrtpKeys;
-use bedside_media::rtp::RtpHeader;
+use bedside_media::send::{Outgoing, RtpSender, StreamSetup};
+use bedside_media::srtcp::RtcpProtector;
 use bedside_media::srtp::RtpProtector;
 use str0m::Rtc;
 use str0m::media::{Mid, Rid};
 use str0m::rtp::Extension;
+use str0m::rtp::rtcp::Twcc;
 use tokio::net::UdpSocket;
 
 /// Where the send-side estimate starts: above the three layers and audio (about
@@ -44,17 +48,10 @@ struct SectionIds {
 /// Sends a peer's RTP beside str0m (see the module docs).
 #[derive(Debug)]
 pub struct LeanSender {
-    protector: RtpProtector,
+    sender: RtpSender,
     sections: Vec<SectionIds>,
-    /// The transport-wide sequence number of the next packet, extended (one counter
-    /// per peer connection, across its streams, as the extension defines).
-    twcc: u64,
-    /// The send-side estimate from the SFU's feedback.
-    pub estimator: LinkEstimator,
-    /// Bytes sent (protected, as on the wire).
-    pub sent_bytes: u64,
-    packet: Vec<u8>,
-    sealed: Vec<u8>,
+    /// The SSRCs already added to `sender`.
+    streams: Vec<u32>,
 }
 
 /// One packet to send.
@@ -66,6 +63,8 @@ pub struct Packet<'a> {
     pub rid: Option<Rid>,
     /// The stream's SSRC (str0m's, as negotiated).
     pub ssrc: u32,
+    /// Its RTP clock rate.
+    pub clock_hz: u32,
     /// Payload type.
     pub pt: u8,
     /// The stream's packet counter: its low 16 bits are the sequence number, the rest
@@ -76,7 +75,7 @@ pub struct Packet<'a> {
     /// A frame's last packet.
     pub marker: bool,
     /// The payload.
-    pub payload: &'a [u8],
+    pub payload: &'a Arc<[u8]>,
 }
 
 impl LeanSender {
@@ -85,7 +84,7 @@ impl LeanSender {
     pub fn new(rtc: &Rtc, keys: &SrtpKeys, mids: &[Mid], now: Instant) -> Option<Self> {
         let (profile, key, salt) = keys.sending()?;
         let provider = bedside_media::keys::capturing_provider();
-        let sections = mids
+        let sections: Vec<SectionIds> = mids
             .iter()
             .map(|mid| {
                 let map = rtc.media(*mid).map(|m| m.remote_extmap());
@@ -98,17 +97,34 @@ impl LeanSender {
                 }
             })
             .collect();
+        let twcc_id = sections.iter().find_map(|s| s.twcc_id);
         Some(Self {
-            protector: RtpProtector::new(&provider, profile, key, salt),
+            sender: RtpSender::new(
+                RtpProtector::new(&provider, profile, key, salt),
+                RtcpProtector::new(&provider, profile, key, salt),
+                twcc_id,
+                // A browser's estimate after its first probes: above what the peer
+                // sends, so only the SFU's feedback brings it down.
+                LinkEstimator::new(now, START_ESTIMATE_BPS, 30_000, 20_000_000),
+            ),
             sections,
-            twcc: 0,
-            // A browser's estimate after its first probes: above what the peer sends,
-            // so only the SFU's feedback brings it down.
-            estimator: LinkEstimator::new(now, START_ESTIMATE_BPS, 30_000, 20_000_000),
-            sent_bytes: 0,
-            packet: Vec::with_capacity(1_500),
-            sealed: Vec::with_capacity(1_500),
+            streams: Vec::new(),
         })
+    }
+
+    /// Feeds the SFU's transport-wide feedback on these packets to the estimate.
+    pub fn transport_feedback(&mut self, now: Instant, feedback: Twcc) {
+        self.sender.transport_feedback(now, feedback);
+    }
+
+    /// The send-side estimate, in bits per second.
+    pub fn estimate_bps(&self) -> u64 {
+        self.sender.estimator.estimate_bps()
+    }
+
+    /// Bytes sent (protected, as on the wire).
+    pub fn sent_bytes(&self) -> u64 {
+        self.sender.sent_bytes
     }
 
     /// Writes, protects and sends one packet to `to`, `now`.
@@ -116,45 +132,39 @@ impl LeanSender {
         let Some(ids) = self.sections.iter().find(|s| s.mid == packet.mid).copied() else {
             return;
         };
-        let twcc_seq = self.twcc;
-        let twcc = (twcc_seq as u16).to_be_bytes();
-        self.twcc += 1;
-        let mut extensions: [(u8, &[u8]); 3] = [(0, &[]); 3];
-        let mut count = 0;
+        if !self.streams.contains(&packet.ssrc) {
+            self.streams.push(packet.ssrc);
+            self.sender.add_stream(StreamSetup {
+                ssrc: packet.ssrc,
+                clock_hz: packet.clock_hz,
+                repair: None,
+            });
+        }
         let rid = packet.rid;
         let present = [
             ids.mid_id.map(|id| (id, packet.mid.as_bytes())),
             ids.rid_id
                 .zip(rid.as_ref())
                 .map(|(id, rid)| (id, rid.as_bytes())),
-            ids.twcc_id.map(|id| (id, &twcc[..])),
         ];
+        let mut extensions: [(u8, &[u8]); 2] = [(0, &[]); 2];
+        let mut count = 0;
         for extension in present.into_iter().flatten() {
             extensions[count] = extension;
             count += 1;
         }
-        self.packet.clear();
-        let header_len = RtpHeader {
-            marker: packet.marker,
-            payload_type: packet.pt,
-            sequence: packet.index as u16,
-            timestamp: packet.time,
+        let outgoing = Outgoing {
             ssrc: packet.ssrc,
+            payload_type: packet.pt,
+            index: packet.index,
+            timestamp: packet.time,
+            marker: packet.marker,
             extensions: &extensions[..count],
-        }
-        .write(&mut self.packet);
-        self.packet.extend_from_slice(packet.payload);
-        self.sealed.clear();
-        if self
-            .protector
-            .protect(&self.packet, header_len, packet.index, &mut self.sealed)
-            .is_ok()
-        {
-            let _ = socket.try_send_to(&self.sealed, to);
-            self.sent_bytes += self.sealed.len() as u64;
-            if ids.twcc_id.is_some() {
-                self.estimator.sent(twcc_seq, now, self.sealed.len());
-            }
+            payload: packet.payload,
+        };
+        let mut sealed = Vec::with_capacity(packet.payload.len() + 64);
+        if self.sender.send(now, &outgoing, &mut sealed).is_ok() {
+            let _ = socket.try_send_to(&sealed, to);
         }
     }
 }

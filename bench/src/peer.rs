@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -187,7 +188,7 @@ pub async fn run(
         }
         if ingress_at_start.is_none() && now >= measure_from {
             ingress_at_start = Some(sum(&ingress, lean_rx.as_ref()));
-            sent_at_start = lean.as_ref().map_or(0, |l| l.sent_bytes);
+            sent_at_start = lean.as_ref().map_or(0, |l| l.sent_bytes());
         }
         let measuring = ingress_at_start.is_some();
         if lean.is_none() && rtc.is_connected() {
@@ -217,11 +218,12 @@ pub async fn run(
                             mid: audio_mid,
                             rid: None,
                             ssrc: *stream.ssrc(),
+                            clock_hz: 48_000,
                             pt: *pt,
                             index: audio_seq,
                             time,
                             marker: false,
-                            payload: &payload,
+                            payload: &Arc::from(payload),
                         },
                     ),
                     _ => stream.write_rtp(RtpWrite::new(pt, audio_seq.into(), time, now, payload)),
@@ -256,11 +258,12 @@ pub async fn run(
                             mid: video_mid,
                             rid: Some(Rid::from(*rid)),
                             ssrc: *stream.ssrc(),
+                            clock_hz: 90_000,
                             pt: *pt,
                             index: layer_seq[index],
                             time,
                             marker: n + 1 == packets,
-                            payload: &payload,
+                            payload: &Arc::from(payload),
                         };
                         lean.send(&socket, to, now, packet);
                     } else {
@@ -288,7 +291,7 @@ pub async fn run(
             rx.feedback(now, &socket, to);
             if let Some(lean) = lean.as_mut() {
                 for twcc in rx.transport_feedback.drain(..) {
-                    lean.estimator.feedback(now, twcc);
+                    lean.transport_feedback(now, twcc);
                 }
             }
         }
@@ -402,8 +405,8 @@ pub async fn run(
     report.packets_received = packets.saturating_sub(start_packets);
     report.bytes_received = bytes.saturating_sub(start_bytes);
     if let Some(lean) = &lean {
-        report.bytes_sent = lean.sent_bytes.saturating_sub(sent_at_start);
-        report.uplink_estimate_bps = Some(lean.estimator.estimate_bps());
+        report.bytes_sent = lean.sent_bytes().saturating_sub(sent_at_start);
+        report.uplink_estimate_bps = Some(lean.estimate_bps());
     }
     Ok(report)
 }

@@ -1,0 +1,346 @@
+//! The sending end of one transport beside str0m, sans-IO: every RTP packet that
+//! leaves on it gets its transport-wide sequence number here, is protected, and is
+//! counted by the send-side estimate; video is kept for a while so a receiver's NACK
+//! is answered with a retransmission on the stream's RTX SSRC (RFC 4588); and the
+//! sender reports of these streams are written here, from the packets that really left.
+//!
+//! Why one type for all of it: the transport-wide sequence space is one per transport
+//! (docs/sfu.md, "The send side beside str0m"), so media, repairs and probes must draw
+//! from one counter, and the estimate must see each of them. str0m's own sender reports
+//! cannot be used for these streams: str0m times them from the last packet written to
+//! it, and a stream whose packets all left beside it would report RTP time 0.
+//!
+//! The load generator sends through it; the SFU's subscriber side is next.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use str0m::rtp::rtcp::{Nack, Twcc};
+
+use crate::estimate::LinkEstimator;
+use crate::rtp::RtpHeader;
+use crate::srtcp::RtcpProtector;
+use crate::srtp::{ProtectError, RtpProtector};
+
+/// Video packets kept per stream for repairs: about 2 s of a 720p layer.
+const KEPT_PER_STREAM: usize = 512;
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_UNIX_OFFSET_SECS: u64 = 2_208_988_800;
+/// RTCP packet type of a sender report.
+const SENDER_REPORT: u8 = 200;
+
+/// One stream this transport sends.
+#[derive(Debug, Clone)]
+pub struct StreamSetup {
+    /// Its SSRC.
+    pub ssrc: u32,
+    /// Its RTP clock rate (48,000 for Opus, 90,000 for video).
+    pub clock_hz: u32,
+    /// Where its retransmissions go, if the receiver negotiated RTX for it. Only a
+    /// stream with a repair stream keeps its packets.
+    pub repair: Option<RepairSetup>,
+}
+
+/// A stream's retransmission stream (RFC 4588, SSRC-multiplexed).
+#[derive(Debug, Clone)]
+pub struct RepairSetup {
+    /// The RTX SSRC.
+    pub ssrc: u32,
+    /// The RTX payload type (its `apt` the original's).
+    pub payload_type: u8,
+    /// The one-byte extensions every retransmission carries (the `mid`, and the
+    /// repaired `rid` for a simulcast layer), besides the transport-wide number.
+    pub extensions: Vec<(u8, Vec<u8>)>,
+}
+
+/// One packet to send.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// Its stream's SSRC (one given to [`RtpSender::add_stream`]).
+    pub ssrc: u32,
+    /// The payload type.
+    pub payload_type: u8,
+    /// The stream's packet counter: the low 16 bits the sequence number, the rest the
+    /// SRTP rollover counter.
+    pub index: u64,
+    /// The RTP timestamp.
+    pub timestamp: u32,
+    /// A frame's last packet.
+    pub marker: bool,
+    /// One-byte header extensions other than the transport-wide number, which this
+    /// sender adds.
+    pub extensions: &'a [(u8, &'a [u8])],
+    /// The payload, shared with every other transport that sends it.
+    pub payload: &'a Arc<[u8]>,
+}
+
+/// Why a packet was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendError {
+    /// Its SSRC was never added.
+    UnknownStream,
+    /// Protection failed (a header past the packet).
+    Protect(ProtectError),
+}
+
+/// A packet kept for repairs.
+#[derive(Debug, Clone)]
+struct Kept {
+    index: u64,
+    timestamp: u32,
+    marker: bool,
+    payload: Arc<[u8]>,
+    /// When it last left (first sent or repaired): one NACK per round trip is answered.
+    last_sent: Instant,
+}
+
+#[derive(Debug)]
+struct SendStream {
+    setup: StreamSetup,
+    packets: u32,
+    octets: u32,
+    /// The last packet's RTP time and when it left, for the sender report's RTP time.
+    last: Option<(u32, Instant)>,
+    kept: Vec<Option<Kept>>,
+    /// The repair stream's packet counter.
+    repair_index: u64,
+}
+
+/// The sending end of one transport (see the module docs).
+#[derive(Debug)]
+pub struct RtpSender {
+    rtp: RtpProtector,
+    rtcp: RtcpProtector,
+    twcc_id: Option<u8>,
+    next_twcc: u64,
+    /// The send-side estimate, fed by [`RtpSender::transport_feedback`].
+    pub estimator: LinkEstimator,
+    streams: Vec<SendStream>,
+    /// Bytes sent, protected, as on the wire (media and repairs).
+    pub sent_bytes: u64,
+    plain: Vec<u8>,
+}
+
+impl RtpSender {
+    /// A sender protecting with `rtp` and `rtcp`, numbering packets in the
+    /// transport-wide extension `twcc_id` (none: no number, and no estimate input).
+    pub fn new(
+        rtp: RtpProtector,
+        rtcp: RtcpProtector,
+        twcc_id: Option<u8>,
+        estimator: LinkEstimator,
+    ) -> Self {
+        Self {
+            rtp,
+            rtcp,
+            twcc_id,
+            next_twcc: 0,
+            estimator,
+            streams: Vec::new(),
+            sent_bytes: 0,
+            plain: Vec::with_capacity(1_500),
+        }
+    }
+
+    /// Adds a stream (a second setup for the same SSRC replaces the first).
+    pub fn add_stream(&mut self, setup: StreamSetup) {
+        self.streams.retain(|s| s.setup.ssrc != setup.ssrc);
+        let kept = if setup.repair.is_some() {
+            vec![None; KEPT_PER_STREAM]
+        } else {
+            Vec::new()
+        };
+        self.streams.push(SendStream {
+            setup,
+            packets: 0,
+            octets: 0,
+            last: None,
+            kept,
+            repair_index: 0,
+        });
+    }
+
+    /// Writes and protects `packet`, appending the SRTP packet to `out`.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        packet: &Outgoing<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SendError> {
+        let at = self
+            .streams
+            .iter()
+            .position(|s| s.setup.ssrc == packet.ssrc)
+            .ok_or(SendError::UnknownStream)?;
+        self.seal(now, packet, None, out)?;
+        let stream = &mut self.streams[at];
+        stream.packets = stream.packets.wrapping_add(1);
+        stream.octets = stream.octets.wrapping_add(packet.payload.len() as u32);
+        stream.last = Some((packet.timestamp, now));
+        if !stream.kept.is_empty() {
+            stream.kept[packet.index as usize % KEPT_PER_STREAM] = Some(Kept {
+                index: packet.index,
+                timestamp: packet.timestamp,
+                marker: packet.marker,
+                payload: packet.payload.clone(),
+                last_sent: now,
+            });
+        }
+        Ok(())
+    }
+
+    /// Writes the header (with the next transport-wide number) and payload, protects
+    /// them into `out`, and tells the estimate. `osn` is a repair's original sequence
+    /// number, which leads its payload.
+    fn seal(
+        &mut self,
+        now: Instant,
+        packet: &Outgoing<'_>,
+        osn: Option<u16>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SendError> {
+        let seq = self.next_twcc;
+        let twcc = (seq as u16).to_be_bytes();
+        let mut extensions: [(u8, &[u8]); 8] = [(0, &[]); 8];
+        let mut count = 0;
+        for extension in packet
+            .extensions
+            .iter()
+            .copied()
+            .chain(self.twcc_id.map(|id| (id, &twcc[..])))
+            .take(extensions.len())
+        {
+            extensions[count] = extension;
+            count += 1;
+        }
+        self.plain.clear();
+        let header_len = RtpHeader {
+            marker: packet.marker,
+            payload_type: packet.payload_type,
+            sequence: packet.index as u16,
+            timestamp: packet.timestamp,
+            ssrc: packet.ssrc,
+            extensions: &extensions[..count],
+        }
+        .write(&mut self.plain);
+        if let Some(osn) = osn {
+            self.plain.extend_from_slice(&osn.to_be_bytes());
+        }
+        self.plain.extend_from_slice(packet.payload);
+        let start = out.len();
+        self.rtp
+            .protect(&self.plain, header_len, packet.index, out)
+            .map_err(SendError::Protect)?;
+        let size = out.len() - start;
+        self.sent_bytes += size as u64;
+        if self.twcc_id.is_some() {
+            self.next_twcc += 1;
+            self.estimator.sent(seq, now, size);
+        }
+        Ok(())
+    }
+
+    /// Feeds the receiver's transport-wide feedback to the estimate.
+    pub fn transport_feedback(&mut self, now: Instant, feedback: Twcc) {
+        self.estimator.feedback(now, feedback);
+    }
+
+    /// Answers a NACK: each packet it names that is still kept, and did not already
+    /// leave within `rtt` (a repeated NACK while the repair is on its way), is sent
+    /// again on the stream's repair stream, one SRTP packet appended to `out` each.
+    /// Returns how many were repaired.
+    pub fn repair(
+        &mut self,
+        now: Instant,
+        nack: &Nack,
+        rtt: Duration,
+        out: &mut Vec<Vec<u8>>,
+    ) -> usize {
+        let ssrc = *nack.ssrc;
+        let Some(at) = self.streams.iter().position(|s| s.setup.ssrc == ssrc) else {
+            return 0;
+        };
+        let mut repaired = 0;
+        for entry in nack.reports.iter() {
+            let lost = std::iter::once(entry.pid).chain(
+                (0..16)
+                    .filter(|bit| entry.blp & (1 << bit) != 0)
+                    .map(|bit| entry.pid.wrapping_add(bit + 1)),
+            );
+            for seq in lost {
+                let stream = &mut self.streams[at];
+                let Some(repair) = stream.setup.repair.clone() else {
+                    return repaired;
+                };
+                let Some(kept) = stream.kept[seq as usize % KEPT_PER_STREAM].as_mut() else {
+                    continue;
+                };
+                if kept.index as u16 != seq || now.saturating_duration_since(kept.last_sent) < rtt {
+                    continue;
+                }
+                kept.last_sent = now;
+                let kept = kept.clone();
+                let index = stream.repair_index;
+                stream.repair_index += 1;
+                let extensions: Vec<(u8, &[u8])> = repair
+                    .extensions
+                    .iter()
+                    .map(|(id, value)| (*id, &value[..]))
+                    .collect();
+                let packet = Outgoing {
+                    ssrc: repair.ssrc,
+                    payload_type: repair.payload_type,
+                    index,
+                    timestamp: kept.timestamp,
+                    marker: kept.marker,
+                    extensions: &extensions,
+                    payload: &kept.payload,
+                };
+                let mut sealed = Vec::with_capacity(kept.payload.len() + 64);
+                if self.seal(now, &packet, Some(seq), &mut sealed).is_ok() {
+                    out.push(sealed);
+                    repaired += 1;
+                }
+            }
+        }
+        repaired
+    }
+
+    /// The sender report of stream `ssrc` at `now`, whose wall-clock time is `wall`
+    /// (since the Unix epoch), protected and appended to `out`. Its RTP time is the
+    /// last packet's, advanced at the stream's clock rate by the time since it left,
+    /// so a receiver lines audio up with video from what was really sent. `false` (and
+    /// nothing written) before the stream's first packet.
+    pub fn sender_report(
+        &mut self,
+        now: Instant,
+        wall: Duration,
+        ssrc: u32,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some(stream) = self.streams.iter().find(|s| s.setup.ssrc == ssrc) else {
+            return false;
+        };
+        let Some((time, at)) = stream.last else {
+            return false;
+        };
+        let since = now.saturating_duration_since(at);
+        let ticks = since.as_nanos() * u128::from(stream.setup.clock_hz) / 1_000_000_000;
+        let rtp_time = time.wrapping_add(ticks as u32);
+        let ntp_secs = wall.as_secs() + NTP_UNIX_OFFSET_SECS;
+        let ntp_frac = (u64::from(wall.subsec_nanos()) << 32) / 1_000_000_000;
+        let mut report = Vec::with_capacity(28);
+        report.extend_from_slice(&[0x80, SENDER_REPORT, 0, 6]);
+        report.extend_from_slice(&ssrc.to_be_bytes());
+        report.extend_from_slice(&(ntp_secs as u32).to_be_bytes());
+        report.extend_from_slice(&(ntp_frac as u32).to_be_bytes());
+        report.extend_from_slice(&rtp_time.to_be_bytes());
+        report.extend_from_slice(&stream.packets.to_be_bytes());
+        report.extend_from_slice(&stream.octets.to_be_bytes());
+        self.rtcp.protect(&report, out).is_ok()
+    }
+}
+
+#[cfg(test)]
+#[path = "send_test.rs"]
+mod tests;
