@@ -91,6 +91,14 @@ impl Default for SendBatch {
     }
 }
 
+/// The most one segmented write may carry: a UDP datagram's 65,535 bytes less the
+/// IPv4 and UDP headers. The kernel refuses a larger GSO write whole (`EMSGSIZE`), so
+/// a keyframe or a probe of 55 or more 1,200-byte packets to one peer was lost entire:
+/// the browser reported a fifth of a second's packets lost at every visit's start, its
+/// estimate fell to 40 kbit/s, and the SFU paused the video it had just begun to send
+/// (`visit-console.spec.ts`, one run in several).
+const MAX_SEGMENTED_BYTES: usize = 65_535 - 20 - 8;
+
 /// What the media socket asks the kernel to buffer each way.
 const SOCKET_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
@@ -180,6 +188,7 @@ impl MediaSocket {
             && batch.destination == destination
             && batch.source_ip == source_ip
             && batch.count < self.state.max_gso_segments()
+            && batch.bytes.len() + contents.len() <= MAX_SEGMENTED_BYTES
             && contents.len() <= batch.segment
             && !batch.closed;
         if !joins {
@@ -208,7 +217,8 @@ impl MediaSocket {
 
     /// One write of `contents` (split into `segment_size` datagrams if given) from
     /// `source_ip` (ignored unless bound to a wildcard). A full socket buffer drops it,
-    /// as UDP would.
+    /// as UDP would; any other failure is logged (without the address), so a write the
+    /// kernel refuses is never lost unseen again.
     fn send_segments(
         &self,
         contents: &[u8],
@@ -223,9 +233,19 @@ impl MediaSocket {
             segment_size,
             src_ip: source_ip.filter(|_| self.wildcard),
         };
-        let _ = self.socket.try_io(Interest::WRITABLE, || {
+        let sent = self.socket.try_io(Interest::WRITABLE, || {
             self.state.try_send((&self.socket).into(), &transmit)
         });
+        match sent {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            Err(error) => tracing::warn!(
+                %error,
+                bytes = contents.len(),
+                segment_size,
+                "sfu udp send failed"
+            ),
+        }
     }
 
     /// Whether replies need their source chosen (bound to a wildcard address).
@@ -257,3 +277,7 @@ impl ReplySources {
         self.by_peer.get(&peer).copied()
     }
 }
+
+#[cfg(test)]
+#[path = "udp_test.rs"]
+mod tests;
