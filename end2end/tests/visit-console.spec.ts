@@ -76,10 +76,10 @@ test('a clinician starts a visit, sends the link, sees the patient arrive, admit
   await expect(dock.getByTestId('call-quality')).toHaveAttribute('data-quality', /excellent|good/);
   // The server grades the patient's connection for the clinician (ConnectionQualityUpdate):
   // good on loopback, so their tile carries no warning. Given up to 30 s: in the first
-  // seconds after admission this host's browsers report up to a fifth of the packets
-  // sent to them lost (the kernel counts no drop: docs/sfu.md, "Not yet"), a downlink's
-  // estimate falls, its video pauses for a few seconds, and a grade climbs back only
-  // after three good evaluations two seconds apart. What is asserted is where it settles.
+  // second after admission this host's browsers can report up to a fifth of the packets
+  // sent to them lost (the kernel counts no drop: docs/sfu.md, "Not yet"), which grades
+  // a link poor at once, and a grade climbs back only after three good evaluations two
+  // seconds apart. What is asserted is where it settles.
   const settles = { timeout: 30_000 };
   const patientTile = dock.locator('figure.call-tile[data-source="camera"]');
   await expect(patientTile).toHaveAttribute('data-link', /excellent|good/, settles);

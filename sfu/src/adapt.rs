@@ -36,6 +36,24 @@ fn paced_downlink(estimate: Option<u64>, wanted: u64, paced_now: bool) -> bool {
     estimate.is_none_or(|estimate| estimate * 100 < wanted * over_wanted_percent)
 }
 
+/// How long after a down track's video first left it may not be paused for bandwidth.
+///
+/// Video starting on a link that carried only audio (a patient just admitted, a
+/// camera turned on) is the one moment the estimate cannot judge it: the estimate's
+/// decrease goes to 0.85 times the throughput the receiver acknowledged, and until the
+/// video's first packets are acknowledged that is the audio's. The first overuse the
+/// feedback shows (a keyframe's burst is enough) then takes the estimate to about
+/// 60-100 kbit/s, below any video layer: at almost every visit's admission here the
+/// SFU paused the video it had just begun to send, for 3 to 9 s, and graded the
+/// clinician poor on a loopback link (docs/sfu.md, "The sending end, and a burst the
+/// kernel refused"). So while no video has been flowing to the subscriber for this
+/// long, a new track's lowest layer keeps flowing for its first seconds (temporal
+/// layers capped as the budget needs), and the estimate is judged once it was made
+/// with video on the link: a link that really cannot carry it still pauses, 3 s later.
+/// A subscriber already receiving video has an estimate that knows it, and gets no
+/// grace.
+pub(crate) const START_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The selector's decision for one down track, and what its layers need.
 struct LayerPlan {
     /// Index in the subscriber's down tracks.
@@ -75,6 +93,13 @@ impl Core {
         let budget = p
             .downlink_bps
             .map(|bps| bps.saturating_sub(audios * AUDIO_ALLOWANCE_BPS) / videos.max(1));
+        // Whether the estimate was made with video on the link (see [`START_GRACE`]).
+        let link_had_video = p.down.iter().any(|d| {
+            d.kind == MediaKind::Video
+                && !d.paused
+                && d.first_sent
+                    .is_some_and(|at| now.saturating_duration_since(at) >= START_GRACE)
+        });
         let mut changed = Vec::new();
         // `desired`: what the preferred layers need (str0m probes towards it);
         // `minimum`: what the next layer up needs, which str0m pads up to so the
@@ -110,7 +135,12 @@ impl Core {
                     ),
                     _ => None,
                 };
-                let paused = whole_cannot && budget_cap.is_none();
+                let starting = !link_had_video
+                    && d.first_sent
+                        .is_none_or(|at| now.saturating_duration_since(at) < START_GRACE);
+                // A track already paused stays so until the link carries it.
+                let judged = d.paused || !starting;
+                let paused = whole_cannot && budget_cap.is_none() && judged;
                 let layer_fps = d
                     .layer
                     .as_ref()

@@ -275,6 +275,7 @@ impl Core {
                     switched = true;
                 }
                 d.mapping = Some(Mapping::start(&incoming, q.section_out.get(&out_mid)));
+                d.first_sent.get_or_insert(now);
                 d.layer = Some(rid);
                 d.needs_keyframe = false;
                 d.gaps.clear();

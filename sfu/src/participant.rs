@@ -178,6 +178,9 @@ pub(crate) struct DownTrack {
     pub(crate) max_fps: u32,
     /// Packets and pictures the temporal cap dropped, for renumbering.
     pub(crate) gaps: super::temporal::Gaps,
+    /// When its media first left for the subscriber: video is not paused for
+    /// bandwidth in the first [`super::adapt::START_GRACE`] after it.
+    pub(crate) first_sent: Option<Instant>,
 }
 
 impl DownTrack {

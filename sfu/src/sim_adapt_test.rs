@@ -157,3 +157,39 @@ fn a_subscriber_with_little_room_on_its_link_is_sent_paced_video_and_unpaced_aga
         });
     }
 }
+
+#[test]
+fn video_starting_on_a_link_that_carried_only_audio_is_sent_before_its_estimate_can_pause_it() {
+    for mode in MODES {
+        let mut sim = Sim::new(33);
+        let alice = sim.join("alice", "visit", mode, false);
+        sim.clients[alice].camera_off = true;
+        sim.publish(alice);
+        let bob = sim.join("bob", "visit", mode, false);
+        // A 90 kbit/s link, carrying alice's audio alone: bob's estimate settles near
+        // what the audio uses, below the 150 kbit/s low layer.
+        sim.limit_downlink(bob, Some(90_000));
+        sim.run_until(10 * SECOND, "bob hears alice", |s| {
+            s.clients[bob].frames(MediaKind::Audio).len() > 50
+        });
+        sim.run(6 * SECOND);
+        assert!(
+            sim.clients[bob].frames(MediaKind::Video).is_empty(),
+            "{mode:?}: no video yet"
+        );
+        // Alice's camera comes on. An estimate made with no video on the link cannot
+        // say the low layer does not fit: it is sent, and judged once it was.
+        sim.clients[alice].camera_off = false;
+        sim.run_until(10 * SECOND, "bob is told the video paused", |s| {
+            stream_states(s, bob).contains(&proto::StreamState::Paused)
+        });
+        assert!(
+            !sim.clients[bob].frames(MediaKind::Video).is_empty(),
+            "{mode:?}: bob received video before it was paused"
+        );
+        assert!(
+            sim.clients[bob].frames(MediaKind::Audio).len() > 100,
+            "{mode:?}: audio flows throughout"
+        );
+    }
+}

@@ -93,6 +93,8 @@ pub struct Client {
     pub simulcast: bool,
     /// Announces each layer's bitrate this many times what it sends.
     pub announce_factor: u32,
+    /// Its camera track is announced but sends nothing (a camera turned on later).
+    pub camera_off: bool,
     publishing: bool,
     force_keyframe: bool,
     frames: u64,

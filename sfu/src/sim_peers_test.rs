@@ -100,6 +100,7 @@ impl Sim {
             video_mid: None,
             simulcast: true,
             announce_factor: 1,
+            camera_off: false,
             publishing: false,
             force_keyframe: true,
             frames: 0,
@@ -318,6 +319,7 @@ impl Sim {
             }
         }
         if (tick * step_ms).is_multiple_of(35)
+            && !client.camera_off
             && let Some(mid) = client.video_mid
         {
             let keyframe =

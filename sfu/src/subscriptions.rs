@@ -147,6 +147,7 @@ impl Core {
             budget_cap: None,
             max_fps: 0,
             gaps: Default::default(),
+            first_sent: None,
         });
         self.needs_negotiation.insert(conn);
     }
