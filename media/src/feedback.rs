@@ -107,12 +107,19 @@ const LARGEST_GAP: u64 = 256;
 /// Missing packets remembered at most.
 const MOST_MISSING: usize = 512;
 
-/// The packets of one stream that are missing, and when each was last asked for.
+/// Sequence numbers below the highest whose arrival is remembered (a bit each).
+const RECEIVED_WINDOW: u64 = 1_024;
+
+/// The packets of one stream that are missing, and when each was last asked for; and
+/// which of the last [`RECEIVED_WINDOW`] arrived, so a repair of one that already did
+/// is known for the duplicate it is.
 #[derive(Debug, Default)]
 pub struct NackTracker {
     highest: Option<u64>,
     /// Extended sequence number → (tries so far, when to ask next).
     missing: BTreeMap<u64, (u8, Instant)>,
+    /// Bit `seq % RECEIVED_WINDOW`: `seq` arrived (for `seq` within the window).
+    received: [u64; (RECEIVED_WINDOW / 64) as usize],
 }
 
 impl NackTracker {
@@ -126,13 +133,18 @@ impl NackTracker {
             Some(highest) if seq - highest <= LARGEST_GAP => {
                 for gap in highest + 1..seq {
                     self.missing.insert(gap, (0, now));
+                    self.set_received(gap, false);
                 }
                 self.highest = Some(seq);
             }
             _ => {
                 self.missing.clear();
+                self.received = Default::default();
                 self.highest = Some(seq);
             }
+        }
+        if self.highest.is_some_and(|h| h - seq < RECEIVED_WINDOW) {
+            self.set_received(seq, true);
         }
         while self.missing.len() > MOST_MISSING {
             self.missing.pop_first();
@@ -153,6 +165,28 @@ impl NackTracker {
             *tries < NACK_TRIES
         });
         due
+    }
+
+    /// Whether `seq` (extended) already arrived. Unknown (false) below the window.
+    pub fn received(&self, seq: u64) -> bool {
+        let (word, bit) = Self::slot(seq);
+        self.highest
+            .is_some_and(|h| seq <= h && h - seq < RECEIVED_WINDOW)
+            && self.received[word] & bit != 0
+    }
+
+    fn slot(seq: u64) -> (usize, u64) {
+        let at = seq % RECEIVED_WINDOW;
+        ((at / 64) as usize, 1 << (at % 64))
+    }
+
+    fn set_received(&mut self, seq: u64, arrived: bool) {
+        let (word, bit) = Self::slot(seq);
+        if arrived {
+            self.received[word] |= bit;
+        } else {
+            self.received[word] &= !bit;
+        }
     }
 
     /// Whether any packet is still missing.

@@ -45,8 +45,8 @@ fn paced_downlink(estimate: Option<u64>, wanted: u64, paced_now: bool) -> bool {
 /// feedback shows (a keyframe's burst is enough) then takes the estimate to about
 /// 60-100 kbit/s, below any video layer: at almost every visit's admission here the
 /// SFU paused the video it had just begun to send, for 3 to 9 s, and graded the
-/// clinician poor on a loopback link (docs/sfu.md, "The sending end, and a burst the
-/// kernel refused"). So while no video has been flowing to the subscriber for this
+/// clinician poor on a loopback link (docs/sfu.md, "The sending end, a burst the
+/// kernel refused, and probes forwarded as media"). So while no video has been flowing to the subscriber for this
 /// long, a new track's lowest layer keeps flowing for its first seconds (temporal
 /// layers capped as the budget needs), and the estimate is judged once it was made
 /// with video on the link: a link that really cannot carry it still pauses, 3 s later.

@@ -93,10 +93,8 @@ impl Default for SendBatch {
 
 /// The most one segmented write may carry: a UDP datagram's 65,535 bytes less the
 /// IPv4 and UDP headers. The kernel refuses a larger GSO write whole (`EMSGSIZE`), so
-/// a keyframe or a probe of 55 or more 1,200-byte packets to one peer was lost entire:
-/// the browser reported a fifth of a second's packets lost at every visit's start, its
-/// estimate fell to 40 kbit/s, and the SFU paused the video it had just begun to send
-/// (`visit-console.spec.ts`, one run in several).
+/// before this cap a burst of 55 or more 1,200-byte packets to one peer in one turn (a
+/// 720p keyframe forwarded unpaced, a probe cluster) was lost entire, and unseen.
 const MAX_SEGMENTED_BYTES: usize = 65_535 - 20 - 8;
 
 /// What the media socket asks the kernel to buffer each way.
