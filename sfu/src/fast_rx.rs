@@ -479,6 +479,18 @@ impl FastReceive {
         (expected > 0).then(|| (1.0 - received as f32 / expected as f32).max(0.0))
     }
 
+    /// Whether packet `seq` (extended) of media stream `ssrc` already arrived here: a
+    /// repair str0m opened of it (its repair stream not yet known here) is then a
+    /// duplicate (see [`FastReceive::receive`]).
+    pub(crate) fn already_received(&self, ssrc: u32, seq: u64) -> bool {
+        self.streams
+            .get(&ssrc)
+            .is_some_and(|stream| match &stream.kind {
+                StreamKind::Media(state) => state.nacks.received(seq),
+                StreamKind::Repair { .. } => false,
+            })
+    }
+
     /// The interarrival jitter of a section's stream, in its clock's ticks.
     pub(crate) fn jitter_ticks(&self, mid: Mid) -> Option<u32> {
         self.streams.values().find_map(|s| match &s.kind {

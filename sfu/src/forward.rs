@@ -121,9 +121,17 @@ impl Core {
         else {
             return;
         };
+        let duplicate = p
+            .publisher
+            .fast
+            .as_ref()
+            .is_some_and(|f| f.already_received(*packet.header.ssrc, *packet.seq_no));
         if self.config.media_beside_str0m {
             let origin = *self.feedback_origin.get_or_insert(now);
             p.publisher.hand_over_stream(&packet, (mid, rid), origin);
+        }
+        if duplicate {
+            return;
         }
         let received = Received {
             mid,
