@@ -161,6 +161,7 @@ impl LeanSender {
             marker: packet.marker,
             extensions: &extensions[..count],
             payload: packet.payload,
+            head: &[],
         };
         let mut sealed = Vec::with_capacity(packet.payload.len() + 64);
         if self.sender.send(now, &outgoing, &mut sealed).is_ok() {

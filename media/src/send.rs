@@ -72,7 +72,15 @@ pub struct Outgoing<'a> {
     pub extensions: &'a [(u8, &'a [u8])],
     /// The payload, shared with every other transport that sends it.
     pub payload: &'a Arc<[u8]>,
+    /// Bytes that take the place of the payload's first ones on this transport (a
+    /// codec descriptor rewritten for this receiver: VP8's picture ids after a layer
+    /// switch), at most [`MAX_HEAD`]; empty for none. The shared payload stays as it
+    /// is.
+    pub head: &'a [u8],
 }
+
+/// The most bytes [`Outgoing::head`] replaces.
+pub const MAX_HEAD: usize = 8;
 
 /// Why a packet was not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +98,8 @@ struct Kept {
     timestamp: u32,
     marker: bool,
     payload: Arc<[u8]>,
+    head: [u8; MAX_HEAD],
+    head_len: u8,
     /// When it last left (first sent or repaired): one NACK per round trip is answered.
     last_sent: Instant,
 }
@@ -172,17 +182,22 @@ impl RtpSender {
             .iter()
             .position(|s| s.setup.ssrc == packet.ssrc)
             .ok_or(SendError::UnknownStream)?;
-        self.seal(now, packet, None, out)?;
+        self.seal(now, packet, None, None, out)?;
         let stream = &mut self.streams[at];
         stream.packets = stream.packets.wrapping_add(1);
         stream.octets = stream.octets.wrapping_add(packet.payload.len() as u32);
         stream.last = Some((packet.timestamp, now));
         if !stream.kept.is_empty() {
+            let mut head = [0u8; MAX_HEAD];
+            let head_len = packet.head.len().min(MAX_HEAD);
+            head[..head_len].copy_from_slice(&packet.head[..head_len]);
             stream.kept[packet.index as usize % KEPT_PER_STREAM] = Some(Kept {
                 index: packet.index,
                 timestamp: packet.timestamp,
                 marker: packet.marker,
                 payload: packet.payload.clone(),
+                head,
+                head_len: head_len as u8,
                 last_sent: now,
             });
         }
@@ -191,12 +206,13 @@ impl RtpSender {
 
     /// Writes the header (with the next transport-wide number) and payload, protects
     /// them into `out`, and tells the estimate. `osn` is a repair's original sequence
-    /// number, which leads its payload.
+    /// number, which leads its payload; `cluster` the probe a packet belongs to.
     fn seal(
         &mut self,
         now: Instant,
         packet: &Outgoing<'_>,
         osn: Option<u16>,
+        cluster: Option<u32>,
         out: &mut Vec<u8>,
     ) -> Result<(), SendError> {
         let seq = self.next_twcc;
@@ -226,7 +242,9 @@ impl RtpSender {
         if let Some(osn) = osn {
             self.plain.extend_from_slice(&osn.to_be_bytes());
         }
-        self.plain.extend_from_slice(packet.payload);
+        let head = &packet.head[..packet.head.len().min(MAX_HEAD).min(packet.payload.len())];
+        self.plain.extend_from_slice(head);
+        self.plain.extend_from_slice(&packet.payload[head.len()..]);
         let start = out.len();
         self.rtp
             .protect(&self.plain, header_len, packet.index, out)
@@ -235,7 +253,10 @@ impl RtpSender {
         self.sent_bytes += size as u64;
         if self.twcc_id.is_some() {
             self.next_twcc += 1;
-            self.estimator.sent(seq, now, size);
+            match cluster {
+                Some(cluster) => self.estimator.sent_probe(seq, now, size, cluster),
+                None => self.estimator.sent(seq, now, size),
+            }
         }
         Ok(())
     }
@@ -295,9 +316,10 @@ impl RtpSender {
                     marker: kept.marker,
                     extensions: &extensions,
                     payload: &kept.payload,
+                    head: &kept.head[..usize::from(kept.head_len)],
                 };
                 let mut sealed = Vec::with_capacity(kept.payload.len() + 64);
-                if self.seal(now, &packet, Some(seq), &mut sealed).is_ok() {
+                if self.seal(now, &packet, Some(seq), None, &mut sealed).is_ok() {
                     out.push(sealed);
                     repaired += 1;
                 }
@@ -318,15 +340,9 @@ impl RtpSender {
         ssrc: u32,
         out: &mut Vec<u8>,
     ) -> bool {
-        let Some(stream) = self.streams.iter().find(|s| s.setup.ssrc == ssrc) else {
+        let Some(info) = self.sender_info(now, ssrc) else {
             return false;
         };
-        let Some((time, at)) = stream.last else {
-            return false;
-        };
-        let since = now.saturating_duration_since(at);
-        let ticks = since.as_nanos() * u128::from(stream.setup.clock_hz) / 1_000_000_000;
-        let rtp_time = time.wrapping_add(ticks as u32);
         let ntp_secs = wall.as_secs() + NTP_UNIX_OFFSET_SECS;
         let ntp_frac = (u64::from(wall.subsec_nanos()) << 32) / 1_000_000_000;
         let mut report = Vec::with_capacity(28);
@@ -334,11 +350,107 @@ impl RtpSender {
         report.extend_from_slice(&ssrc.to_be_bytes());
         report.extend_from_slice(&(ntp_secs as u32).to_be_bytes());
         report.extend_from_slice(&(ntp_frac as u32).to_be_bytes());
-        report.extend_from_slice(&rtp_time.to_be_bytes());
-        report.extend_from_slice(&stream.packets.to_be_bytes());
-        report.extend_from_slice(&stream.octets.to_be_bytes());
+        report.extend_from_slice(&info.rtp_time.to_be_bytes());
+        report.extend_from_slice(&info.packets.to_be_bytes());
+        report.extend_from_slice(&info.octets.to_be_bytes());
         self.rtcp.protect(&report, out).is_ok()
     }
+
+    /// What a sender report of stream `ssrc` says at `now` (see
+    /// [`RtpSender::sender_report`]); `None` before its first packet.
+    pub fn sender_info(&self, now: Instant, ssrc: u32) -> Option<SenderInfo> {
+        let stream = self.streams.iter().find(|s| s.setup.ssrc == ssrc)?;
+        let (time, at) = stream.last?;
+        let since = now.saturating_duration_since(at);
+        let ticks = since.as_nanos() * u128::from(stream.setup.clock_hz) / 1_000_000_000;
+        Some(SenderInfo {
+            rtp_time: time.wrapping_add(ticks as u32),
+            packets: stream.packets,
+            octets: stream.octets,
+        })
+    }
+
+    /// Whether stream `ssrc` was added.
+    pub fn has_stream(&self, ssrc: u32) -> bool {
+        self.streams.iter().any(|s| s.setup.ssrc == ssrc)
+    }
+
+    /// Numbers from here on follow `seq`, a transport-wide number another writer
+    /// already used on this transport (str0m, before this sender took over).
+    pub fn skip_past_twcc(&mut self, seq: u16) {
+        let next = self.next_twcc;
+        let mut used = (next & !0xffff) | u64::from(seq);
+        if used > next + 0x8000 {
+            used = used.saturating_sub(0x1_0000);
+        } else if used + 0x8000 < next {
+            used += 0x1_0000;
+        }
+        self.next_twcc = next.max(used + 1);
+    }
+
+    /// Sends one packet of probe `cluster` (see `LinkEstimator::probe_due`): a copy of
+    /// the most recently sent video packet on its stream's repair stream, as
+    /// libwebrtc's "payload padding" (a receiver that has the packet drops the copy;
+    /// one that lost it is repaired). `false` (nothing sent) when no stream keeps
+    /// packets yet.
+    pub fn probe(&mut self, now: Instant, cluster: u32, out: &mut Vec<u8>) -> bool {
+        let newest = self
+            .streams
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.setup.repair.is_some())
+            .filter_map(|(i, s)| {
+                let (_, at) = s.last?;
+                Some((at, i))
+            })
+            .max();
+        let Some((_, at)) = newest else {
+            return false;
+        };
+        let stream = &mut self.streams[at];
+        let Some(last) = stream
+            .kept
+            .iter()
+            .flatten()
+            .max_by_key(|k| k.index)
+            .cloned()
+        else {
+            return false;
+        };
+        let Some(repair) = stream.setup.repair.clone() else {
+            return false;
+        };
+        let index = stream.repair_index;
+        stream.repair_index += 1;
+        let extensions: Vec<(u8, &[u8])> = repair
+            .extensions
+            .iter()
+            .map(|(id, value)| (*id, &value[..]))
+            .collect();
+        let packet = Outgoing {
+            ssrc: repair.ssrc,
+            payload_type: repair.payload_type,
+            index,
+            timestamp: last.timestamp,
+            marker: last.marker,
+            extensions: &extensions,
+            payload: &last.payload,
+            head: &last.head[..usize::from(last.head_len)],
+        };
+        self.seal(now, &packet, Some(last.index as u16), Some(cluster), out)
+            .is_ok()
+    }
+}
+
+/// A stream's sender information (RFC 3550 6.4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SenderInfo {
+    /// The RTP time that goes with the report's wall-clock time.
+    pub rtp_time: u32,
+    /// Packets sent.
+    pub packets: u32,
+    /// Payload bytes sent.
+    pub octets: u32,
 }
 
 #[cfg(test)]

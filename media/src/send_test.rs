@@ -91,6 +91,7 @@ fn video(index: u64, payload: &Arc<[u8]>) -> Outgoing<'_> {
         marker: index % 3 == 2,
         extensions: &[(MID_ID, b"1")],
         payload,
+        head: &[],
     }
 }
 
@@ -120,6 +121,7 @@ fn every_packet_takes_the_transports_next_number_whatever_its_stream() {
             marker: false,
             extensions: &[],
             payload: &voice,
+            head: &[],
         };
         sender.send(now, &audio, &mut out).unwrap();
         opened.push(open(&out, index + 1));
@@ -286,6 +288,7 @@ fn a_sender_report_carries_the_rtp_time_of_its_moment_counted_from_the_last_pack
             marker: false,
             extensions: &[],
             payload: &voice,
+            head: &[],
         };
         let at = now + Duration::from_millis(20 * u64::from(i));
         sender.send(at, &audio, &mut Vec::new()).unwrap();
@@ -313,4 +316,45 @@ fn a_sender_report_carries_the_rtp_time_of_its_moment_counted_from_the_last_pack
     assert_eq!(ntp, 1_800_000_000 + 2_208_988_800);
     let fraction = u32::from_be_bytes(plain[12..16].try_into().unwrap());
     assert_eq!(fraction, 1 << 31, "half a second");
+}
+
+#[test]
+fn numbers_continue_past_those_another_writer_used_on_the_transport_across_a_wrap() {
+    let now = Instant::now();
+    let mut sender = sender(now);
+    let frame: Arc<[u8]> = Arc::from(&b"frame"[..]);
+    sender.skip_past_twcc(41);
+    sender.skip_past_twcc(7);
+    let mut out = Vec::new();
+    sender.send(now, &video(1, &frame), &mut out).unwrap();
+    assert_eq!(open(&out, 1).twcc, Some(42), "after the highest used, not the last told");
+    for used in [30_000, 60_000, 65_535, 2] {
+        sender.skip_past_twcc(used);
+    }
+    out.clear();
+    sender.send(now, &video(2, &frame), &mut out).unwrap();
+    assert_eq!(open(&out, 2).twcc, Some(3), "65,535 then 2: the numbers wrapped");
+}
+
+#[test]
+fn a_probe_is_the_newest_video_packet_again_on_its_repair_stream_and_counts_for_its_cluster() {
+    let now = Instant::now();
+    let mut sender = sender(now);
+    let mut out = Vec::new();
+    assert!(
+        !sender.probe(now, 1, &mut out),
+        "nothing to copy before any video left"
+    );
+    let payloads: Vec<Arc<[u8]>> = (0..3u8).map(|i| Arc::from(vec![i; 40])).collect();
+    for (i, payload) in payloads.iter().enumerate() {
+        sender
+            .send(now, &video(200 + i as u64, payload), &mut Vec::new())
+            .unwrap();
+    }
+    assert!(sender.probe(now, 1, &mut out));
+    let probe = open(&out, 0);
+    assert_eq!(probe.ssrc, VIDEO_RTX);
+    assert_eq!(probe.payload[..2], 202u16.to_be_bytes());
+    assert_eq!(probe.payload[2..], payloads[2][..]);
+    assert_eq!(probe.twcc, Some(3), "probes draw from the transport's one counter");
 }

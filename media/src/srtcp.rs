@@ -55,27 +55,118 @@ impl RtcpProtector {
     /// 7) and appends the SRTCP packet to `out`: the first 8 bytes in the clear, the
     /// rest encrypted, the tag, then the E flag with the index (RFC 7714 9.2).
     pub fn protect(&mut self, compound: &[u8], out: &mut Vec<u8>) -> Result<(), ProtectError> {
-        if compound.len() < 8 {
-            return Err(ProtectError::BadHeader);
-        }
         let index = self.next_index;
         self.next_index = (index + 1) & !ENCRYPTED;
-        let ssrc = u32::from_be_bytes([compound[4], compound[5], compound[6], compound[7]]);
-        let iv = self.gcm.iv(ssrc, u64::from(index));
-        let trailer = (ENCRYPTED | index).to_be_bytes();
-        let mut aad = [0u8; 12];
-        aad[..8].copy_from_slice(&compound[..8]);
-        aad[8..].copy_from_slice(&trailer);
-        let start = out.len();
-        out.extend_from_slice(&compound[..8]);
-        out.resize(start + compound.len() + TAG_LEN, 0);
-        let sealed = &mut out[start + 8..];
-        if let Err(error) = self.gcm.seal(&iv, &aad, &compound[8..], sealed) {
-            out.truncate(start);
-            return Err(error);
+        seal_compound(&mut self.gcm, compound, index, out)
+    }
+}
+
+/// Seals `compound` under SRTCP `index` and appends the SRTCP packet to `out`: the
+/// first 8 bytes in the clear, the rest encrypted, the tag, then the E flag with the
+/// index (RFC 7714 9.2).
+fn seal_compound(
+    gcm: &mut Gcm,
+    compound: &[u8],
+    index: u32,
+    out: &mut Vec<u8>,
+) -> Result<(), ProtectError> {
+    if compound.len() < 8 {
+        return Err(ProtectError::BadHeader);
+    }
+    let ssrc = u32::from_be_bytes([compound[4], compound[5], compound[6], compound[7]]);
+    let iv = gcm.iv(ssrc, u64::from(index));
+    let trailer = (ENCRYPTED | index).to_be_bytes();
+    let mut aad = [0u8; 12];
+    aad[..8].copy_from_slice(&compound[..8]);
+    aad[8..].copy_from_slice(&trailer);
+    let start = out.len();
+    out.extend_from_slice(&compound[..8]);
+    out.resize(start + compound.len() + TAG_LEN, 0);
+    let sealed = &mut out[start + 8..];
+    if let Err(error) = gcm.seal(&iv, &aad, &compound[8..], sealed) {
+        out.truncate(start);
+        return Err(error);
+    }
+    out.extend_from_slice(&trailer);
+    Ok(())
+}
+
+/// Opens one SRTCP packet into `out` (cleared first), without a replay check; its
+/// sender SSRC and index.
+fn open_compound(
+    gcm: &mut Gcm,
+    packet: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(u32, u32), UnprotectError> {
+    out.clear();
+    if packet.len() < 8 + TAG_LEN + 4 {
+        return Err(UnprotectError::TooShort);
+    }
+    let (body, trailer) = packet.split_at(packet.len() - 4);
+    let word = u32::from_be_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+    if word & ENCRYPTED == 0 {
+        // Authenticated only (RFC 7714 9.3): never sent by the browsers or str0m.
+        return Err(UnprotectError::Authentication);
+    }
+    let index = word & !ENCRYPTED;
+    let ssrc = u32::from_be_bytes([body[4], body[5], body[6], body[7]]);
+    let iv = gcm.iv(ssrc, u64::from(index));
+    let mut aad = [0u8; 12];
+    aad[..8].copy_from_slice(&body[..8]);
+    aad[8..].copy_from_slice(trailer);
+    out.extend_from_slice(&body[..8]);
+    out.resize(body.len() - TAG_LEN, 0);
+    if let Err(error) = gcm.open(&iv, &[&aad], &body[8..], &mut out[8..]) {
+        out.clear();
+        return Err(error);
+    }
+    Ok((ssrc, index))
+}
+
+/// Changes the RTCP that str0m protected for one sending side: opens each packet with
+/// that side's keys and seals the changed compound under the same index. The packet
+/// str0m sealed is never sent, so no (SSRC, index) pair is used twice on the wire,
+/// and the receiver's replay windows see str0m's numbering unchanged. (The SFU's send
+/// path beside str0m writes its streams' sender information into str0m's sender
+/// reports this way.)
+pub struct RtcpRewriter {
+    gcm: Gcm,
+}
+
+impl std::fmt::Debug for RtcpRewriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RtcpRewriter")
+    }
+}
+
+impl RtcpRewriter {
+    /// The rewriter for a sending side's master key and salt (`SrtpKeys::sending`).
+    pub fn new(
+        provider: &CryptoProvider,
+        profile: Profile,
+        master_key: &[u8],
+        master_salt: &[u8],
+    ) -> Self {
+        let labels = (LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT);
+        Self {
+            gcm: Gcm::new(provider, profile, master_key, master_salt, labels),
         }
-        out.extend_from_slice(&trailer);
-        Ok(())
+    }
+
+    /// Opens one SRTCP packet of this side into `out`; its index.
+    pub fn open(&mut self, packet: &[u8], out: &mut Vec<u8>) -> Result<u32, UnprotectError> {
+        open_compound(&mut self.gcm, packet, out).map(|(_, index)| index)
+    }
+
+    /// Seals `compound` under `index` (the one [`RtcpRewriter::open`] returned),
+    /// appending the SRTCP packet to `out`.
+    pub fn seal_at(
+        &mut self,
+        compound: &[u8],
+        index: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ProtectError> {
+        seal_compound(&mut self.gcm, compound, index & !ENCRYPTED, out)
     }
 }
 
@@ -117,28 +208,15 @@ impl RtcpUnprotector {
         if packet.len() < 8 + TAG_LEN + 4 {
             return Err(UnprotectError::TooShort);
         }
-        let (body, trailer) = packet.split_at(packet.len() - 4);
-        let word = u32::from_be_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
-        if word & ENCRYPTED == 0 {
-            // Authenticated only (RFC 7714 9.3): never sent by the browsers or str0m.
-            return Err(UnprotectError::Authentication);
-        }
-        let index = u64::from(word & !ENCRYPTED);
-        let ssrc = u32::from_be_bytes([body[4], body[5], body[6], body[7]]);
+        let ssrc = u32::from_be_bytes([packet[4], packet[5], packet[6], packet[7]]);
+        let tail = &packet[packet.len() - 4..];
+        let word = u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]);
         let window = self.windows.get(&ssrc).copied().unwrap_or_default();
-        if !window.is_fresh(index) {
+        if !window.is_fresh(u64::from(word & !ENCRYPTED)) {
             return Err(UnprotectError::Replayed);
         }
-        let iv = self.gcm.iv(ssrc, index);
-        let mut aad = [0u8; 12];
-        aad[..8].copy_from_slice(&body[..8]);
-        aad[8..].copy_from_slice(trailer);
-        out.extend_from_slice(&body[..8]);
-        out.resize(body.len() - TAG_LEN, 0);
-        if let Err(error) = self.gcm.open(&iv, &[&aad], &body[8..], &mut out[8..]) {
-            out.clear();
-            return Err(error);
-        }
+        let (ssrc, index) = open_compound(&mut self.gcm, packet, out)?;
+        let index = u64::from(index);
         if self.windows.len() >= MOST_SENDERS && !self.windows.contains_key(&ssrc) {
             self.windows.clear();
         }
@@ -149,7 +227,7 @@ impl RtcpUnprotector {
 
 #[cfg(test)]
 mod tests {
-    use super::{RtcpProtector, RtcpUnprotector};
+    use super::{RtcpProtector, RtcpRewriter, RtcpUnprotector};
     use crate::keys::Profile;
     use crate::rtcp::write_nack;
     use crate::srtp::UnprotectError;
@@ -194,6 +272,39 @@ mod tests {
         assert_eq!(
             unprotector.unprotect(&sealed[..20], &mut opened),
             Err(UnprotectError::TooShort)
+        );
+    }
+
+    #[test]
+    fn a_compound_rewritten_under_its_own_index_opens_once_with_the_new_contents() {
+        let provider = str0m::crypto::from_feature_flags();
+        let (key, salt) = ([7u8; 16], [9u8; 12]);
+        let profile = Profile::AeadAes128Gcm;
+        let (mut protector, mut unprotector) = pair();
+        let mut rewriter = RtcpRewriter::new(&provider, profile, &key, &salt);
+        let mut first = Vec::new();
+        write_nack(&mut first, 0x1111, 0x2222, &[10]);
+        let mut sealed = Vec::new();
+        protector.protect(&first, &mut sealed).expect("protected");
+        sealed.clear();
+        protector.protect(&first, &mut sealed).expect("protected");
+        let mut opened = Vec::new();
+        let index = rewriter.open(&sealed, &mut opened).expect("opened");
+        assert_eq!(index, 1, "the index str0m gave it");
+        let mut changed = Vec::new();
+        write_nack(&mut changed, 0x1111, 0x2222, &[99]);
+        let mut resealed = Vec::new();
+        rewriter
+            .seal_at(&changed, index, &mut resealed)
+            .expect("sealed");
+        unprotector
+            .unprotect(&resealed, &mut opened)
+            .expect("the receiver opens the rewritten packet");
+        assert_eq!(opened, changed);
+        assert_eq!(
+            unprotector.unprotect(&sealed, &mut opened),
+            Err(UnprotectError::Replayed),
+            "its index is spent: the original could never be used as well"
         );
     }
 }

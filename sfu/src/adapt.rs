@@ -254,7 +254,10 @@ impl Core {
         // can show it does (and go unpaced, above).
         let desired = desired * 110 / 100;
         let side = p.down_side();
-        if let Some(peer) = p.peer_mut(side) {
+        if let Some(send) = p.peer_mut(side).and_then(|peer| peer.send.as_mut()) {
+            // The path beside str0m probes towards it (`fast_tx.rs`).
+            send.wanted_bps = desired;
+        } else if let Some(peer) = p.peer_mut(side) {
             let desired = str0m::bwe::Bitrate::bps(desired.max(300_000));
             peer.rtc
                 .bwe()

@@ -60,6 +60,9 @@ pub struct CoreConfig {
     /// Publishers' packets are opened and forwarded beside str0m once str0m has seen a
     /// stream's first packets (`fast_rx.rs`); false keeps every packet on str0m's path.
     pub media_beside_str0m: bool,
+    /// Subscribers' transports send beside str0m from their first forwarded packet
+    /// (`fast_tx.rs`); false leaves sending to str0m.
+    pub send_beside_str0m: bool,
 }
 
 /// Something the outside world tells the core.
@@ -278,6 +281,9 @@ impl Core {
         {
             return handled;
         }
+        if self.config.send_beside_str0m {
+            self.read_rtcp_beside_str0m(now, (proto, destination, source), data);
+        }
         let Ok(receive) = Receive::new(proto, source, destination, data) else {
             return false;
         };
@@ -341,6 +347,7 @@ impl Core {
                 fast.feedback_if_due(now, &mut self.outputs);
             }
         }
+        self.send_timers(now);
         if self.housekeeping_at.is_some_and(|at| at <= now) {
             self.expire(now);
             self.tell_connection_quality(now);

@@ -335,6 +335,47 @@ impl Core {
                     to
                 }
             };
+            let mut slot = q.section_out.get(&out_mid).copied();
+            SectionOut::record(&mut slot, &out, packet.arrival);
+            if let Some(slot) = slot {
+                q.section_out.insert(out_mid, slot);
+            }
+            let Some(peer) = q.peer_mut(side) else {
+                continue;
+            };
+            let patch_vp8 = !mapping.keeps_vp8() || pictures_dropped != 0;
+            let kind = if video { Kind::Video } else { Kind::Audio };
+            if peer.send_beside && peer.send.is_none() {
+                let twcc_id = super::fast_tx::twcc_id_of(&peer.rtc, out_mid);
+                peer.start_send_beside(now, twcc_id);
+            }
+            if let Some(send) = peer.send.as_mut() {
+                // The path beside str0m (`fast_tx.rs`): a rewritten VP8 descriptor goes
+                // in place of the shared payload's first bytes.
+                let mut head = [0u8; bedside_media::send::MAX_HEAD];
+                let mut head_len = 0;
+                if let (true, Some(ids)) = (patch_vp8, out.vp8) {
+                    let n = packet.payload.len().min(head.len());
+                    head[..n].copy_from_slice(&packet.payload[..n]);
+                    head_len = super::rtp_out::write_vp8_ids(&mut head[..n], &ids).unwrap_or(0);
+                }
+                let forwarded = super::fast_tx::Forwarded {
+                    mid: out_mid,
+                    pt: out_pt,
+                    seq: out.seq,
+                    time: out.time as u32,
+                    marker: packet.marker,
+                    ext: &ext,
+                    payload: &packet.payload,
+                    head: &head[..head_len],
+                    paced: video && paced,
+                };
+                if let Some(ssrc) = send.send(now, &mut peer.rtc, &forwarded, &mut self.outputs) {
+                    self.forward_delay
+                        .written(ssrc, out.seq as u16, packet.arrival, kind);
+                }
+                continue;
+            }
             let mut write = RtpWrite::new(
                 out_pt,
                 out.seq.into(),
@@ -345,9 +386,7 @@ impl Core {
             .marker(packet.marker)
             .ext_vals(ext.clone())
             .nackable(video);
-            if let (Some((_, descriptor)), Some(ids)) = (&vp8, out.vp8)
-                && (!mapping.keeps_vp8() || pictures_dropped != 0)
-            {
+            if let (Some((_, descriptor)), Some(ids), true) = (&vp8, out.vp8, patch_vp8) {
                 let mut patch = descriptor.patch();
                 if let Some((picture_id, _)) = ids.picture_id {
                     patch = patch.picture_id(picture_id);
@@ -363,14 +402,6 @@ impl Core {
                     Err(error) => tracing::debug!(%error, "sfu vp8 patch refused"),
                 }
             }
-            let mut slot = q.section_out.get(&out_mid).copied();
-            SectionOut::record(&mut slot, &out, packet.arrival);
-            if let Some(slot) = slot {
-                q.section_out.insert(out_mid, slot);
-            }
-            let Some(peer) = q.peer_mut(side) else {
-                continue;
-            };
             let mut direct = peer.rtc.direct_api();
             let Some(stream) = direct.stream_tx_by_mid(out_mid, None) else {
                 tracing::debug!(subscriber, "sfu has no send stream for a section");
@@ -381,7 +412,6 @@ impl Core {
             // link drops a burst it cannot absorb (`paced_downlink` in adapt.rs).
             // Audio is never held behind video.
             stream.set_unpaced(!(video && paced));
-            let kind = if video { Kind::Video } else { Kind::Audio };
             self.forward_delay
                 .written(*stream.ssrc(), out.seq as u16, packet.arrival, kind);
             stream.write_rtp(write);

@@ -19,6 +19,8 @@ mod data;
 pub mod delay;
 mod fast_rx;
 mod fast_streams;
+mod fast_tx;
+mod fast_tx_wiring;
 mod forward;
 mod grant;
 pub mod ids;

@@ -31,6 +31,15 @@ pub(crate) struct Peer {
     pub(crate) keys: Option<bedside_media::keys::KeySlot>,
     /// Its receive path beside str0m, once str0m handed it a stream (`fast_rx.rs`).
     pub(crate) fast: Option<Box<super::fast_rx::FastReceive>>,
+    /// Its send path beside str0m, from the first packet forwarded to it
+    /// (`fast_tx.rs`).
+    pub(crate) send: Option<Box<super::fast_tx::FastSend>>,
+    /// Its sending goes beside str0m once media flows (the core's configuration).
+    pub(crate) send_beside: bool,
+    /// Before then: the last transport-wide number str0m used (its padding), and where
+    /// str0m sends to.
+    pub(crate) str0m_twcc: Option<u16>,
+    pub(crate) last_remote: Option<(str0m::net::Protocol, std::net::SocketAddr, std::net::SocketAddr)>,
     pub(crate) timeout: Option<Instant>,
     pub(crate) connected: bool,
     /// When it first connected.
@@ -40,11 +49,39 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
-    pub(crate) fn new((rtc, keys): (Rtc, bedside_media::keys::KeySlot)) -> Self {
+    /// Before its sending goes beside str0m: notes where str0m sends to and the
+    /// transport-wide numbers its padding used (`outputs` from `start`).
+    fn watch_str0m_outputs(&mut self, outputs: &VecDeque<CoreOutput>, start: usize) {
+        for output in outputs.iter().skip(start) {
+            let CoreOutput::Transmit(transmit) = output else {
+                continue;
+            };
+            let data = &transmit.contents[..];
+            let dtls = data.first().is_some_and(|b| (20..=63).contains(b));
+            let rtp_or_rtcp = data.len() >= 8 && data[0] >> 6 == 2;
+            if dtls || rtp_or_rtcp {
+                self.last_remote = Some((transmit.proto, transmit.source, transmit.destination));
+            }
+            if super::fast_streams::is_rtp(data)
+                && let Some(seq) = super::fast_tx::str0m_twcc(&mut self.rtc, data)
+                && self
+                    .str0m_twcc
+                    .is_none_or(|last| super::fast_tx::twcc_after(seq, last))
+            {
+                self.str0m_twcc = Some(seq);
+            }
+        }
+    }
+
+    pub(crate) fn new((rtc, keys): (Rtc, bedside_media::keys::KeySlot), send_beside: bool) -> Self {
         Self {
             rtc,
             keys: Some(keys),
             fast: None,
+            send: None,
+            send_beside,
+            str0m_twcc: None,
+            last_remote: None,
             timeout: None,
             connected: false,
             connected_at: None,
@@ -356,7 +393,11 @@ impl Participant {
         let own = self.publisher.timeout;
         let sub = self.subscriber.as_ref().and_then(|p| p.timeout);
         let fast = self.publisher.fast.as_ref().and_then(|f| f.poll_timeout());
-        [own, sub, fast].into_iter().flatten().min()
+        let send = std::iter::once(&self.publisher)
+            .chain(self.subscriber.as_ref())
+            .filter_map(|p| p.send.as_ref()?.poll_timeout())
+            .min();
+        [own, sub, fast, send].into_iter().flatten().min()
     }
 
     /// Polls one peer; returns the events it raised.
@@ -373,6 +414,11 @@ impl Participant {
                 peer.timeout = poll_rtc(now, &mut peer.rtc, outputs, &mut events);
                 if peer.fast.is_some() {
                     super::fast_streams::drop_str0m_transport_feedback(outputs, start);
+                }
+                if let Some(send) = peer.send.as_mut() {
+                    send.take_str0m_outputs(now, outputs, start);
+                } else if peer.send_beside {
+                    peer.watch_str0m_outputs(outputs, start);
                 }
             } else {
                 peer.timeout = None;

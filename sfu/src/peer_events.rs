@@ -63,6 +63,12 @@ impl Core {
                         stats.ingress_loss_fraction =
                             fast.take_loss().or(stats.ingress_loss_fraction);
                     }
+                    if let Some(send) = p.peer_mut(side).and_then(|peer| peer.send.as_mut()) {
+                        stats.peer_bytes_tx += send.sent.1;
+                        if let Some(rtt) = stats.rtt {
+                            send.rtt = rtt;
+                        }
+                    }
                     p.metrics
                         .peer_bytes
                         .insert(side, (stats.peer_bytes_rx, stats.peer_bytes_tx));
@@ -93,8 +99,17 @@ impl Core {
                     }
                 }
             }
-            Event::MediaEgressStats(stats) => {
+            Event::MediaEgressStats(mut stats) => {
                 if let Some(p) = self.participants.get_mut(&conn) {
+                    // What left beside str0m is counted there (`fast_tx.rs`).
+                    if let Some((packets, bytes)) = p
+                        .peer_mut(side)
+                        .and_then(|peer| peer.send.as_ref())
+                        .and_then(|send| send.section_counts(now, stats.mid))
+                    {
+                        stats.packets = packets;
+                        stats.bytes = bytes;
+                    }
                     let counts = [
                         stats.packets,
                         stats.bytes,
@@ -124,7 +139,9 @@ impl Core {
                 let Some(p) = self.participants.get_mut(&conn) else {
                     return;
                 };
-                if p.down_side() == side {
+                // A transport sending beside str0m has its own estimate (`fast_tx.rs`).
+                let beside = p.peer_mut(side).is_some_and(|peer| peer.send.is_some());
+                if p.down_side() == side && !beside {
                     p.downlink_bps = Some(estimate.as_u64());
                     self.reselect_layers(now, conn);
                 }

@@ -42,6 +42,50 @@ impl Vp8Ids {
     }
 }
 
+/// Writes `ids` into the VP8 payload descriptor at the start of `head` (a copy of the
+/// payload's first bytes, RFC 7741 4.2), each field only where the descriptor carries
+/// it, keeping the PictureID's width. Returns the descriptor's length, `None` if
+/// `head` is shorter than the descriptor. The send path beside str0m sends the result
+/// in place of the payload's first bytes, so the payload shared by every subscriber is
+/// never copied.
+pub(crate) fn write_vp8_ids(head: &mut [u8], ids: &Vp8Ids) -> Option<usize> {
+    if *head.first()? & 0x80 == 0 {
+        return Some(1);
+    }
+    let flags = *head.get(1)?;
+    let mut at = 2;
+    if flags & 0x80 != 0 {
+        let wide = *head.get(at)? & 0x80 != 0;
+        let width = if wide { 2 } else { 1 };
+        let field = head.get_mut(at..at + width)?;
+        if let Some((picture_id, _)) = ids.picture_id {
+            if wide {
+                field.copy_from_slice(&(0x8000 | (picture_id & 0x7fff)).to_be_bytes());
+            } else {
+                field[0] = (picture_id & 0x7f) as u8;
+            }
+        }
+        at += width;
+    }
+    if flags & 0x40 != 0 {
+        let field = head.get_mut(at)?;
+        if let Some(tl0) = ids.tl0_pic_idx {
+            *field = tl0;
+        }
+        at += 1;
+    }
+    if flags & 0x30 != 0 {
+        let field = head.get_mut(at)?;
+        if flags & 0x10 != 0
+            && let Some(key_idx) = ids.key_idx
+        {
+            *field = (*field & 0xe0) | (key_idx & 0x1f);
+        }
+        at += 1;
+    }
+    Some(at)
+}
+
 /// One incoming packet, as the numbering sees it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct InPacket {

@@ -177,3 +177,31 @@ fn the_vp8_fields_are_read_with_their_width() {
     assert_eq!(ids.picture_id, Some((0x23, false)));
     assert!(Vp8Ids::parse(&[]).is_none());
 }
+
+#[test]
+fn vp8_ids_written_into_a_copy_of_the_descriptor_read_back_as_written_and_the_rest_is_untouched() {
+    // X, S; I, L, T, K; a 15-bit PictureID 0x1234; TL0PICIDX 9; TID 2, Y, KEYIDX 3.
+    let payload = [0x90, 0xf0, 0x92, 0x34, 9, 0b1010_0011, 0xaa, 0xbb];
+    let ids = Vp8Ids {
+        picture_id: Some((0x7ffe, true)),
+        tl0_pic_idx: Some(200),
+        key_idx: Some(30),
+    };
+    let mut head = payload;
+    assert_eq!(write_vp8_ids(&mut head, &ids), Some(6));
+    let (read, _) = Vp8Ids::parse(&head).expect("still a VP8 descriptor");
+    assert_eq!(read, ids);
+    assert_eq!(head[5] & 0xe0, 0b1010_0000, "TID and Y are kept");
+    assert_eq!(head[6..], payload[6..]);
+    // A 7-bit PictureID keeps its width.
+    let mut narrow = [0x90, 0x80, 0x05, 0xcc];
+    let seven = Vp8Ids {
+        picture_id: Some((0x1ff, false)),
+        tl0_pic_idx: None,
+        key_idx: None,
+    };
+    assert_eq!(write_vp8_ids(&mut narrow, &seven), Some(3));
+    assert_eq!(narrow, [0x90, 0x80, 0x7f, 0xcc]);
+    assert_eq!(write_vp8_ids(&mut [0x90, 0xf0, 0x92], &ids), None, "cut short");
+    assert_eq!(write_vp8_ids(&mut [0x10, 0x00], &ids), Some(1), "no extension byte");
+}

@@ -20,7 +20,7 @@ use crate::JoinGrant;
 pub(crate) const MAX_TRACKS_PER_PARTICIPANT: usize = 16;
 
 /// Starting estimate of a subscriber's downlink, before TWCC feedback refines it.
-const INITIAL_DOWNLINK_KBPS: u64 = 1_000;
+pub(crate) const INITIAL_DOWNLINK_KBPS: u64 = 1_000;
 
 impl Core {
     /// A new participant session (replacing one with the same identity in the room).
@@ -73,8 +73,9 @@ impl Core {
             downlink_bps: None,
             // Until an estimate says the link is wide, a burst is not risked.
             paced_downlink: true,
-            publisher: Peer::new(self.new_rtc(now)),
-            subscriber: (mode == PeerMode::Dual).then(|| Peer::new(self.new_rtc(now))),
+            publisher: Peer::new(self.new_rtc(now), self.config.send_beside_str0m),
+            subscriber: (mode == PeerMode::Dual)
+                .then(|| Peer::new(self.new_rtc(now), self.config.send_beside_str0m)),
             published: Vec::new(),
             down: Vec::new(),
             unsubscribed: Default::default(),

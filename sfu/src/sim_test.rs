@@ -18,6 +18,8 @@ mod metadata;
 mod quality;
 #[path = "sim_replay_test.rs"]
 mod replay;
+#[path = "sim_send_beside_test.rs"]
+mod send_beside;
 #[path = "sim_speakers_test.rs"]
 mod speakers;
 

@@ -154,6 +154,13 @@ impl Settings {
                 _ => anyhow::bail!("BEDSIDE_SFU_MEDIA_BESIDE_STR0M must be on or off"),
             };
         }
+        if let Some(v) = var("BEDSIDE_SFU_SEND_BESIDE_STR0M") {
+            self.rtc.send_beside_str0m = match v.as_str() {
+                "on" => true,
+                "off" => false,
+                _ => anyhow::bail!("BEDSIDE_SFU_SEND_BESIDE_STR0M must be on or off"),
+            };
+        }
         if let Some(v) = var("BEDSIDE_RTC_BIND_IP") {
             self.rtc.bind_ip = v.parse().context("BEDSIDE_RTC_BIND_IP must be an IP")?;
         }

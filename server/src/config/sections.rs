@@ -40,6 +40,10 @@ pub struct RtcSettings {
     /// (`BEDSIDE_SFU_MEDIA_BESIDE_STR0M`, `on` or `off`; default on; docs/sfu.md).
     #[serde(default = "on")]
     pub media_beside_str0m: bool,
+    /// Subscribers' media is sent beside str0m (`BEDSIDE_SFU_SEND_BESIDE_STR0M`, `on`
+    /// or `off`; default off until its repairs reach str0m's receivers, docs/sfu.md).
+    #[serde(default)]
+    pub send_beside_str0m: bool,
 }
 
 fn on() -> bool {
@@ -78,6 +82,7 @@ impl RtcSettings {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             }),
             media_beside_str0m: self.media_beside_str0m,
+            send_beside_str0m: self.send_beside_str0m,
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct SfuSettings {
     pub shards: usize,
     /// Publishers' media beside str0m (`BEDSIDE_SFU_MEDIA_BESIDE_STR0M`).
     pub media_beside_str0m: bool,
+    /// Subscribers' media sent beside str0m (`BEDSIDE_SFU_SEND_BESIDE_STR0M`).
+    pub send_beside_str0m: bool,
 }
 
 /// What a signaling session receives from the SFU.
@@ -97,6 +99,7 @@ impl SfuHandle {
                     ice_timeout: settings.ice_timeout,
                     webhooks: webhooks.clone(),
                     media_beside_str0m: settings.media_beside_str0m,
+                    send_beside_str0m: settings.send_beside_str0m,
                 })
                 .await?,
             );

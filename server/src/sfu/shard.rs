@@ -68,6 +68,7 @@ pub(super) struct ShardSettings {
     pub(super) ice_timeout: Duration,
     pub(super) webhooks: Option<WebhookSender>,
     pub(super) media_beside_str0m: bool,
+    pub(super) send_beside_str0m: bool,
 }
 
 /// A running shard: its command channel and its bound media port.
@@ -156,6 +157,7 @@ async fn bind(settings: ShardSettings) -> anyhow::Result<Bound> {
         ice_timeout: settings.ice_timeout,
         sids: bedside_sfu::ids::Sids::random(),
         media_beside_str0m: settings.media_beside_str0m,
+        send_beside_str0m: settings.send_beside_str0m,
     });
     // Bound to a wildcard with an advertised address of this host: what the SFU sends
     // before a peer was heard from (its own ICE checks) leaves from the advertised

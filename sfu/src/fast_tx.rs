@@ -1,0 +1,644 @@
+//! The subscribers' media path beside str0m: forwarded packets leave a subscriber's
+//! transport through `bedside-media`'s [`RtpSender`], without str0m's per-packet send
+//! work (its stream queues, RTX cache, pacer and a timer pass per packet: about a
+//! quarter of the shard's time before, docs/sfu.md).
+//!
+//! A transport goes beside str0m whole, from its first forwarded packet: the
+//! transport-wide sequence numbers the subscriber's feedback reports are one space per
+//! transport, so media, repairs and probes all draw from the sender's counter (str0m's
+//! own padding is dropped, after its numbers are skipped). What str0m did for these
+//! packets is done here:
+//!
+//! - the send-side estimate ([`bedside_media::estimate::LinkEstimator`]) on the
+//!   subscriber's transport-wide feedback, which layer selection reads instead of
+//!   str0m's, and probes (copies of the newest video packet on its repair stream) when
+//!   layers are wanted above it;
+//! - NACKs answered from the packets kept per stream, on the RTX SSRC;
+//! - pacing on a thin link (a leaky bucket at 1.1 times the estimate, as str0m's),
+//!   audio never held behind video;
+//! - sender reports: str0m still writes them (with its SDES), but it never saw these
+//!   packets, so the sender information in them is rewritten from what left here
+//!   ([`RtcpRewriter`], under str0m's own SRTCP index).
+//!
+//! str0m keeps ICE, DTLS, all received RTCP (keyframe requests, receiver reports) and
+//! every RTCP packet it sends. The subscriber's RTCP is opened here as well, for the
+//! feedback and NACKs.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bedside_media::estimate::LinkEstimator;
+use bedside_media::estimate_probe::CLUSTER_PACKETS;
+use bedside_media::keys::KeySlot;
+use bedside_media::rtp::ReadHeader;
+use bedside_media::send::{MAX_HEAD, Outgoing, RepairSetup, RtpSender, StreamSetup};
+use bedside_media::srtcp::{RtcpProtector, RtcpRewriter, RtcpUnprotector};
+use bedside_media::srtp::RtpProtector;
+use str0m::media::{Mid, Pt};
+use str0m::net::{Protocol, Transmit};
+use str0m::rtp::rtcp::Rtcp;
+use str0m::rtp::{Extension, ExtensionValues};
+use str0m::Rtc;
+
+use super::core::CoreOutput;
+use super::participant::Peer;
+
+/// The estimate's floor and ceiling.
+const MIN_BPS: u64 = 30_000;
+const MAX_BPS: u64 = 100_000_000;
+/// Pacing runs at this many times the estimate (str0m's and libwebrtc's factor).
+const PACING_FACTOR_PERCENT: u64 = 110;
+/// The pacer lets this much out at once.
+const PACING_BURST: Duration = Duration::from_millis(5);
+/// A packet held this long by the pacer leaves anyway: the queue never grows without
+/// bound behind a falling estimate.
+const MOST_QUEUED: Duration = Duration::from_millis(400);
+/// A changed estimate goes to layer selection when it moved this many percent, or
+/// after [`TELL_EVERY`].
+const TELL_CHANGE_PERCENT: u64 = 3;
+const TELL_EVERY: Duration = Duration::from_millis(500);
+/// A probe's packets are about this large (a video packet copied).
+const PROBE_PACKET_BYTES: usize = 1_200;
+/// A repeated NACK within this much of a repair is not answered again, before the
+/// round trip is known.
+const DEFAULT_RTT: Duration = Duration::from_millis(50);
+
+/// The extensions a forwarded packet carries on this transport, by negotiated id.
+#[derive(Debug, Clone, Copy, Default)]
+struct SendExtIds {
+    mid: Option<u8>,
+    audio_level: Option<u8>,
+    video_orientation: Option<u8>,
+    video_content_type: Option<u8>,
+}
+
+/// The one-byte extension values of one packet (besides the `mid` and the
+/// transport-wide number).
+#[derive(Debug, Clone, Copy, Default)]
+struct ExtBytes {
+    audio_level: Option<u8>,
+    video_orientation: Option<u8>,
+    video_content_type: Option<u8>,
+}
+
+impl ExtBytes {
+    fn of(ext: &ExtensionValues) -> Self {
+        Self {
+            audio_level: ext.audio_level.map(|level| {
+                let voice = if ext.voice_activity == Some(true) { 0x80 } else { 0 };
+                voice | (level.unsigned_abs() & 0x7f)
+            }),
+            video_orientation: ext.video_orientation.map(|o| o as u8),
+            video_content_type: ext.video_content_type,
+        }
+    }
+}
+
+/// A sending section: its SSRC and its `mid` as the extension carries it.
+#[derive(Debug)]
+struct OutSection {
+    ssrc: u32,
+    mid: Vec<u8>,
+}
+
+/// One packet to send, with everything but its payload.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    mid: Mid,
+    ssrc: u32,
+    pt: u8,
+    index: u64,
+    time: u32,
+    marker: bool,
+    ext: ExtBytes,
+    head: [u8; MAX_HEAD],
+    head_len: u8,
+}
+
+/// A packet the pacer holds.
+#[derive(Debug)]
+struct Queued {
+    pending: Pending,
+    payload: Arc<[u8]>,
+    queued_at: Instant,
+}
+
+/// A probe cluster being sent.
+#[derive(Debug, Clone, Copy)]
+struct ProbeRun {
+    cluster: u32,
+    left: u32,
+    next: Instant,
+    gap: Duration,
+}
+
+/// One forwarded packet, as the forwarder hands it over.
+#[derive(Debug)]
+pub(crate) struct Forwarded<'a> {
+    /// The subscriber's sending section.
+    pub(crate) mid: Mid,
+    /// Its payload type on this transport.
+    pub(crate) pt: Pt,
+    /// Its extended sequence number on the section (the SRTP index).
+    pub(crate) seq: u64,
+    /// Its RTP time.
+    pub(crate) time: u32,
+    pub(crate) marker: bool,
+    pub(crate) ext: &'a ExtensionValues,
+    pub(crate) payload: &'a Arc<[u8]>,
+    /// A rewritten codec descriptor for the payload's first bytes (or empty).
+    pub(crate) head: &'a [u8],
+    /// Video held by the pacer on a thin link (audio never is).
+    pub(crate) paced: bool,
+}
+
+/// One subscriber transport's send path beside str0m (see the module docs).
+pub(crate) struct FastSend {
+    sender: RtpSender,
+    rtcp_in: RtcpUnprotector,
+    own_rtcp: RtcpRewriter,
+    sections: BTreeMap<Mid, OutSection>,
+    ids: SendExtIds,
+    twcc_id: Option<u8>,
+    /// Where the subscriber is: learnt from what str0m sends it and what it sends.
+    remote: Option<(Protocol, SocketAddr, SocketAddr)>,
+    queue: VecDeque<Queued>,
+    /// The pacer's bytes in hand (negative: owed) as of `budget_at`.
+    budget: i64,
+    budget_at: Instant,
+    probe: Option<ProbeRun>,
+    /// What layer selection would like the link to carry (probes aim at it).
+    pub(crate) wanted_bps: u64,
+    /// The round trip str0m measured, for the NACK rule.
+    pub(crate) rtt: Duration,
+    /// The estimate last told to layer selection, and when.
+    told: Option<(u64, Instant)>,
+    plain: Vec<u8>,
+    repairs: Vec<Vec<u8>>,
+    /// Packets and bytes sent here (media, repairs, probes).
+    pub(crate) sent: (u64, u64),
+}
+
+impl std::fmt::Debug for FastSend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastSend")
+            .field("sections", &self.sections.len())
+            .field("queued", &self.queue.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Peer {
+    /// Moves this transport's sending beside str0m (see the module docs), with the
+    /// transport-wide numbering continuing after `str0m_twcc`, the last number str0m
+    /// used. `false` for a peer whose keys this path cannot use (it stays on str0m's).
+    pub(crate) fn start_send_beside(&mut self, now: Instant, twcc_id: Option<u8>) -> bool {
+        if self.send.is_some() {
+            return true;
+        }
+        let Some(keys) = self.keys.as_ref().and_then(KeySlot::get) else {
+            return false;
+        };
+        let (Some(receiving), Some(sending)) = (keys.receiving(), keys.sending()) else {
+            self.keys = None;
+            return false;
+        };
+        let provider = bedside_media::keys::capturing_provider();
+        let start_bps = super::signaling::INITIAL_DOWNLINK_KBPS * 1_000;
+        let mut sender = RtpSender::new(
+            RtpProtector::new(&provider, sending.0, sending.1, sending.2),
+            RtcpProtector::new(&provider, sending.0, sending.1, sending.2),
+            twcc_id,
+            LinkEstimator::new(now, start_bps, MIN_BPS, MAX_BPS),
+        );
+        if let Some(seq) = self.str0m_twcc {
+            sender.skip_past_twcc(seq);
+        }
+        self.send = Some(Box::new(FastSend {
+            sender,
+            rtcp_in: RtcpUnprotector::new(&provider, receiving.0, receiving.1, receiving.2),
+            own_rtcp: RtcpRewriter::new(&provider, sending.0, sending.1, sending.2),
+            sections: BTreeMap::new(),
+            ids: SendExtIds::default(),
+            twcc_id,
+            remote: self.last_remote,
+            queue: VecDeque::new(),
+            budget: 0,
+            budget_at: now,
+            probe: None,
+            wanted_bps: 0,
+            rtt: DEFAULT_RTT,
+            told: None,
+            plain: Vec::with_capacity(1_500),
+            repairs: Vec::new(),
+            sent: (0, 0),
+        }));
+        true
+    }
+}
+
+/// The transport-wide sequence number's id in `rtc`'s session, read from section `mid`.
+pub(crate) fn twcc_id_of(rtc: &Rtc, mid: Mid) -> Option<u8> {
+    rtc.media(mid)?
+        .remote_extmap()
+        .id_of(Extension::TransportSequenceNumber)
+}
+
+/// The transport-wide number in an RTP packet str0m is sending, if it has one.
+pub(crate) fn str0m_twcc(rtc: &mut Rtc, data: &[u8]) -> Option<u16> {
+    let header = ReadHeader::parse(data)?;
+    let mid = rtc
+        .direct_api()
+        .stream_tx(&header.ssrc.into())
+        .map(|s| s.mid())?;
+    let value = header.extension(twcc_id_of(rtc, mid)?)?;
+    Some(u16::from_be_bytes([*value.first()?, *value.get(1)?]))
+}
+
+/// `a` is after `b` in 16-bit sequence space.
+pub(crate) fn twcc_after(a: u16, b: u16) -> bool {
+    a != b && a.wrapping_sub(b) < 0x8000
+}
+
+impl FastSend {
+    /// The SSRC of section `mid`, set up on first use from what str0m negotiated.
+    fn section(&mut self, rtc: &mut Rtc, mid: Mid, pt: Pt) -> Option<u32> {
+        if let Some(section) = self.sections.get(&mid) {
+            return Some(section.ssrc);
+        }
+        let map = rtc.media(mid)?.remote_extmap();
+        self.ids = SendExtIds {
+            mid: map.id_of(Extension::RtpMid),
+            audio_level: map.id_of(Extension::AudioLevel),
+            video_orientation: map.id_of(Extension::VideoOrientation),
+            video_content_type: map.id_of(Extension::VideoContentType),
+        };
+        let params = rtc
+            .codec_config()
+            .params()
+            .iter()
+            .find(|p| p.pt() == pt)
+            .copied()?;
+        let mut direct = rtc.direct_api();
+        let stream = direct.stream_tx_by_mid(mid, None)?;
+        let (ssrc, rtx) = (*stream.ssrc(), stream.rtx().map(|s| *s));
+        let mid_bytes = mid.as_bytes().to_vec();
+        let repair = match (rtx, params.resend()) {
+            (Some(rtx), Some(rtx_pt)) => Some(RepairSetup {
+                ssrc: rtx,
+                payload_type: *rtx_pt,
+                extensions: self
+                    .ids
+                    .mid
+                    .map(|id| vec![(id, mid_bytes.clone())])
+                    .unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        self.sender.add_stream(StreamSetup {
+            ssrc,
+            clock_hz: params.spec().clock_rate.get(),
+            repair,
+        });
+        self.sections.insert(
+            mid,
+            OutSection {
+                ssrc,
+                mid: mid_bytes,
+            },
+        );
+        Some(ssrc)
+    }
+
+    /// Sends (or, paced, queues) one forwarded packet; its SSRC on this transport,
+    /// `None` when its section cannot send.
+    pub(crate) fn send(
+        &mut self,
+        now: Instant,
+        rtc: &mut Rtc,
+        packet: &Forwarded<'_>,
+        outputs: &mut VecDeque<CoreOutput>,
+    ) -> Option<u32> {
+        let ssrc = self.section(rtc, packet.mid, packet.pt)?;
+        let mut head = [0u8; MAX_HEAD];
+        let head_len = packet.head.len().min(MAX_HEAD);
+        head[..head_len].copy_from_slice(&packet.head[..head_len]);
+        let pending = Pending {
+            mid: packet.mid,
+            ssrc,
+            pt: *packet.pt,
+            index: packet.seq,
+            time: packet.time,
+            marker: packet.marker,
+            ext: ExtBytes::of(packet.ext),
+            head,
+            head_len: head_len as u8,
+        };
+        if packet.paced {
+            self.refill(now);
+            if !self.queue.is_empty() || self.budget <= 0 {
+                self.queue.push_back(Queued {
+                    pending,
+                    payload: packet.payload.clone(),
+                    queued_at: now,
+                });
+                return Some(ssrc);
+            }
+        }
+        self.transmit(now, &pending, packet.payload, outputs);
+        Some(ssrc)
+    }
+
+    /// The pacer's rate, in bytes per second.
+    fn pace_bytes_per_sec(&self) -> i64 {
+        let bps = self.sender.estimator.estimate_bps() * PACING_FACTOR_PERCENT / 100;
+        (bps / 8).max(1) as i64
+    }
+
+    /// Adds what the pacer earned since it last counted, up to one burst.
+    fn refill(&mut self, now: Instant) {
+        let rate = self.pace_bytes_per_sec();
+        let elapsed = now.saturating_duration_since(self.budget_at);
+        let earned = (elapsed.as_micros() as i64).saturating_mul(rate) / 1_000_000;
+        let burst = (PACING_BURST.as_micros() as i64 * rate / 1_000_000).max(2_400);
+        self.budget = self.budget.saturating_add(earned).min(burst);
+        self.budget_at = now;
+    }
+
+    /// Writes, protects and queues one packet to the subscriber.
+    fn transmit(
+        &mut self,
+        now: Instant,
+        pending: &Pending,
+        payload: &Arc<[u8]>,
+        outputs: &mut VecDeque<CoreOutput>,
+    ) {
+        let Some((proto, source, destination)) = self.remote else {
+            return;
+        };
+        let Some(section) = self.sections.get(&pending.mid) else {
+            return;
+        };
+        let mut values: [(u8, [u8; 1]); 3] = [(0, [0]); 3];
+        let mut count = 0;
+        for (id, value) in [
+            (self.ids.audio_level, pending.ext.audio_level),
+            (self.ids.video_orientation, pending.ext.video_orientation),
+            (self.ids.video_content_type, pending.ext.video_content_type),
+        ] {
+            if let (Some(id), Some(value)) = (id, value) {
+                values[count] = (id, [value]);
+                count += 1;
+            }
+        }
+        let mut extensions: [(u8, &[u8]); 4] = [(0, &[]); 4];
+        let mut used = 0;
+        if let Some(id) = self.ids.mid {
+            extensions[0] = (id, &section.mid[..]);
+            used = 1;
+        }
+        for (id, value) in &values[..count] {
+            extensions[used] = (*id, &value[..]);
+            used += 1;
+        }
+        let outgoing = Outgoing {
+            ssrc: pending.ssrc,
+            payload_type: pending.pt,
+            index: pending.index,
+            timestamp: pending.time,
+            marker: pending.marker,
+            extensions: &extensions[..used],
+            payload,
+            head: &pending.head[..usize::from(pending.head_len)],
+        };
+        let mut sealed = Vec::with_capacity(payload.len() + 64);
+        if self.sender.send(now, &outgoing, &mut sealed).is_err() {
+            return;
+        }
+        self.budget -= sealed.len() as i64;
+        push(outputs, (proto, source, destination), sealed, &mut self.sent);
+    }
+
+    /// When the pacer or a probe needs the next turn.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let pacer = self.queue.front().map(|_| {
+            let rate = self.pace_bytes_per_sec();
+            let owed = (-self.budget).max(0) as u64;
+            self.budget_at + Duration::from_micros(owed * 1_000_000 / rate as u64)
+        });
+        let probe = self.probe.map(|p| p.next);
+        pacer.into_iter().chain(probe).min()
+    }
+
+    /// Releases what the pacer allows by `now`, and a probe's due packets.
+    pub(crate) fn on_timeout(&mut self, now: Instant, outputs: &mut VecDeque<CoreOutput>) {
+        self.refill(now);
+        while let Some(front) = self.queue.front() {
+            let overdue = now.saturating_duration_since(front.queued_at) >= MOST_QUEUED;
+            if self.budget <= 0 && !overdue {
+                break;
+            }
+            let Some(queued) = self.queue.pop_front() else {
+                break;
+            };
+            self.transmit(now, &queued.pending, &queued.payload, outputs);
+        }
+        while let Some(mut run) = self.probe.filter(|p| p.next <= now) {
+            let Some(remote) = self.remote else {
+                self.probe = None;
+                break;
+            };
+            let mut sealed = Vec::with_capacity(PROBE_PACKET_BYTES + 64);
+            if run.left == 0 || !self.sender.probe(now, run.cluster, &mut sealed) {
+                self.probe = None;
+                break;
+            }
+            push(outputs, remote, sealed, &mut self.sent);
+            run.left -= 1;
+            run.next += run.gap;
+            self.probe = (run.left > 0).then_some(run);
+        }
+    }
+
+    /// Starts a probe cluster when the estimate wants one.
+    fn maybe_probe(&mut self, now: Instant) {
+        if self.probe.is_some() || self.wanted_bps == 0 {
+            return;
+        }
+        let Some(probe) = self.sender.estimator.probe_due(now, self.wanted_bps) else {
+            return;
+        };
+        let span = probe.span(PROBE_PACKET_BYTES);
+        let bits = probe.bps as f64 * span.as_secs_f64();
+        let packets = ((bits / (PROBE_PACKET_BYTES * 8) as f64).ceil() as u32).max(CLUSTER_PACKETS);
+        self.probe = Some(ProbeRun {
+            cluster: probe.cluster,
+            left: packets,
+            next: now,
+            gap: span / packets,
+        });
+    }
+
+    /// Reads one SRTCP packet from the subscriber (which str0m reads too): its
+    /// transport-wide feedback feeds the estimate, its NACKs are answered. Returns the
+    /// estimate when layer selection should hear it.
+    pub(crate) fn read_rtcp(
+        &mut self,
+        now: Instant,
+        remote: (Protocol, SocketAddr, SocketAddr),
+        data: &[u8],
+        outputs: &mut VecDeque<CoreOutput>,
+    ) -> Option<u64> {
+        let mut plain = std::mem::take(&mut self.plain);
+        if self.rtcp_in.unprotect(data, &mut plain).is_err() {
+            self.plain = plain;
+            return None;
+        }
+        self.remote = Some(remote);
+        let mut fed = false;
+        let mut rest = &plain[..];
+        while rest.len() >= 4 {
+            let len = (usize::from(u16::from_be_bytes([rest[2], rest[3]])) + 1) * 4;
+            let Some(packet) = rest.get(..len) else {
+                break;
+            };
+            match Rtcp::try_from(packet) {
+                Ok(Rtcp::Twcc(twcc)) => {
+                    self.sender.transport_feedback(now, twcc);
+                    fed = true;
+                }
+                Ok(Rtcp::Nack(nack)) => {
+                    let mut repairs = std::mem::take(&mut self.repairs);
+                    self.sender.repair(now, &nack, self.rtt, &mut repairs);
+                    for sealed in repairs.drain(..) {
+                        push(outputs, remote, sealed, &mut self.sent);
+                    }
+                    self.repairs = repairs;
+                }
+                _ => {}
+            }
+            rest = &rest[len..];
+        }
+        self.plain = plain;
+        if !fed {
+            return None;
+        }
+        self.maybe_probe(now);
+        let estimate = self.sender.estimator.estimate_bps();
+        let tell = match self.told {
+            None => true,
+            Some((told, at)) => {
+                estimate.abs_diff(told) * 100 > told * TELL_CHANGE_PERCENT
+                    || now.saturating_duration_since(at) >= TELL_EVERY
+            }
+        };
+        if tell {
+            self.told = Some((estimate, now));
+        }
+        tell.then_some(estimate)
+    }
+
+    /// Goes over what str0m just queued for this transport (`outputs` from `start`):
+    /// learns where the subscriber is, drops str0m's own RTP (padding: nothing else
+    /// is written to it) after skipping its transport-wide number, and rewrites the
+    /// sender information in its sender reports from what left here.
+    pub(crate) fn take_str0m_outputs(
+        &mut self,
+        now: Instant,
+        outputs: &mut VecDeque<CoreOutput>,
+        start: usize,
+    ) {
+        let mut index = start;
+        while index < outputs.len() {
+            let CoreOutput::Transmit(transmit) = &mut outputs[index] else {
+                index += 1;
+                continue;
+            };
+            let data = &transmit.contents[..];
+            let dtls = data.first().is_some_and(|b| (20..=63).contains(b));
+            let rtp_or_rtcp = data.len() >= 8 && data[0] >> 6 == 2;
+            if dtls || rtp_or_rtcp {
+                self.remote = Some((transmit.proto, transmit.source, transmit.destination));
+            }
+            if rtp_or_rtcp && !(192..=223).contains(&data[1]) {
+                if let (Some(header), Some(id)) = (ReadHeader::parse(data), self.twcc_id)
+                    && let Some(&[high, low, ..]) = header.extension(id)
+                {
+                    self.sender.skip_past_twcc(u16::from_be_bytes([high, low]));
+                }
+                outputs.remove(index);
+                continue;
+            }
+            if rtp_or_rtcp && let Some(rewritten) = self.rewrite_sender_reports(now, data) {
+                transmit.contents = rewritten.into();
+            }
+            index += 1;
+        }
+    }
+
+    /// str0m's SRTCP packet `data` with the sender information of this path's streams
+    /// written into its sender reports; `None` when it has none of them.
+    fn rewrite_sender_reports(&mut self, now: Instant, data: &[u8]) -> Option<Vec<u8>> {
+        let mut plain = std::mem::take(&mut self.plain);
+        let index = self.own_rtcp.open(data, &mut plain).ok();
+        let mut changed = false;
+        let mut at = 0;
+        while index.is_some() && at + 4 <= plain.len() {
+            let len = (usize::from(u16::from_be_bytes([plain[at + 2], plain[at + 3]])) + 1) * 4;
+            if at + len > plain.len() {
+                break;
+            }
+            if plain[at + 1] == 200 && len >= 28 {
+                let ssrc = u32::from_be_bytes([
+                    plain[at + 4],
+                    plain[at + 5],
+                    plain[at + 6],
+                    plain[at + 7],
+                ]);
+                if let Some(info) = self.sender.sender_info(now, ssrc) {
+                    plain[at + 16..at + 20].copy_from_slice(&info.rtp_time.to_be_bytes());
+                    plain[at + 20..at + 24].copy_from_slice(&info.packets.to_be_bytes());
+                    plain[at + 24..at + 28].copy_from_slice(&info.octets.to_be_bytes());
+                    changed = true;
+                }
+            }
+            at += len;
+        }
+        let mut out = None;
+        if let (true, Some(index)) = (changed, index) {
+            let mut sealed = Vec::with_capacity(data.len());
+            if self.own_rtcp.seal_at(&plain, index, &mut sealed).is_ok() {
+                out = Some(sealed);
+            }
+        }
+        self.plain = plain;
+        out
+    }
+
+    /// Packets and payload bytes sent on section `mid` (for the egress counters str0m
+    /// no longer sees).
+    pub(crate) fn section_counts(&self, now: Instant, mid: Mid) -> Option<(u64, u64)> {
+        let section = self.sections.get(&mid)?;
+        let info = self.sender.sender_info(now, section.ssrc)?;
+        Some((u64::from(info.packets), u64::from(info.octets)))
+    }
+}
+
+/// Queues one sealed datagram to the subscriber, counting it.
+fn push(
+    outputs: &mut VecDeque<CoreOutput>,
+    (proto, source, destination): (Protocol, SocketAddr, SocketAddr),
+    sealed: Vec<u8>,
+    sent: &mut (u64, u64),
+) {
+    sent.0 += 1;
+    sent.1 += sealed.len() as u64;
+    outputs.push_back(CoreOutput::Transmit(Transmit {
+        proto,
+        source,
+        destination,
+        contents: sealed.into(),
+    }));
+}

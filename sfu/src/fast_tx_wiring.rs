@@ -1,0 +1,63 @@
+//! Where the core meets the send path beside str0m (`fast_tx.rs`): the subscriber's
+//! RTCP read beside str0m, the estimate handed to layer selection, and the pacer's and
+//! probes' timers.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::core::Core;
+use super::participant::Side;
+
+/// Whether `data` is RTCP (RFC 5761 4: version 2, packet type 192 to 223).
+fn is_rtcp(data: &[u8]) -> bool {
+    data.len() >= 8 && data[0] >> 6 == 2 && (192..=223).contains(&data[1])
+}
+
+impl Core {
+    /// An RTCP packet from a subscriber whose transport sends beside str0m: its
+    /// feedback and NACKs are read here (str0m reads it as well, for keyframe requests
+    /// and receiver reports), and a changed estimate re-runs layer selection.
+    pub(crate) fn read_rtcp_beside_str0m(
+        &mut self,
+        now: Instant,
+        remote: (str0m::net::Protocol, SocketAddr, SocketAddr),
+        data: &[u8],
+    ) {
+        if !is_rtcp(data) {
+            return;
+        }
+        let Some(&(conn, side)) = self.routes.get(&remote.2) else {
+            return;
+        };
+        let Some(p) = self.participants.get_mut(&conn) else {
+            return;
+        };
+        if p.down_side() != side {
+            return;
+        }
+        let Some(send) = p.peer_mut(side).and_then(|peer| peer.send.as_mut()) else {
+            return;
+        };
+        if let Some(estimate) = send.read_rtcp(now, remote, data, &mut self.outputs) {
+            p.downlink_bps = Some(estimate);
+            self.reselect_layers(now, conn);
+        }
+    }
+
+    /// Runs the pacers and probes of the transports sending beside str0m that are due.
+    pub(crate) fn send_timers(&mut self, now: Instant) {
+        for participant in self.participants.values_mut() {
+            for side in [Side::Publisher, Side::Subscriber] {
+                let Some(send) = participant
+                    .peer_mut(side)
+                    .and_then(|peer| peer.send.as_mut())
+                else {
+                    continue;
+                };
+                if send.poll_timeout().is_some_and(|at| at <= now) {
+                    send.on_timeout(now, &mut self.outputs);
+                }
+            }
+        }
+    }
+}
