@@ -319,7 +319,10 @@ impl RtpSender {
                     head: &kept.head[..usize::from(kept.head_len)],
                 };
                 let mut sealed = Vec::with_capacity(kept.payload.len() + 64);
-                if self.seal(now, &packet, Some(seq), None, &mut sealed).is_ok() {
+                if self
+                    .seal(now, &packet, Some(seq), None, &mut sealed)
+                    .is_ok()
+                {
                     out.push(sealed);
                     repaired += 1;
                 }

@@ -327,13 +327,21 @@ fn numbers_continue_past_those_another_writer_used_on_the_transport_across_a_wra
     sender.skip_past_twcc(7);
     let mut out = Vec::new();
     sender.send(now, &video(1, &frame), &mut out).unwrap();
-    assert_eq!(open(&out, 1).twcc, Some(42), "after the highest used, not the last told");
+    assert_eq!(
+        open(&out, 1).twcc,
+        Some(42),
+        "after the highest used, not the last told"
+    );
     for used in [30_000, 60_000, 65_535, 2] {
         sender.skip_past_twcc(used);
     }
     out.clear();
     sender.send(now, &video(2, &frame), &mut out).unwrap();
-    assert_eq!(open(&out, 2).twcc, Some(3), "65,535 then 2: the numbers wrapped");
+    assert_eq!(
+        open(&out, 2).twcc,
+        Some(3),
+        "65,535 then 2: the numbers wrapped"
+    );
 }
 
 #[test]
@@ -356,5 +364,9 @@ fn a_probe_is_the_newest_video_packet_again_on_its_repair_stream_and_counts_for_
     assert_eq!(probe.ssrc, VIDEO_RTX);
     assert_eq!(probe.payload[..2], 202u16.to_be_bytes());
     assert_eq!(probe.payload[2..], payloads[2][..]);
-    assert_eq!(probe.twcc, Some(3), "probes draw from the transport's one counter");
+    assert_eq!(
+        probe.twcc,
+        Some(3),
+        "probes draw from the transport's one counter"
+    );
 }

@@ -30,17 +30,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bedside_media::estimate::LinkEstimator;
-use bedside_media::estimate_probe::CLUSTER_PACKETS;
 use bedside_media::keys::KeySlot;
-use bedside_media::rtp::ReadHeader;
 use bedside_media::send::{MAX_HEAD, Outgoing, RepairSetup, RtpSender, StreamSetup};
 use bedside_media::srtcp::{RtcpProtector, RtcpRewriter, RtcpUnprotector};
 use bedside_media::srtp::RtpProtector;
+use str0m::Rtc;
 use str0m::media::{Mid, Pt};
 use str0m::net::{Protocol, Transmit};
 use str0m::rtp::rtcp::Rtcp;
 use str0m::rtp::{Extension, ExtensionValues};
-use str0m::Rtc;
 
 use super::core::CoreOutput;
 use super::participant::Peer;
@@ -87,7 +85,11 @@ impl ExtBytes {
     fn of(ext: &ExtensionValues) -> Self {
         Self {
             audio_level: ext.audio_level.map(|level| {
-                let voice = if ext.voice_activity == Some(true) { 0x80 } else { 0 };
+                let voice = if ext.voice_activity == Some(true) {
+                    0x80
+                } else {
+                    0
+                };
                 voice | (level.unsigned_abs() & 0x7f)
             }),
             video_orientation: ext.video_orientation.map(|o| o as u8),
@@ -239,29 +241,6 @@ impl Peer {
     }
 }
 
-/// The transport-wide sequence number's id in `rtc`'s session, read from section `mid`.
-pub(crate) fn twcc_id_of(rtc: &Rtc, mid: Mid) -> Option<u8> {
-    rtc.media(mid)?
-        .remote_extmap()
-        .id_of(Extension::TransportSequenceNumber)
-}
-
-/// The transport-wide number in an RTP packet str0m is sending, if it has one.
-pub(crate) fn str0m_twcc(rtc: &mut Rtc, data: &[u8]) -> Option<u16> {
-    let header = ReadHeader::parse(data)?;
-    let mid = rtc
-        .direct_api()
-        .stream_tx(&header.ssrc.into())
-        .map(|s| s.mid())?;
-    let value = header.extension(twcc_id_of(rtc, mid)?)?;
-    Some(u16::from_be_bytes([*value.first()?, *value.get(1)?]))
-}
-
-/// `a` is after `b` in 16-bit sequence space.
-pub(crate) fn twcc_after(a: u16, b: u16) -> bool {
-    a != b && a.wrapping_sub(b) < 0x8000
-}
-
 impl FastSend {
     /// The SSRC of section `mid`, set up on first use from what str0m negotiated.
     fn section(&mut self, rtc: &mut Rtc, mid: Mid, pt: Pt) -> Option<u32> {
@@ -351,22 +330,6 @@ impl FastSend {
         Some(ssrc)
     }
 
-    /// The pacer's rate, in bytes per second.
-    fn pace_bytes_per_sec(&self) -> i64 {
-        let bps = self.sender.estimator.estimate_bps() * PACING_FACTOR_PERCENT / 100;
-        (bps / 8).max(1) as i64
-    }
-
-    /// Adds what the pacer earned since it last counted, up to one burst.
-    fn refill(&mut self, now: Instant) {
-        let rate = self.pace_bytes_per_sec();
-        let elapsed = now.saturating_duration_since(self.budget_at);
-        let earned = (elapsed.as_micros() as i64).saturating_mul(rate) / 1_000_000;
-        let burst = (PACING_BURST.as_micros() as i64 * rate / 1_000_000).max(2_400);
-        self.budget = self.budget.saturating_add(earned).min(burst);
-        self.budget_at = now;
-    }
-
     /// Writes, protects and queues one packet to the subscriber.
     fn transmit(
         &mut self,
@@ -418,67 +381,12 @@ impl FastSend {
             return;
         }
         self.budget -= sealed.len() as i64;
-        push(outputs, (proto, source, destination), sealed, &mut self.sent);
-    }
-
-    /// When the pacer or a probe needs the next turn.
-    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        let pacer = self.queue.front().map(|_| {
-            let rate = self.pace_bytes_per_sec();
-            let owed = (-self.budget).max(0) as u64;
-            self.budget_at + Duration::from_micros(owed * 1_000_000 / rate as u64)
-        });
-        let probe = self.probe.map(|p| p.next);
-        pacer.into_iter().chain(probe).min()
-    }
-
-    /// Releases what the pacer allows by `now`, and a probe's due packets.
-    pub(crate) fn on_timeout(&mut self, now: Instant, outputs: &mut VecDeque<CoreOutput>) {
-        self.refill(now);
-        while let Some(front) = self.queue.front() {
-            let overdue = now.saturating_duration_since(front.queued_at) >= MOST_QUEUED;
-            if self.budget <= 0 && !overdue {
-                break;
-            }
-            let Some(queued) = self.queue.pop_front() else {
-                break;
-            };
-            self.transmit(now, &queued.pending, &queued.payload, outputs);
-        }
-        while let Some(mut run) = self.probe.filter(|p| p.next <= now) {
-            let Some(remote) = self.remote else {
-                self.probe = None;
-                break;
-            };
-            let mut sealed = Vec::with_capacity(PROBE_PACKET_BYTES + 64);
-            if run.left == 0 || !self.sender.probe(now, run.cluster, &mut sealed) {
-                self.probe = None;
-                break;
-            }
-            push(outputs, remote, sealed, &mut self.sent);
-            run.left -= 1;
-            run.next += run.gap;
-            self.probe = (run.left > 0).then_some(run);
-        }
-    }
-
-    /// Starts a probe cluster when the estimate wants one.
-    fn maybe_probe(&mut self, now: Instant) {
-        if self.probe.is_some() || self.wanted_bps == 0 {
-            return;
-        }
-        let Some(probe) = self.sender.estimator.probe_due(now, self.wanted_bps) else {
-            return;
-        };
-        let span = probe.span(PROBE_PACKET_BYTES);
-        let bits = probe.bps as f64 * span.as_secs_f64();
-        let packets = ((bits / (PROBE_PACKET_BYTES * 8) as f64).ceil() as u32).max(CLUSTER_PACKETS);
-        self.probe = Some(ProbeRun {
-            cluster: probe.cluster,
-            left: packets,
-            next: now,
-            gap: span / packets,
-        });
+        push(
+            outputs,
+            (proto, source, destination),
+            sealed,
+            &mut self.sent,
+        );
     }
 
     /// Reads one SRTCP packet from the subscriber (which str0m reads too): its
@@ -540,83 +448,6 @@ impl FastSend {
         tell.then_some(estimate)
     }
 
-    /// Goes over what str0m just queued for this transport (`outputs` from `start`):
-    /// learns where the subscriber is, drops str0m's own RTP (padding: nothing else
-    /// is written to it) after skipping its transport-wide number, and rewrites the
-    /// sender information in its sender reports from what left here.
-    pub(crate) fn take_str0m_outputs(
-        &mut self,
-        now: Instant,
-        outputs: &mut VecDeque<CoreOutput>,
-        start: usize,
-    ) {
-        let mut index = start;
-        while index < outputs.len() {
-            let CoreOutput::Transmit(transmit) = &mut outputs[index] else {
-                index += 1;
-                continue;
-            };
-            let data = &transmit.contents[..];
-            let dtls = data.first().is_some_and(|b| (20..=63).contains(b));
-            let rtp_or_rtcp = data.len() >= 8 && data[0] >> 6 == 2;
-            if dtls || rtp_or_rtcp {
-                self.remote = Some((transmit.proto, transmit.source, transmit.destination));
-            }
-            if rtp_or_rtcp && !(192..=223).contains(&data[1]) {
-                if let (Some(header), Some(id)) = (ReadHeader::parse(data), self.twcc_id)
-                    && let Some(&[high, low, ..]) = header.extension(id)
-                {
-                    self.sender.skip_past_twcc(u16::from_be_bytes([high, low]));
-                }
-                outputs.remove(index);
-                continue;
-            }
-            if rtp_or_rtcp && let Some(rewritten) = self.rewrite_sender_reports(now, data) {
-                transmit.contents = rewritten.into();
-            }
-            index += 1;
-        }
-    }
-
-    /// str0m's SRTCP packet `data` with the sender information of this path's streams
-    /// written into its sender reports; `None` when it has none of them.
-    fn rewrite_sender_reports(&mut self, now: Instant, data: &[u8]) -> Option<Vec<u8>> {
-        let mut plain = std::mem::take(&mut self.plain);
-        let index = self.own_rtcp.open(data, &mut plain).ok();
-        let mut changed = false;
-        let mut at = 0;
-        while index.is_some() && at + 4 <= plain.len() {
-            let len = (usize::from(u16::from_be_bytes([plain[at + 2], plain[at + 3]])) + 1) * 4;
-            if at + len > plain.len() {
-                break;
-            }
-            if plain[at + 1] == 200 && len >= 28 {
-                let ssrc = u32::from_be_bytes([
-                    plain[at + 4],
-                    plain[at + 5],
-                    plain[at + 6],
-                    plain[at + 7],
-                ]);
-                if let Some(info) = self.sender.sender_info(now, ssrc) {
-                    plain[at + 16..at + 20].copy_from_slice(&info.rtp_time.to_be_bytes());
-                    plain[at + 20..at + 24].copy_from_slice(&info.packets.to_be_bytes());
-                    plain[at + 24..at + 28].copy_from_slice(&info.octets.to_be_bytes());
-                    changed = true;
-                }
-            }
-            at += len;
-        }
-        let mut out = None;
-        if let (true, Some(index)) = (changed, index) {
-            let mut sealed = Vec::with_capacity(data.len());
-            if self.own_rtcp.seal_at(&plain, index, &mut sealed).is_ok() {
-                out = Some(sealed);
-            }
-        }
-        self.plain = plain;
-        out
-    }
-
     /// Packets and payload bytes sent on section `mid` (for the egress counters str0m
     /// no longer sees).
     pub(crate) fn section_counts(&self, now: Instant, mid: Mid) -> Option<(u64, u64)> {
@@ -625,6 +456,12 @@ impl FastSend {
         Some((u64::from(info.packets), u64::from(info.octets)))
     }
 }
+
+#[path = "fast_tx_pacing.rs"]
+mod pacing;
+#[path = "fast_tx_str0m.rs"]
+mod str0m_side;
+pub(crate) use str0m_side::twcc_id_of;
 
 /// Queues one sealed datagram to the subscriber, counting it.
 fn push(

@@ -32,6 +32,7 @@ mod metrics;
 mod negotiate;
 mod participant;
 mod peer_events;
+mod poll_rtc;
 mod quality;
 pub mod rate;
 mod receive_sections;

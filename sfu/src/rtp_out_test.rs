@@ -202,6 +202,14 @@ fn vp8_ids_written_into_a_copy_of_the_descriptor_read_back_as_written_and_the_re
     };
     assert_eq!(write_vp8_ids(&mut narrow, &seven), Some(3));
     assert_eq!(narrow, [0x90, 0x80, 0x7f, 0xcc]);
-    assert_eq!(write_vp8_ids(&mut [0x90, 0xf0, 0x92], &ids), None, "cut short");
-    assert_eq!(write_vp8_ids(&mut [0x10, 0x00], &ids), Some(1), "no extension byte");
+    assert_eq!(
+        write_vp8_ids(&mut [0x90, 0xf0, 0x92], &ids),
+        None,
+        "cut short"
+    );
+    assert_eq!(
+        write_vp8_ids(&mut [0x10, 0x00], &ids),
+        Some(1),
+        "no extension byte"
+    );
 }

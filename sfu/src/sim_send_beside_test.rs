@@ -36,8 +36,14 @@ fn media_sent_beside_str0m_reaches_the_subscriber_in_both_connection_modes() {
         sim.run(3 * SECOND);
         let got_video = sim.clients[bob].frames(MediaKind::Video).len() - video;
         let got_audio = sim.clients[bob].frames(MediaKind::Audio).len() - audio;
-        assert!(got_video >= 40, "{mode:?}: video keeps playing: {got_video} frames in 3 s");
-        assert!(got_audio >= 100, "{mode:?}: audio keeps playing: {got_audio} frames in 3 s");
+        assert!(
+            got_video >= 40,
+            "{mode:?}: video keeps playing: {got_video} frames in 3 s"
+        );
+        assert!(
+            got_audio >= 100,
+            "{mode:?}: audio keeps playing: {got_audio} frames in 3 s"
+        );
         assert!(
             sent_beside(&sim, bob) > sent_before + 100,
             "{mode:?}: the packets left beside str0m"

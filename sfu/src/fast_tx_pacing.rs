@@ -1,0 +1,91 @@
+//! The send path's pacer (a leaky bucket at 1.1 times the estimate, for a thin link)
+//! and its probes (clusters of copies of the newest video packet, when layers are
+//! wanted above the estimate), both run from the core's timer.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bedside_media::estimate_probe::CLUSTER_PACKETS;
+
+use super::super::core::CoreOutput;
+use super::{
+    FastSend, MOST_QUEUED, PACING_BURST, PACING_FACTOR_PERCENT, PROBE_PACKET_BYTES, ProbeRun, push,
+};
+
+impl FastSend {
+    /// The pacer's rate, in bytes per second.
+    pub(super) fn pace_bytes_per_sec(&self) -> i64 {
+        let bps = self.sender.estimator.estimate_bps() * PACING_FACTOR_PERCENT / 100;
+        (bps / 8).max(1) as i64
+    }
+
+    /// Adds what the pacer earned since it last counted, up to one burst.
+    pub(super) fn refill(&mut self, now: Instant) {
+        let rate = self.pace_bytes_per_sec();
+        let elapsed = now.saturating_duration_since(self.budget_at);
+        let earned = (elapsed.as_micros() as i64).saturating_mul(rate) / 1_000_000;
+        let burst = (PACING_BURST.as_micros() as i64 * rate / 1_000_000).max(2_400);
+        self.budget = self.budget.saturating_add(earned).min(burst);
+        self.budget_at = now;
+    }
+
+    /// When the pacer or a probe needs the next turn.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        let pacer = self.queue.front().map(|_| {
+            let rate = self.pace_bytes_per_sec();
+            let owed = (-self.budget).max(0) as u64;
+            self.budget_at + Duration::from_micros(owed * 1_000_000 / rate as u64)
+        });
+        let probe = self.probe.map(|p| p.next);
+        pacer.into_iter().chain(probe).min()
+    }
+
+    /// Releases what the pacer allows by `now`, and a probe's due packets.
+    pub(crate) fn on_timeout(&mut self, now: Instant, outputs: &mut VecDeque<CoreOutput>) {
+        self.refill(now);
+        while let Some(front) = self.queue.front() {
+            let overdue = now.saturating_duration_since(front.queued_at) >= MOST_QUEUED;
+            if self.budget <= 0 && !overdue {
+                break;
+            }
+            let Some(queued) = self.queue.pop_front() else {
+                break;
+            };
+            self.transmit(now, &queued.pending, &queued.payload, outputs);
+        }
+        while let Some(mut run) = self.probe.filter(|p| p.next <= now) {
+            let Some(remote) = self.remote else {
+                self.probe = None;
+                break;
+            };
+            let mut sealed = Vec::with_capacity(PROBE_PACKET_BYTES + 64);
+            if run.left == 0 || !self.sender.probe(now, run.cluster, &mut sealed) {
+                self.probe = None;
+                break;
+            }
+            push(outputs, remote, sealed, &mut self.sent);
+            run.left -= 1;
+            run.next += run.gap;
+            self.probe = (run.left > 0).then_some(run);
+        }
+    }
+
+    /// Starts a probe cluster when the estimate wants one.
+    pub(super) fn maybe_probe(&mut self, now: Instant) {
+        if self.probe.is_some() || self.wanted_bps == 0 {
+            return;
+        }
+        let Some(probe) = self.sender.estimator.probe_due(now, self.wanted_bps) else {
+            return;
+        };
+        let span = probe.span(PROBE_PACKET_BYTES);
+        let bits = probe.bps as f64 * span.as_secs_f64();
+        let packets = ((bits / (PROBE_PACKET_BYTES * 8) as f64).ceil() as u32).max(CLUSTER_PACKETS);
+        self.probe = Some(ProbeRun {
+            cluster: probe.cluster,
+            left: packets,
+            next: now,
+            gap: span / packets,
+        });
+    }
+}
