@@ -60,8 +60,7 @@ pub struct CoreConfig {
     /// Publishers' packets are opened and forwarded beside str0m once str0m has seen a
     /// stream's first packets (`fast_rx.rs`); false keeps every packet on str0m's path.
     pub media_beside_str0m: bool,
-    /// Subscribers' transports send beside str0m from their first forwarded packet
-    /// (`fast_tx.rs`); false leaves sending to str0m.
+    /// Subscribers' transports send beside str0m (`fast_tx.rs`); false: str0m sends.
     pub send_beside_str0m: bool,
 }
 
