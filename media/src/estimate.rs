@@ -100,6 +100,8 @@ pub struct LinkEstimator {
     acked: AckedRate,
     loss_received: u32,
     loss_lost: u32,
+    /// Every packet the feedback reported, received and lost, since the start.
+    reported: (u64, u64),
     loss_since: Option<Instant>,
     loss_limit_bps: Option<f64>,
     loss_cut_at: Option<Instant>,
@@ -124,6 +126,7 @@ impl LinkEstimator {
             acked: AckedRate::default(),
             loss_received: 0,
             loss_lost: 0,
+            reported: (0, 0),
             loss_since: None,
             loss_limit_bps: None,
             loss_cut_at: None,
@@ -160,6 +163,11 @@ impl LinkEstimator {
             cluster,
         };
         self.sent[seq as usize % HISTORY] = Some(sent);
+        if let Some(id) = cluster
+            && let Some(c) = self.clusters.iter_mut().find(|c| c.id == id)
+        {
+            c.left(at);
+        }
     }
 
     /// The probe to send now, if any, for a sender that wants `wanted_bps` (see
@@ -206,10 +214,12 @@ impl LinkEstimator {
                 Some(arrival) if !sent.acked => {
                     if !sent.reported {
                         self.loss_received += 1;
+                        self.reported.0 += 1;
                     } else {
                         // Reported lost before, received after all.
                         self.loss_lost = self.loss_lost.saturating_sub(1);
                         self.loss_received += 1;
+                        self.reported = (self.reported.0 + 1, self.reported.1.saturating_sub(1));
                     }
                     sent.acked = true;
                     sent.reported = true;
@@ -225,6 +235,7 @@ impl LinkEstimator {
                 None if !sent.reported => {
                     sent.reported = true;
                     self.loss_lost += 1;
+                    self.reported.1 += 1;
                     any = true;
                 }
                 _ => {}
@@ -291,6 +302,12 @@ impl LinkEstimator {
                 self.loss_limit_bps = (grown < current).then_some(grown);
             }
         }
+    }
+
+    /// Every packet the feedback reported so far: received, and lost (a packet
+    /// reported lost and then received counts as received).
+    pub fn reported(&self) -> (u64, u64) {
+        self.reported
     }
 
     /// The estimate now, in bits per second.

@@ -49,6 +49,8 @@ pub(crate) struct Cluster {
     last_size: u64,
     sent: Option<(Instant, Instant)>,
     arrived: Option<(Instant, Instant)>,
+    /// When its last packet left, acknowledged or not.
+    last_left: Option<Instant>,
 }
 
 impl Cluster {
@@ -61,6 +63,7 @@ impl Cluster {
             last_size: 0,
             sent: None,
             arrived: None,
+            last_left: None,
         }
     }
 
@@ -85,9 +88,17 @@ impl Cluster {
         });
     }
 
-    /// Whether its last packet acknowledged so far left before `at`.
+    /// One of its packets left at `at`.
+    pub(crate) fn left(&mut self, at: Instant) {
+        self.last_left = Some(self.last_left.map_or(at, |last| last.max(at)));
+    }
+
+    /// Whether all of it that was sent left before `at` (a packet sent after it was
+    /// acknowledged, so the feedback on the cluster is complete). Judged by the last
+    /// packet sent, not the last acknowledged: media sent between its packets is
+    /// acknowledged first, and a cluster judged then has too few packets to tell.
     pub(crate) fn sent_before(&self, at: Instant) -> bool {
-        self.sent.is_some_and(|(_, last)| last < at)
+        self.sent.is_some() && self.last_left.is_some_and(|last| last < at)
     }
 
     /// What it measured, once enough of it arrived: the lower of the rates it left

@@ -51,6 +51,9 @@ pub struct RepairSetup {
     /// The one-byte extensions every retransmission carries (the `mid`, and the
     /// repaired `rid` for a simulcast layer), besides the transport-wide number.
     pub extensions: Vec<(u8, Vec<u8>)>,
+    /// Its first packet counter: 0 on a fresh stream, or past what another writer
+    /// already sent on it (a receiver refuses a sequence number it has seen).
+    pub first_index: u64,
 }
 
 /// One packet to send.
@@ -160,13 +163,14 @@ impl RtpSender {
         } else {
             Vec::new()
         };
+        let repair_index = setup.repair.as_ref().map_or(0, |r| r.first_index);
         self.streams.push(SendStream {
             setup,
             packets: 0,
             octets: 0,
             last: None,
             kept,
-            repair_index: 0,
+            repair_index,
         });
     }
 
@@ -394,9 +398,9 @@ impl RtpSender {
     /// Sends one packet of probe `cluster` (see `LinkEstimator::probe_due`): a copy of
     /// the most recently sent video packet on its stream's repair stream, as
     /// libwebrtc's "payload padding" (a receiver that has the packet drops the copy;
-    /// one that lost it is repaired). `false` (nothing sent) when no stream keeps
-    /// packets yet.
-    pub fn probe(&mut self, now: Instant, cluster: u32, out: &mut Vec<u8>) -> bool {
+    /// one that lost it is repaired). Its size on the wire; `None` (nothing sent) when
+    /// no stream keeps packets yet.
+    pub fn probe(&mut self, now: Instant, cluster: u32, out: &mut Vec<u8>) -> Option<usize> {
         let newest = self
             .streams
             .iter()
@@ -408,7 +412,7 @@ impl RtpSender {
             })
             .max();
         let Some((_, at)) = newest else {
-            return false;
+            return None;
         };
         let stream = &mut self.streams[at];
         let Some(last) = stream
@@ -418,10 +422,10 @@ impl RtpSender {
             .max_by_key(|k| k.index)
             .cloned()
         else {
-            return false;
+            return None;
         };
         let Some(repair) = stream.setup.repair.clone() else {
-            return false;
+            return None;
         };
         let index = stream.repair_index;
         stream.repair_index += 1;
@@ -440,8 +444,10 @@ impl RtpSender {
             payload: &last.payload,
             head: &last.head[..usize::from(last.head_len)],
         };
+        let start = out.len();
         self.seal(now, &packet, Some(last.index as u16), Some(cluster), out)
-            .is_ok()
+            .ok()?;
+        Some(out.len() - start)
     }
 }
 

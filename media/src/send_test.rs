@@ -40,6 +40,7 @@ fn sender(now: Instant) -> RtpSender {
             ssrc: VIDEO_RTX,
             payload_type: RTX_PT,
             extensions: vec![(MID_ID, b"1".to_vec())],
+            first_index: 0,
         }),
     });
     sender
@@ -349,8 +350,9 @@ fn a_probe_is_the_newest_video_packet_again_on_its_repair_stream_and_counts_for_
     let now = Instant::now();
     let mut sender = sender(now);
     let mut out = Vec::new();
-    assert!(
-        !sender.probe(now, 1, &mut out),
+    assert_eq!(
+        sender.probe(now, 1, &mut out),
+        None,
         "nothing to copy before any video left"
     );
     let payloads: Vec<Arc<[u8]>> = (0..3u8).map(|i| Arc::from(vec![i; 40])).collect();
@@ -359,7 +361,7 @@ fn a_probe_is_the_newest_video_packet_again_on_its_repair_stream_and_counts_for_
             .send(now, &video(200 + i as u64, payload), &mut Vec::new())
             .unwrap();
     }
-    assert!(sender.probe(now, 1, &mut out));
+    assert_eq!(sender.probe(now, 1, &mut out), Some(out.len()));
     let probe = open(&out, 0);
     assert_eq!(probe.ssrc, VIDEO_RTX);
     assert_eq!(probe.payload[..2], 202u16.to_be_bytes());

@@ -50,9 +50,9 @@ const MAX_BPS: u64 = 100_000_000;
 const PACING_FACTOR_PERCENT: u64 = 110;
 /// The pacer lets this much out at once.
 const PACING_BURST: Duration = Duration::from_millis(5);
-/// A packet held this long by the pacer leaves anyway: the queue never grows without
-/// bound behind a falling estimate.
-const MOST_QUEUED: Duration = Duration::from_millis(400);
+/// The pacer drains what it holds within this long, faster than its rate if need be:
+/// the queue never grows without bound behind a falling estimate.
+const DRAIN_WITHIN: Duration = Duration::from_millis(300);
 /// A changed estimate goes to layer selection when it moved this many percent, or
 /// after [`TELL_EVERY`].
 const TELL_CHANGE_PERCENT: u64 = 3;
@@ -103,6 +103,9 @@ impl ExtBytes {
 struct OutSection {
     ssrc: u32,
     mid: Vec<u8>,
+    /// NACKs and keyframe requests (PLI, FIR) the subscriber sent for it.
+    nacks: u64,
+    keyframe_requests: u64,
 }
 
 /// One packet to send, with everything but its payload.
@@ -124,16 +127,19 @@ struct Pending {
 struct Queued {
     pending: Pending,
     payload: Arc<[u8]>,
-    queued_at: Instant,
 }
 
 /// A probe cluster being sent.
 #[derive(Debug, Clone, Copy)]
 struct ProbeRun {
     cluster: u32,
-    left: u32,
+    /// Its rate.
+    bps: u64,
+    /// What it still has to send, and how many packets it sent.
+    bytes_left: i64,
+    packets: u32,
+    /// When its next packet leaves.
     next: Instant,
-    gap: Duration,
 }
 
 /// One forwarded packet, as the forwarder hands it over.
@@ -167,18 +173,24 @@ pub(crate) struct FastSend {
     /// Where the subscriber is: learnt from what str0m sends it and what it sends.
     remote: Option<(Protocol, SocketAddr, SocketAddr)>,
     queue: VecDeque<Queued>,
+    /// The payload bytes in `queue`.
+    queued_bytes: usize,
     /// The pacer's bytes in hand (negative: owed) as of `budget_at`.
     budget: i64,
     budget_at: Instant,
     probe: Option<ProbeRun>,
     /// What layer selection would like the link to carry (probes aim at it).
     pub(crate) wanted_bps: u64,
+    /// The highest sequence number str0m sent on each SSRC (`Peer::str0m_seqs`).
+    str0m_seqs: std::collections::BTreeMap<u32, u64>,
     /// The round trip str0m measured, for the NACK rule.
     pub(crate) rtt: Duration,
     /// The estimate last told to layer selection, and when.
     told: Option<(u64, Instant)>,
     plain: Vec<u8>,
     repairs: Vec<Vec<u8>>,
+    /// The feedback's counts at the last [`FastSend::take_loss`].
+    reported: (u64, u64),
     /// Packets and bytes sent here (media, repairs, probes).
     pub(crate) sent: (u64, u64),
 }
@@ -227,15 +239,18 @@ impl Peer {
             twcc_id,
             remote: self.last_remote,
             queue: VecDeque::new(),
+            queued_bytes: 0,
             budget: 0,
             budget_at: now,
             probe: None,
             wanted_bps: 0,
+            str0m_seqs: std::mem::take(&mut self.str0m_seqs),
             rtt: DEFAULT_RTT,
             told: None,
             plain: Vec::with_capacity(1_500),
             repairs: Vec::new(),
             sent: (0, 0),
+            reported: (0, 0),
         }));
         true
     }
@@ -266,6 +281,7 @@ impl FastSend {
         let mid_bytes = mid.as_bytes().to_vec();
         let repair = match (rtx, params.resend()) {
             (Some(rtx), Some(rtx_pt)) => Some(RepairSetup {
+                first_index: self.str0m_seqs.get(&rtx).map_or(0, |seq| seq + 1),
                 ssrc: rtx,
                 payload_type: *rtx_pt,
                 extensions: self
@@ -286,6 +302,8 @@ impl FastSend {
             OutSection {
                 ssrc,
                 mid: mid_bytes,
+                nacks: 0,
+                keyframe_requests: 0,
             },
         );
         Some(ssrc)
@@ -318,10 +336,11 @@ impl FastSend {
         if packet.paced {
             self.refill(now);
             if !self.queue.is_empty() || self.budget <= 0 {
+                // Held: the pacer releases it (`fast_tx_pacing.rs`).
+                self.queued_bytes += packet.payload.len();
                 self.queue.push_back(Queued {
                     pending,
                     payload: packet.payload.clone(),
-                    queued_at: now,
                 });
                 return Some(ssrc);
             }
@@ -417,7 +436,14 @@ impl FastSend {
                     self.sender.transport_feedback(now, twcc);
                     fed = true;
                 }
+                Ok(Rtcp::Pli(pli)) => self.count(*pli.ssrc, false),
+                Ok(Rtcp::Fir(fir)) => {
+                    for entry in fir.reports.iter() {
+                        self.count(*entry.ssrc, false);
+                    }
+                }
                 Ok(Rtcp::Nack(nack)) => {
+                    self.count(*nack.ssrc, true);
                     let mut repairs = std::mem::take(&mut self.repairs);
                     self.sender.repair(now, &nack, self.rtt, &mut repairs);
                     for sealed in repairs.drain(..) {
@@ -448,12 +474,42 @@ impl FastSend {
         tell.then_some(estimate)
     }
 
-    /// Packets and payload bytes sent on section `mid` (for the egress counters str0m
-    /// no longer sees).
-    pub(crate) fn section_counts(&self, now: Instant, mid: Mid) -> Option<(u64, u64)> {
-        let section = self.sections.get(&mid)?;
-        let info = self.sender.sender_info(now, section.ssrc)?;
-        Some((u64::from(info.packets), u64::from(info.octets)))
+    /// Counts a NACK (or a keyframe request) for the section sending `ssrc`.
+    fn count(&mut self, ssrc: u32, nack: bool) {
+        if let Some(section) = self.sections.values_mut().find(|s| s.ssrc == ssrc) {
+            match nack {
+                true => section.nacks += 1,
+                false => section.keyframe_requests += 1,
+            }
+        }
+    }
+
+    /// Each section's egress counters (packets, payload bytes, NACKs, keyframe
+    /// requests), which str0m, having sent nothing on them, no longer reports.
+    pub(crate) fn egress_counts(&self, now: Instant) -> Vec<(Mid, [u64; 4])> {
+        self.sections
+            .iter()
+            .map(|(mid, section)| {
+                let (packets, bytes) = self
+                    .sender
+                    .sender_info(now, section.ssrc)
+                    .map_or((0, 0), |i| (u64::from(i.packets), u64::from(i.octets)));
+                (
+                    *mid,
+                    [packets, bytes, section.nacks, section.keyframe_requests],
+                )
+            })
+            .collect()
+    }
+
+    /// The share of packets the subscriber's feedback reported lost since the last
+    /// call (str0m's receiver-report loss, which it no longer has), `None` when none
+    /// were reported.
+    pub(crate) fn take_loss(&mut self) -> Option<f32> {
+        let (received, lost) = self.sender.estimator.reported();
+        let (was_received, was_lost) = std::mem::replace(&mut self.reported, (received, lost));
+        let (received, lost) = (received - was_received, lost.saturating_sub(was_lost));
+        (received + lost > 0).then(|| lost as f32 / (received + lost) as f32)
     }
 }
 

@@ -9,14 +9,18 @@ use bedside_media::estimate_probe::CLUSTER_PACKETS;
 
 use super::super::core::CoreOutput;
 use super::{
-    FastSend, MOST_QUEUED, PACING_BURST, PACING_FACTOR_PERCENT, PROBE_PACKET_BYTES, ProbeRun, push,
+    DRAIN_WITHIN, FastSend, PACING_BURST, PACING_FACTOR_PERCENT, PROBE_PACKET_BYTES, ProbeRun, push,
 };
 
 impl FastSend {
-    /// The pacer's rate, in bytes per second.
+    /// The pacer's rate, in bytes per second: 1.1 times the estimate, or faster when
+    /// what is queued would otherwise wait longer than [`DRAIN_WITHIN`] (as libwebrtc's
+    /// pacer does; holding it longer only makes it stale, and releasing late packets
+    /// all at once would burst into the link the pacer protects).
     pub(super) fn pace_bytes_per_sec(&self) -> i64 {
         let bps = self.sender.estimator.estimate_bps() * PACING_FACTOR_PERCENT / 100;
-        (bps / 8).max(1) as i64
+        let drain = self.queued_bytes as u64 * 1_000 / DRAIN_WITHIN.as_millis() as u64;
+        (bps / 8).max(drain).max(1) as i64
     }
 
     /// Adds what the pacer earned since it last counted, up to one burst.
@@ -33,7 +37,8 @@ impl FastSend {
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         let pacer = self.queue.front().map(|_| {
             let rate = self.pace_bytes_per_sec();
-            let owed = (-self.budget).max(0) as u64;
+            // Released while the budget is above zero: due when one more byte is earned.
+            let owed = (1 - self.budget).max(0) as u64;
             self.budget_at + Duration::from_micros(owed * 1_000_000 / rate as u64)
         });
         let probe = self.probe.map(|p| p.next);
@@ -43,14 +48,11 @@ impl FastSend {
     /// Releases what the pacer allows by `now`, and a probe's due packets.
     pub(crate) fn on_timeout(&mut self, now: Instant, outputs: &mut VecDeque<CoreOutput>) {
         self.refill(now);
-        while let Some(front) = self.queue.front() {
-            let overdue = now.saturating_duration_since(front.queued_at) >= MOST_QUEUED;
-            if self.budget <= 0 && !overdue {
-                break;
-            }
+        while self.budget > 0 {
             let Some(queued) = self.queue.pop_front() else {
                 break;
             };
+            self.queued_bytes -= queued.payload.len();
             self.transmit(now, &queued.pending, &queued.payload, outputs);
         }
         while let Some(mut run) = self.probe.filter(|p| p.next <= now) {
@@ -59,14 +61,18 @@ impl FastSend {
                 break;
             };
             let mut sealed = Vec::with_capacity(PROBE_PACKET_BYTES + 64);
-            if run.left == 0 || !self.sender.probe(now, run.cluster, &mut sealed) {
+            let Some(size) = self.sender.probe(now, run.cluster, &mut sealed) else {
                 self.probe = None;
                 break;
-            }
+            };
             push(outputs, remote, sealed, &mut self.sent);
-            run.left -= 1;
-            run.next += run.gap;
-            self.probe = (run.left > 0).then_some(run);
+            // The next packet leaves when this one's bits took their time at the
+            // probe's rate (the copies' sizes vary with the layer copied).
+            run.packets += 1;
+            run.bytes_left -= size as i64;
+            run.next += Duration::from_secs_f64(size as f64 * 8.0 / run.bps.max(1) as f64);
+            let done = run.packets >= CLUSTER_PACKETS && run.bytes_left <= 0;
+            self.probe = (!done).then_some(run);
         }
     }
 
@@ -79,13 +85,12 @@ impl FastSend {
             return;
         };
         let span = probe.span(PROBE_PACKET_BYTES);
-        let bits = probe.bps as f64 * span.as_secs_f64();
-        let packets = ((bits / (PROBE_PACKET_BYTES * 8) as f64).ceil() as u32).max(CLUSTER_PACKETS);
         self.probe = Some(ProbeRun {
             cluster: probe.cluster,
-            left: packets,
+            bps: probe.bps,
+            bytes_left: (probe.bps as f64 * span.as_secs_f64() / 8.0) as i64,
+            packets: 0,
             next: now,
-            gap: span / packets,
         });
     }
 }

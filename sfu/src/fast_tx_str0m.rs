@@ -38,6 +38,13 @@ pub(crate) fn twcc_after(a: u16, b: u16) -> bool {
     a != b && a.wrapping_sub(b) < 0x8000
 }
 
+/// Records that str0m sent sequence number `seq` on `ssrc` (kept extended, highest).
+pub(crate) fn note_sequence(seqs: &mut std::collections::BTreeMap<u32, u64>, ssrc: u32, seq: u16) {
+    let entry = seqs.entry(ssrc).or_insert(u64::from(seq));
+    let extended = super::super::fast_streams::extend(*entry, 16, u64::from(seq));
+    *entry = (*entry).max(extended);
+}
+
 impl Peer {
     /// Before its sending goes beside str0m: notes where str0m sends to and the
     /// transport-wide numbers its padding used (`outputs` from `start`).
@@ -51,6 +58,11 @@ impl Peer {
             let rtp_or_rtcp = data.len() >= 8 && data[0] >> 6 == 2;
             if dtls || rtp_or_rtcp {
                 self.last_remote = Some((transmit.proto, transmit.source, transmit.destination));
+            }
+            if super::super::fast_streams::is_rtp(data)
+                && let Some(header) = ReadHeader::parse(data)
+            {
+                note_sequence(&mut self.str0m_seqs, header.ssrc, header.sequence);
             }
             if super::super::fast_streams::is_rtp(data)
                 && let Some(seq) = str0m_twcc(&mut self.rtc, data)
@@ -86,10 +98,13 @@ impl FastSend {
                 self.remote = Some((transmit.proto, transmit.source, transmit.destination));
             }
             if rtp_or_rtcp && !(192..=223).contains(&data[1]) {
-                if let (Some(header), Some(id)) = (ReadHeader::parse(data), self.twcc_id)
-                    && let Some(&[high, low, ..]) = header.extension(id)
-                {
-                    self.sender.skip_past_twcc(u16::from_be_bytes([high, low]));
+                if let Some(header) = ReadHeader::parse(data) {
+                    note_sequence(&mut self.str0m_seqs, header.ssrc, header.sequence);
+                    if let Some(id) = self.twcc_id
+                        && let Some(&[high, low, ..]) = header.extension(id)
+                    {
+                        self.sender.skip_past_twcc(u16::from_be_bytes([high, low]));
+                    }
                 }
                 outputs.remove(index);
                 continue;

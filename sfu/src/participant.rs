@@ -39,6 +39,9 @@ pub(crate) struct Peer {
     /// Before then: the last transport-wide number str0m used (its padding), and where
     /// str0m sends to.
     pub(crate) str0m_twcc: Option<u16>,
+    /// And the highest (extended) sequence number str0m sent on each SSRC (its
+    /// padding, on a repair stream): this path's packets there continue after it.
+    pub(crate) str0m_seqs: std::collections::BTreeMap<u32, u64>,
     pub(crate) last_remote: Option<(
         str0m::net::Protocol,
         std::net::SocketAddr,
@@ -61,6 +64,7 @@ impl Peer {
             send: None,
             send_beside,
             str0m_twcc: None,
+            str0m_seqs: std::collections::BTreeMap::new(),
             last_remote: None,
             timeout: None,
             connected: false,
@@ -337,6 +341,14 @@ impl Participant {
     }
 
     /// The side remote tracks are sent on.
+    /// Whether its transport on `side` sends beside str0m (`fast_tx.rs`).
+    pub(crate) fn sends_beside(&self, side: Side) -> bool {
+        match side {
+            Side::Publisher => self.publisher.send.is_some(),
+            Side::Subscriber => self.subscriber.as_ref().is_some_and(|p| p.send.is_some()),
+        }
+    }
+
     pub(crate) fn down_side(&self) -> Side {
         match self.mode {
             PeerMode::Single => Side::Publisher,

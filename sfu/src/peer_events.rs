@@ -63,12 +63,29 @@ impl Core {
                         stats.ingress_loss_fraction =
                             fast.take_loss().or(stats.ingress_loss_fraction);
                     }
+                    let mut beside_loss = None;
                     if let Some(send) = p.peer_mut(side).and_then(|peer| peer.send.as_mut()) {
+                        // What left beside str0m is counted there (`fast_tx.rs`).
                         stats.peer_bytes_tx += send.sent.1;
                         if let Some(rtt) = stats.rtt {
                             send.rtt = rtt;
                         }
+                        beside_loss = send.take_loss();
+                        stats.egress_loss_fraction = beside_loss;
+                        for (mid, counts) in send.egress_counts(now) {
+                            p.metrics.egress.insert((side, mid, None), counts);
+                        }
                     }
+                    // The loss the subscriber's feedback reports takes back a move up the
+                    // link could not carry, as its receiver reports do on str0m's path.
+                    let taken_back = match beside_loss {
+                        Some(loss) if p.down_side() == side => p
+                            .down
+                            .iter_mut()
+                            .filter(|d| d.kind == MediaKind::Video)
+                            .fold(false, |any, d| d.upgrades.report_loss(now, loss) || any),
+                        _ => false,
+                    };
                     p.metrics
                         .peer_bytes
                         .insert(side, (stats.peer_bytes_rx, stats.peer_bytes_tx));
@@ -80,6 +97,10 @@ impl Core {
                         );
                     } else {
                         p.quality.up_sample = Some((stats.ingress_loss_fraction, stats.rtt));
+                    }
+                    if taken_back {
+                        tracing::debug!(conn, "sfu takes back a move up the link lost");
+                        self.reselect_layers(now, conn);
                     }
                 }
             }
@@ -99,17 +120,13 @@ impl Core {
                     }
                 }
             }
-            Event::MediaEgressStats(mut stats) => {
-                if let Some(p) = self.participants.get_mut(&conn) {
-                    // What left beside str0m is counted there (`fast_tx.rs`).
-                    if let Some((packets, bytes)) = p
-                        .peer_mut(side)
-                        .and_then(|peer| peer.send.as_ref())
-                        .and_then(|send| send.section_counts(now, stats.mid))
-                    {
-                        stats.packets = packets;
-                        stats.bytes = bytes;
-                    }
+            Event::MediaEgressStats(stats) => {
+                // A transport sending beside str0m is counted there (`PeerStats` above).
+                if let Some(p) = self
+                    .participants
+                    .get_mut(&conn)
+                    .filter(|p| p.rtc(side).is_some() && !p.sends_beside(side))
+                {
                     let counts = [
                         stats.packets,
                         stats.bytes,

@@ -53,7 +53,6 @@ fn media_sent_beside_str0m_reaches_the_subscriber_in_both_connection_modes() {
 }
 
 #[test]
-#[ignore = "known fault (docs/sfu.md, Not yet): str0m's receiver takes none of this path's RTX packets, so neither repairs nor probes arrive"]
 fn a_subscriber_losing_packets_beside_str0m_is_repaired_from_what_the_sfu_kept() {
     for mode in MODES {
         let mut sim = Sim::new(32);
