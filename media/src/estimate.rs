@@ -247,7 +247,7 @@ impl LinkEstimator {
         self.loss_since.get_or_insert(now);
         self.rate.update(now, self.trend.usage(), self.acked.bps());
         if let Some(newest) = newest_sent {
-            self.probe_results(newest);
+            self.probe_results(now, newest);
         }
         self.judge_loss(now);
         if let Some(limit) = self.loss_limit_bps {
@@ -257,7 +257,7 @@ impl LinkEstimator {
 
     /// Clusters whose last packet is older than the newest acknowledged are measured:
     /// the estimate jumps to what one showed, if that is higher.
-    fn probe_results(&mut self, newest_sent: Instant) {
+    fn probe_results(&mut self, now: Instant, newest_sent: Instant) {
         let prober = &mut self.prober;
         let rate = &mut self.rate;
         self.clusters.retain(|cluster| {
@@ -266,7 +266,7 @@ impl LinkEstimator {
             }
             if let Some(bps) = cluster.result_bps() {
                 prober.result(cluster.id, bps);
-                rate.raise_to(bps);
+                rate.raise_to(now, bps);
             }
             false
         });

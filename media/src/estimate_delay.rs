@@ -40,6 +40,11 @@ const DECREASE_INTERVAL: Duration = Duration::from_millis(200);
 /// The time a rate change takes to show in the feedback (a round trip and the
 /// feedback interval), for the additive increase near capacity.
 const RESPONSE_TIME: Duration = Duration::from_millis(300);
+/// How long a probe's result bounds a decrease on a link the sender does not fill.
+const PROBED_HOLDS: Duration = Duration::from_secs(3);
+/// A sender whose acknowledged rate is under this share of its estimate does not fill
+/// the link (it is application-limited).
+const APP_LIMITED_SHARE: f64 = 0.5;
 
 /// What the delay trend says about the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,6 +275,8 @@ pub struct AimdRate {
     changed_at: Option<Instant>,
     decreased_at: Option<Instant>,
     capacity: Capacity,
+    /// The last probe's result and when it came.
+    probed: Option<(f64, Instant)>,
 }
 
 impl AimdRate {
@@ -281,6 +288,7 @@ impl AimdRate {
             changed_at: None,
             decreased_at: None,
             capacity: Capacity::default(),
+            probed: None,
         }
     }
 
@@ -308,6 +316,17 @@ impl AimdRate {
                 }
                 let Some(acked) = acked else { return };
                 let mut decreased = DECREASE_FACTOR * acked;
+                // A sender that does not fill the link (an SFU forwarding a low layer
+                // while it probes for a higher one) is not cut to what it happens to
+                // send: a probe just showed what the link carries, and the overuse is
+                // most likely the probe's own queue. libwebrtc bounds its backoff by
+                // its link capacity estimate the same way.
+                if let Some((probed, at)) = self.probed
+                    && now < at + PROBED_HOLDS
+                    && acked < APP_LIMITED_SHARE * self.rate_bps
+                {
+                    decreased = decreased.max(DECREASE_FACTOR * probed.min(self.rate_bps));
+                }
                 if decreased > self.rate_bps
                     && let Some(mean) = self.capacity.mean_bps
                 {
@@ -344,9 +363,10 @@ impl AimdRate {
         }
     }
 
-    /// Raises the rate to `bps` if it is below (a probe showed the room).
-    pub fn raise_to(&mut self, bps: u64) {
+    /// Raises the rate to `bps` if it is below: a probe at `now` showed the room.
+    pub fn raise_to(&mut self, now: Instant, bps: u64) {
         self.rate_bps = self.rate_bps.max(bps as f64);
+        self.probed = Some((bps as f64, now));
     }
 
     /// Lowers the rate to `bps` if it is above (the loss-based half decided so).
