@@ -25,6 +25,9 @@ use str0m::rtp::rtcp::Twcc;
 use crate::estimate_delay::{AimdRate, DelayTrend, Usage};
 use crate::estimate_probe::{Cluster, Probe, Prober};
 
+/// A sender acknowledged at under this share of its estimate does not fill the link
+/// (libwebrtc's "application-limited region"): only then is it probed periodically.
+const APP_LIMITED_SHARE: f64 = 0.65;
 /// Sent packets remembered (by transport-wide sequence number, modulo this).
 const HISTORY: usize = 4_096;
 /// The span of arrivals the acknowledged rate is measured over.
@@ -174,9 +177,17 @@ impl LinkEstimator {
     /// `estimate_probe`): its packets go to [`LinkEstimator::sent_probe`].
     pub fn probe_due(&mut self, now: Instant, wanted_bps: u64) -> Option<Probe> {
         let estimate = self.estimate_bps();
+        // A sender that fills most of its estimate shows the link's room itself (the
+        // rate grows with what is acknowledged); probing it again only queues (see
+        // `Prober::due`).
+        let app_limited = self
+            .acked
+            .bps()
+            .is_none_or(|acked| (acked as f64) < APP_LIMITED_SHARE * estimate as f64);
+        let wanted = wanted_bps.min(self.max_bps);
         let probe = self
             .prober
-            .due(now, self.start_bps, estimate, wanted_bps.min(self.max_bps))?;
+            .due(now, self.start_bps, estimate, wanted, app_limited)?;
         if self.clusters.len() >= 4 {
             self.clusters.remove(0);
         }

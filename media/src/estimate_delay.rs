@@ -40,11 +40,8 @@ const DECREASE_INTERVAL: Duration = Duration::from_millis(200);
 /// The time a rate change takes to show in the feedback (a round trip and the
 /// feedback interval), for the additive increase near capacity.
 const RESPONSE_TIME: Duration = Duration::from_millis(300);
-/// How long a probe's result bounds a decrease on a link the sender does not fill.
+/// How long a probe's result bounds a decrease.
 const PROBED_HOLDS: Duration = Duration::from_secs(3);
-/// A sender whose acknowledged rate is under this share of its estimate does not fill
-/// the link (it is application-limited).
-const APP_LIMITED_SHARE: f64 = 0.5;
 
 /// What the delay trend says about the link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,14 +313,13 @@ impl AimdRate {
                 }
                 let Some(acked) = acked else { return };
                 let mut decreased = DECREASE_FACTOR * acked;
-                // A sender that does not fill the link (an SFU forwarding a low layer
-                // while it probes for a higher one) is not cut to what it happens to
-                // send: a probe just showed what the link carries, and the overuse is
-                // most likely the probe's own queue. libwebrtc bounds its backoff by
-                // its link capacity estimate the same way.
+                // A sender that does not fill the link (an SFU forwarding one layer
+                // while it probes for the next) is not cut below what a probe just
+                // showed the link carries: the overuse is most likely the probe's own
+                // queue. libwebrtc bounds its backoff by its link capacity estimate
+                // the same way.
                 if let Some((probed, at)) = self.probed
                     && now < at + PROBED_HOLDS
-                    && acked < APP_LIMITED_SHARE * self.rate_bps
                 {
                     decreased = decreased.max(DECREASE_FACTOR * probed.min(self.rate_bps));
                 }

@@ -142,13 +142,16 @@ impl Prober {
     /// The probe to send now, if any, for an estimate of `estimate_bps` and a sender
     /// that wants `wanted_bps`: the first probes at 3 and 6 times the start; one twice
     /// as high right after a probe the link did not limit; every 5 s while the
-    /// estimate is below what is wanted.
+    /// estimate is below what is wanted and the sender does not fill it
+    /// (`app_limited`, libwebrtc's ALR probing: a sender near its estimate shows the
+    /// room itself, and a probe above a full link only fills its queue).
     pub(crate) fn due(
         &mut self,
         now: Instant,
         start_bps: u64,
         estimate_bps: u64,
         wanted_bps: u64,
+        app_limited: bool,
     ) -> Option<Probe> {
         if estimate_bps >= wanted_bps {
             return None;
@@ -166,7 +169,7 @@ impl Prober {
             && result as f64 >= FURTHER_PROBE_SHARE * probe.bps as f64 * RESULT_SHARE
         {
             probe.bps * 2
-        } else if self.last_at.is_none_or(|at| now >= at + PERIODIC_PROBE) {
+        } else if app_limited && self.last_at.is_none_or(|at| now >= at + PERIODIC_PROBE) {
             estimate_bps * 2
         } else {
             return None;

@@ -181,12 +181,26 @@ impl RtpSender {
         packet: &Outgoing<'_>,
         out: &mut Vec<u8>,
     ) -> Result<(), SendError> {
+        self.send_in_cluster(now, packet, None, out)
+    }
+
+    /// Like [`RtpSender::send`], for a packet that leaves while probe `cluster` runs:
+    /// it counts for the probe (as libwebrtc's pacer counts the media it sends during
+    /// a cluster), so the probe measures the whole rate on the link, not only its own
+    /// copies.
+    pub fn send_in_cluster(
+        &mut self,
+        now: Instant,
+        packet: &Outgoing<'_>,
+        cluster: Option<u32>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), SendError> {
         let at = self
             .streams
             .iter()
             .position(|s| s.setup.ssrc == packet.ssrc)
             .ok_or(SendError::UnknownStream)?;
-        self.seal(now, packet, None, None, out)?;
+        self.seal(now, packet, None, cluster, out)?;
         let stream = &mut self.streams[at];
         stream.packets = stream.packets.wrapping_add(1);
         stream.octets = stream.octets.wrapping_add(packet.payload.len() as u32);

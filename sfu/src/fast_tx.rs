@@ -396,10 +396,18 @@ impl FastSend {
             head: &pending.head[..usize::from(pending.head_len)],
         };
         let mut sealed = Vec::with_capacity(payload.len() + 64);
-        if self.sender.send(now, &outgoing, &mut sealed).is_err() {
+        let cluster = self.probe.map(|run| run.cluster);
+        if self
+            .sender
+            .send_in_cluster(now, &outgoing, cluster, &mut sealed)
+            .is_err()
+        {
             return;
         }
         self.budget -= sealed.len() as i64;
+        if let Some(run) = self.probe.as_mut() {
+            run.bytes_left -= sealed.len() as i64;
+        }
         push(
             outputs,
             (proto, source, destination),
