@@ -220,7 +220,7 @@ impl Sim {
             ice_timeout: Duration::from_secs(20),
             sids: crate::ids::Sids::seeded(seed),
             media_beside_str0m: true,
-            send_beside_str0m: false,
+            send_beside_str0m: true,
         });
         Self {
             now,

@@ -24,7 +24,6 @@ fn sent_beside(sim: &Sim, index: usize) -> u64 {
 fn media_sent_beside_str0m_reaches_the_subscriber_in_both_connection_modes() {
     for mode in MODES {
         let mut sim = Sim::new(31);
-        sim.core.config.send_beside_str0m = true;
         let alice = sim.join("alice", "visit", mode, true);
         let bob = sim.join("bob", "visit", mode, true);
         wait_for_media(&mut sim, bob, "media flows");
@@ -56,7 +55,6 @@ fn media_sent_beside_str0m_reaches_the_subscriber_in_both_connection_modes() {
 fn a_subscriber_losing_packets_beside_str0m_is_repaired_from_what_the_sfu_kept() {
     for mode in MODES {
         let mut sim = Sim::new(32);
-        sim.core.config.send_beside_str0m = true;
         let _alice = sim.join("alice", "visit", mode, true);
         let bob = sim.join("bob", "visit", mode, false);
         wait_for_media(&mut sim, bob, "media flows");
@@ -74,6 +72,29 @@ fn a_subscriber_losing_packets_beside_str0m_is_repaired_from_what_the_sfu_kept()
         assert!(
             got * 100 >= sent * 97,
             "{mode:?}: the SFU's repairs reached bob: {got} of {sent} frames"
+        );
+    }
+}
+
+#[test]
+fn with_sending_beside_str0m_turned_off_str0m_sends_and_media_still_flows() {
+    for mode in MODES {
+        let mut sim = Sim::new(33);
+        sim.core.config.send_beside_str0m = false;
+        let _alice = sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, true);
+        wait_for_media(&mut sim, bob, "media flows");
+        let video = sim.clients[bob].frames(MediaKind::Video).len();
+        sim.run(2 * SECOND);
+        let got = sim.clients[bob].frames(MediaKind::Video).len() - video;
+        assert!(
+            got >= 30,
+            "{mode:?}: video keeps playing: {got} frames in 2 s"
+        );
+        assert_eq!(
+            sent_beside(&sim, bob),
+            0,
+            "{mode:?}: nothing left beside str0m"
         );
     }
 }

@@ -272,13 +272,13 @@ fn production_sends_email_and_sms_only_over_tls_except_to_a_loopback_relay() {
 }
 
 #[test]
-fn sending_beside_str0m_is_off_by_default_and_turns_on_by_name_only() {
-    assert!(!base().rtc.send_beside_str0m);
+fn sending_beside_str0m_is_on_by_default_and_turns_off_by_name_only() {
+    assert!(base().rtc.send_beside_str0m);
     let mut settings = base();
     let set = |value: &'static str| {
         move |k: &str| (k == "BEDSIDE_SFU_SEND_BESIDE_STR0M").then(|| value.into())
     };
-    settings.apply_env(set("on")).unwrap();
-    assert!(settings.rtc.send_beside_str0m);
+    settings.apply_env(set("off")).unwrap();
+    assert!(!settings.rtc.send_beside_str0m);
     assert!(settings.apply_env(set("yes")).is_err(), "only on or off");
 }

@@ -41,8 +41,8 @@ pub struct RtcSettings {
     #[serde(default = "on")]
     pub media_beside_str0m: bool,
     /// Subscribers' media is sent beside str0m (`BEDSIDE_SFU_SEND_BESIDE_STR0M`, `on`
-    /// or `off`; default off until its repairs reach str0m's receivers, docs/sfu.md).
-    #[serde(default)]
+    /// or `off`; default on; docs/sfu.md).
+    #[serde(default = "on")]
     pub send_beside_str0m: bool,
 }
 
