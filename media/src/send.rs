@@ -425,22 +425,15 @@ impl RtpSender {
                 Some((at, i))
             })
             .max();
-        let Some((_, at)) = newest else {
-            return None;
-        };
+        let (_, at) = newest?;
         let stream = &mut self.streams[at];
-        let Some(last) = stream
+        let last = stream
             .kept
             .iter()
             .flatten()
             .max_by_key(|k| k.index)
-            .cloned()
-        else {
-            return None;
-        };
-        let Some(repair) = stream.setup.repair.clone() else {
-            return None;
-        };
+            .cloned()?;
+        let repair = stream.setup.repair.clone()?;
         let index = stream.repair_index;
         stream.repair_index += 1;
         let extensions: Vec<(u8, &[u8])> = repair

@@ -78,14 +78,13 @@ impl Core {
                     }
                     // The loss the subscriber's feedback reports takes back a move up the
                     // link could not carry, as its receiver reports do on str0m's path.
-                    let taken_back = match beside_loss {
-                        Some(loss) if p.down_side() == side => p
-                            .down
-                            .iter_mut()
-                            .filter(|d| d.kind == MediaKind::Video)
-                            .fold(false, |any, d| d.upgrades.report_loss(now, loss) || any),
-                        _ => false,
-                    };
+                    // Every video down track hears it (no short circuit).
+                    let mut taken_back = false;
+                    if let Some(loss) = beside_loss.filter(|_| p.down_side() == side) {
+                        for d in p.down.iter_mut().filter(|d| d.kind == MediaKind::Video) {
+                            taken_back |= d.upgrades.report_loss(now, loss);
+                        }
+                    }
                     p.metrics
                         .peer_bytes
                         .insert(side, (stats.peer_bytes_rx, stats.peer_bytes_tx));
