@@ -307,10 +307,14 @@ impl LinkEstimator {
                 self.loss_cut_at = Some(now);
             }
         } else if loss < LOSS_LOW {
-            // Growing again as a rate would, until it no longer limits anything.
+            // Growing again as a rate would, and in force while it grows: a policer
+            // lets a short probe through whole, so a probe's result above a limit
+            // that was dropped once it no longer limited sent the link straight back
+            // into heavy loss (a weak policed link in the browser suite, docs/sfu.md).
+            // Released only once it could no longer limit anything.
             if let Some(limit) = self.loss_limit_bps {
                 let grown = limit * 1.08f64.powf(elapsed.min(1.0)) + 1_000.0;
-                self.loss_limit_bps = (grown < current).then_some(grown);
+                self.loss_limit_bps = (grown < self.max_bps as f64).then_some(grown);
             }
         }
     }

@@ -51,8 +51,12 @@ const PACING_FACTOR_PERCENT: u64 = 110;
 /// The pacer lets this much out at once.
 const PACING_BURST: Duration = Duration::from_millis(5);
 /// The pacer drains what it holds within this long, faster than its rate if need be:
-/// the queue never grows without bound behind a falling estimate.
-const DRAIN_WITHIN: Duration = Duration::from_millis(300);
+/// the queue never grows without bound behind a falling estimate. libwebrtc's limit:
+/// shorter, a keyframe on a thin link (30 KB at 270 kbit/s is 0.9 s) left at up to
+/// three times the link's rate, and a policer dropped half of it.
+const DRAIN_WITHIN: Duration = Duration::from_secs(2);
+/// The pacer's debt is bounded to this much time at its rate.
+const MOST_DEBT: Duration = Duration::from_millis(500);
 /// A changed estimate goes to layer selection when it moved this many percent, or
 /// after [`TELL_EVERY`].
 const TELL_CHANGE_PERCENT: u64 = 3;
@@ -230,33 +234,54 @@ impl Peer {
         if let Some(seq) = self.str0m_twcc {
             sender.skip_past_twcc(seq);
         }
-        self.send = Some(Box::new(FastSend {
+        let mut send = FastSend::new(
+            now,
             sender,
-            rtcp_in: RtcpUnprotector::new(&provider, receiving.0, receiving.1, receiving.2),
-            own_rtcp: RtcpRewriter::new(&provider, sending.0, sending.1, sending.2),
+            RtcpUnprotector::new(&provider, receiving.0, receiving.1, receiving.2),
+            RtcpRewriter::new(&provider, sending.0, sending.1, sending.2),
+            twcc_id,
+        );
+        send.remote = self.last_remote;
+        send.str0m_seqs = std::mem::take(&mut self.str0m_seqs);
+        self.send = Some(Box::new(send));
+        true
+    }
+}
+
+impl FastSend {
+    /// A send path with no sections yet, sending through `sender`, opening the
+    /// subscriber's RTCP with `rtcp_in` and rewriting str0m's with `own_rtcp`.
+    fn new(
+        now: Instant,
+        sender: RtpSender,
+        rtcp_in: RtcpUnprotector,
+        own_rtcp: RtcpRewriter,
+        twcc_id: Option<u8>,
+    ) -> Self {
+        Self {
+            sender,
+            rtcp_in,
+            own_rtcp,
             sections: BTreeMap::new(),
             ids: SendExtIds::default(),
             twcc_id,
-            remote: self.last_remote,
+            remote: None,
             queue: VecDeque::new(),
             queued_bytes: 0,
             budget: 0,
             budget_at: now,
             probe: None,
             wanted_bps: 0,
-            str0m_seqs: std::mem::take(&mut self.str0m_seqs),
+            str0m_seqs: BTreeMap::new(),
             rtt: DEFAULT_RTT,
             told: None,
             plain: Vec::with_capacity(1_500),
             repairs: Vec::new(),
             sent: (0, 0),
             reported: (0, 0),
-        }));
-        true
+        }
     }
-}
 
-impl FastSend {
     /// The SSRC of section `mid`, set up on first use from what str0m negotiated.
     fn section(&mut self, rtc: &mut Rtc, mid: Mid, pt: Pt) -> Option<u32> {
         if let Some(section) = self.sections.get(&mid) {
@@ -404,7 +429,12 @@ impl FastSend {
         {
             return;
         }
-        self.budget -= sealed.len() as i64;
+        // Everything that leaves uses the link, paced or not (audio, a link unpaced until
+        // now), so it is charged; the debt is bounded as str0m's pacer bounds it, so a
+        // link that turns thin is not held for what it carried while it was wide.
+        self.refill(now);
+        let most_debt = self.pace_bytes_per_sec() * MOST_DEBT.as_millis() as i64 / 1_000;
+        self.budget = (self.budget - sealed.len() as i64).max(-most_debt);
         if let Some(run) = self.probe.as_mut() {
             run.bytes_left -= sealed.len() as i64;
         }
@@ -480,6 +510,18 @@ impl FastSend {
             self.told = Some((estimate, now));
         }
         tell.then_some(estimate)
+    }
+
+    /// For the debug log: the acknowledged rate, the estimate's last loss, the
+    /// packets the pacer holds, and what was sent.
+    pub(crate) fn state(&self) -> (Option<u64>, f64, usize, (u64, u64)) {
+        let estimator = &self.sender.estimator;
+        (
+            estimator.acked_bps(),
+            estimator.loss(),
+            self.queue.len(),
+            self.sent,
+        )
     }
 
     /// Counts a NACK (or a keyframe request) for the section sending `ssrc`.

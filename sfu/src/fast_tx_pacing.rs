@@ -15,8 +15,8 @@ use super::{
 impl FastSend {
     /// The pacer's rate, in bytes per second: 1.1 times the estimate, or faster when
     /// what is queued would otherwise wait longer than [`DRAIN_WITHIN`] (as libwebrtc's
-    /// pacer does; holding it longer only makes it stale, and releasing late packets
-    /// all at once would burst into the link the pacer protects).
+    /// pacer does; releasing late packets all at once instead would burst into the
+    /// link the pacer protects).
     pub(super) fn pace_bytes_per_sec(&self) -> i64 {
         let bps = self.sender.estimator.estimate_bps() * PACING_FACTOR_PERCENT / 100;
         let drain = self.queued_bytes as u64 * 1_000 / DRAIN_WITHIN.as_millis() as u64;

@@ -155,3 +155,106 @@ impl FastSend {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use bedside_media::estimate::LinkEstimator;
+    use bedside_media::keys::Profile;
+    use bedside_media::send::{Outgoing, RtpSender, StreamSetup};
+    use bedside_media::srtcp::{RtcpProtector, RtcpRewriter, RtcpUnprotector};
+    use bedside_media::srtp::RtpProtector;
+
+    use super::FastSend;
+
+    const KEY: [u8; 16] = [3; 16];
+    const SALT: [u8; 12] = [5; 12];
+    const AUDIO: u32 = 0xa0d1;
+
+    /// A sender report as str0m writes one for a stream it never sent on: RTP time 0,
+    /// no packets.
+    fn str0m_sender_report(ssrc: u32) -> Vec<u8> {
+        let mut report = vec![0x80, 200, 0, 6];
+        report.extend_from_slice(&ssrc.to_be_bytes());
+        report.extend_from_slice(&[0x11; 8]);
+        report.extend_from_slice(&[0; 12]);
+        report
+    }
+
+    #[test]
+    fn str0m_sender_reports_carry_the_rtp_time_and_counts_of_what_left_beside_it() {
+        let provider = str0m::crypto::from_feature_flags();
+        let profile = Profile::AeadAes128Gcm;
+        let now = Instant::now();
+        let mut sender = RtpSender::new(
+            RtpProtector::new(&provider, profile, &KEY, &SALT),
+            RtcpProtector::new(&provider, profile, &KEY, &SALT),
+            Some(3),
+            LinkEstimator::new(now, 1_000_000, 30_000, 10_000_000),
+        );
+        sender.add_stream(StreamSetup {
+            ssrc: AUDIO,
+            clock_hz: 48_000,
+            repair: None,
+        });
+        let payload: Arc<[u8]> = Arc::from(&[7u8; 60][..]);
+        let packet = Outgoing {
+            ssrc: AUDIO,
+            payload_type: 111,
+            index: 10,
+            timestamp: 96_000,
+            marker: false,
+            extensions: &[],
+            payload: &payload,
+            head: &[],
+        };
+        sender.send(now, &packet, &mut Vec::new()).unwrap();
+        let mut send = FastSend::new(
+            now,
+            sender,
+            RtcpUnprotector::new(&provider, profile, &KEY, &SALT),
+            RtcpRewriter::new(&provider, profile, &KEY, &SALT),
+            Some(3),
+        );
+        // str0m's SRTCP index runs on its own; the rewrite keeps it.
+        let mut str0m = RtcpProtector::new(&provider, profile, &KEY, &SALT);
+        let mut sealed = Vec::new();
+        for _ in 0..3 {
+            sealed.clear();
+            str0m
+                .protect(&str0m_sender_report(AUDIO), &mut sealed)
+                .unwrap();
+        }
+        let later = now + Duration::from_millis(100);
+        let rewritten = send
+            .rewrite_sender_reports(later, &sealed)
+            .expect("a report of a stream sent beside str0m is rewritten");
+        assert_eq!(
+            rewritten[rewritten.len() - 4..],
+            sealed[sealed.len() - 4..],
+            "same index"
+        );
+        let mut opened = Vec::new();
+        RtcpUnprotector::new(&provider, profile, &KEY, &SALT)
+            .unprotect(&rewritten, &mut opened)
+            .expect("the subscriber opens it");
+        let word = |at: usize| u32::from_be_bytes(opened[at..at + 4].try_into().unwrap());
+        assert_eq!(word(8), 0x1111_1111, "str0m's wall-clock time is kept");
+        assert_eq!(
+            word(16),
+            96_000 + 4_800,
+            "100 ms after the last packet, at 48 kHz"
+        );
+        assert_eq!((word(20), word(24)), (1, 60), "one packet of 60 bytes");
+        sealed.clear();
+        str0m
+            .protect(&str0m_sender_report(0xbeef), &mut sealed)
+            .unwrap();
+        assert!(
+            send.rewrite_sender_reports(later, &sealed).is_none(),
+            "str0m's own streams' reports pass unchanged"
+        );
+    }
+}

@@ -39,6 +39,16 @@ impl Core {
             return;
         };
         if let Some(estimate) = send.read_rtcp(now, remote, data, &mut self.outputs) {
+            let (acked_bps, loss, queued, sent) = send.state();
+            tracing::debug!(
+                conn,
+                estimate,
+                ?acked_bps,
+                loss,
+                queued,
+                sent_packets = sent.0,
+                "sfu downlink estimate beside str0m"
+            );
             p.downlink_bps = Some(estimate);
             self.reselect_layers(now, conn);
         }
