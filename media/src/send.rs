@@ -308,9 +308,9 @@ impl RtpSender {
             );
             for seq in lost {
                 let stream = &mut self.streams[at];
-                let Some(repair) = stream.setup.repair.clone() else {
+                if stream.setup.repair.is_none() {
                     return repaired;
-                };
+                }
                 let Some(kept) = stream.kept[seq as usize % KEPT_PER_STREAM].as_mut() else {
                     continue;
                 };
@@ -319,27 +319,10 @@ impl RtpSender {
                 }
                 kept.last_sent = now;
                 let kept = kept.clone();
-                let index = stream.repair_index;
-                stream.repair_index += 1;
-                let extensions: Vec<(u8, &[u8])> = repair
-                    .extensions
-                    .iter()
-                    .map(|(id, value)| (*id, &value[..]))
-                    .collect();
-                let packet = Outgoing {
-                    ssrc: repair.ssrc,
-                    payload_type: repair.payload_type,
-                    index,
-                    timestamp: kept.timestamp,
-                    marker: kept.marker,
-                    extensions: &extensions,
-                    payload: &kept.payload,
-                    head: &kept.head[..usize::from(kept.head_len)],
-                };
                 let mut sealed = Vec::with_capacity(kept.payload.len() + 64);
                 if self
-                    .seal(now, &packet, Some(seq), None, &mut sealed)
-                    .is_ok()
+                    .seal_repair(now, at, &kept, None, &mut sealed)
+                    .is_some()
                 {
                     out.push(sealed);
                     repaired += 1;
@@ -347,6 +330,40 @@ impl RtpSender {
             }
         }
         repaired
+    }
+
+    /// Sends `kept` again on the repair stream of stream number `at` (RFC 4588: its
+    /// original sequence number before the payload), counted for probe `cluster` if
+    /// any, appending the SRTP packet to `out`. `None` for a stream without one.
+    fn seal_repair(
+        &mut self,
+        now: Instant,
+        at: usize,
+        kept: &Kept,
+        cluster: Option<u32>,
+        out: &mut Vec<u8>,
+    ) -> Option<()> {
+        let stream = &mut self.streams[at];
+        let repair = stream.setup.repair.clone()?;
+        let index = stream.repair_index;
+        stream.repair_index += 1;
+        let extensions: Vec<(u8, &[u8])> = repair
+            .extensions
+            .iter()
+            .map(|(id, value)| (*id, &value[..]))
+            .collect();
+        let packet = Outgoing {
+            ssrc: repair.ssrc,
+            payload_type: repair.payload_type,
+            index,
+            timestamp: kept.timestamp,
+            marker: kept.marker,
+            extensions: &extensions,
+            payload: &kept.payload,
+            head: &kept.head[..usize::from(kept.head_len)],
+        };
+        self.seal(now, &packet, Some(kept.index as u16), cluster, out)
+            .ok()
     }
 
     /// The sender report of stream `ssrc` at `now`, whose wall-clock time is `wall`
@@ -426,34 +443,14 @@ impl RtpSender {
             })
             .max();
         let (_, at) = newest?;
-        let stream = &mut self.streams[at];
-        let last = stream
+        let last = self.streams[at]
             .kept
             .iter()
             .flatten()
             .max_by_key(|k| k.index)
             .cloned()?;
-        let repair = stream.setup.repair.clone()?;
-        let index = stream.repair_index;
-        stream.repair_index += 1;
-        let extensions: Vec<(u8, &[u8])> = repair
-            .extensions
-            .iter()
-            .map(|(id, value)| (*id, &value[..]))
-            .collect();
-        let packet = Outgoing {
-            ssrc: repair.ssrc,
-            payload_type: repair.payload_type,
-            index,
-            timestamp: last.timestamp,
-            marker: last.marker,
-            extensions: &extensions,
-            payload: &last.payload,
-            head: &last.head[..usize::from(last.head_len)],
-        };
         let start = out.len();
-        self.seal(now, &packet, Some(last.index as u16), Some(cluster), out)
-            .ok()?;
+        self.seal_repair(now, at, &last, Some(cluster), out)?;
         Some(out.len() - start)
     }
 }

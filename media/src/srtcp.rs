@@ -44,9 +44,8 @@ impl RtcpProtector {
         master_key: &[u8],
         master_salt: &[u8],
     ) -> Self {
-        let labels = (LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT);
         Self {
-            gcm: Gcm::new(provider, profile, master_key, master_salt, labels),
+            gcm: rtcp_gcm(provider, profile, master_key, master_salt),
             next_index: 0,
         }
     }
@@ -59,6 +58,17 @@ impl RtcpProtector {
         self.next_index = (index + 1) & !ENCRYPTED;
         seal_compound(&mut self.gcm, compound, index, out)
     }
+}
+
+/// The RTCP session key and salt (labels 3 and 5) of a master key and salt.
+fn rtcp_gcm(
+    provider: &CryptoProvider,
+    profile: Profile,
+    master_key: &[u8],
+    master_salt: &[u8],
+) -> Gcm {
+    let labels = (LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT);
+    Gcm::new(provider, profile, master_key, master_salt, labels)
 }
 
 /// Seals `compound` under SRTCP `index` and appends the SRTCP packet to `out`: the
@@ -147,9 +157,8 @@ impl RtcpRewriter {
         master_key: &[u8],
         master_salt: &[u8],
     ) -> Self {
-        let labels = (LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT);
         Self {
-            gcm: Gcm::new(provider, profile, master_key, master_salt, labels),
+            gcm: rtcp_gcm(provider, profile, master_key, master_salt),
         }
     }
 
@@ -193,9 +202,8 @@ impl RtcpUnprotector {
         master_key: &[u8],
         master_salt: &[u8],
     ) -> Self {
-        let labels = (LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT);
         Self {
-            gcm: Gcm::new(provider, profile, master_key, master_salt, labels),
+            gcm: rtcp_gcm(provider, profile, master_key, master_salt),
             windows: HashMap::new(),
         }
     }

@@ -193,8 +193,7 @@ pub struct TracedDatagram {
     pub sent_at: Duration,
     pub from: SocketAddr,
     pub to: SocketAddr,
-    /// Its size, except for DTLS (first byte 20 to 63, RFC 7983): aws-lc's ECDSA
-    /// signatures, drawn from the OS, differ in length by a byte or two from run to run.
+    /// Its size, but not DTLS's (RFC 7983): its ECDSA signatures vary by a byte or two.
     pub len: Option<usize>,
     /// It was lost on the way (by [`Sim::loss`] or a full bottleneck queue).
     pub lost: bool,
