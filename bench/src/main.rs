@@ -75,6 +75,7 @@ fn free_port() -> anyhow::Result<u16> {
 fn start_sfu(server: &str, secret: &str) -> anyhow::Result<Sfu> {
     let port = free_port()?;
     let data = std::env::temp_dir().join(format!("bedside-bench-{port}"));
+    let sfu_log = std::env::var("BENCH_SFU_LOG").ok();
     // Pinned to its own core when asked (scripts/bench-sfu does on a machine with two
     // or more), so the load generator never runs on the core being measured.
     let mut command = match std::env::var("BENCH_SFU_CPU") {
@@ -98,9 +99,14 @@ fn start_sfu(server: &str, secret: &str) -> anyhow::Result<Sfu> {
         )
         .env("LIVEKIT_API_KEY", API_KEY)
         .env("LIVEKIT_API_SECRET", secret)
-        .env("RUST_LOG", "warn")
+        // BENCH_SFU_LOG=<filter> shows the SFU's own log (stderr) with that filter.
+        .env("RUST_LOG", sfu_log.as_deref().unwrap_or("warn"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(if sfu_log.is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .with_context(|| format!("starting {server} sfu"))?;
     let url = format!("ws://127.0.0.1:{port}");

@@ -21,7 +21,8 @@ use str0m::net::{Receive, Transmit};
 
 use super::delay::ForwardDelay;
 use super::ids;
-use super::participant::{Participant, Side};
+use super::participant::Side;
+use super::participants::Participants;
 pub(crate) use super::room::Room;
 use crate::JoinGrant;
 
@@ -140,7 +141,7 @@ pub enum CoreOutput {
 pub struct Core {
     pub(crate) config: CoreConfig,
     pub(crate) rooms: BTreeMap<String, Room>,
-    pub(crate) participants: BTreeMap<ConnId, Participant>,
+    pub(crate) participants: Participants,
     /// Remote address → the peer that accepted it (str0m's `accepts` is the fallback).
     pub(crate) routes: HashMap<SocketAddr, (ConnId, Side)>,
     pub(crate) outputs: VecDeque<CoreOutput>,
@@ -174,7 +175,7 @@ impl Core {
         Self {
             config,
             rooms: BTreeMap::new(),
-            participants: BTreeMap::new(),
+            participants: Participants::default(),
             routes: HashMap::new(),
             outputs: VecDeque::new(),
             dirty: BTreeSet::new(),
@@ -330,23 +331,20 @@ impl Core {
 
     /// Advances timers to `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let due: Vec<(ConnId, Side)> = self
-            .participants
-            .iter()
-            .flat_map(|(conn, p)| p.due_peers(now).into_iter().map(move |s| (*conn, s)))
-            .collect();
-        for (conn, side) in due {
-            if let Some(participant) = self.participants.get_mut(&conn) {
+        // Only the participants whose timers are due (`participants.rs`).
+        for conn in self.participants.due(now) {
+            let Some(participant) = self.participants.get_mut(&conn) else {
+                continue;
+            };
+            for side in participant.due_peers(now) {
                 participant.handle_rtc_input(side, Input::Timeout(now));
+                self.dirty.insert((conn, side));
             }
-            self.dirty.insert((conn, side));
-        }
-        for participant in self.participants.values_mut() {
             if let Some(fast) = participant.publisher.fast.as_mut() {
                 fast.feedback_if_due(now, &mut self.outputs);
             }
+            participant.send_timers(now, &mut self.outputs);
         }
-        self.send_timers(now);
         if self.housekeeping_at.is_some_and(|at| at <= now) {
             self.expire(now);
             self.tell_connection_quality(now);
@@ -363,7 +361,7 @@ impl Core {
 
     /// The next time [`Core::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let peers = self.participants.values().filter_map(|p| p.next_timeout());
+        let peers = self.participants.next_timeout().into_iter();
         let default = self.config.empty_room_timeout;
         let rooms = self.rooms.values().filter_map(|r| {
             r.empty_since
@@ -408,9 +406,11 @@ impl Core {
             } else if !self.needs_negotiation.is_empty() {
                 self.negotiate_pending(now);
             } else {
+                self.participants.reschedule();
                 return;
             }
         }
+        self.participants.reschedule();
         tracing::warn!("sfu drive loop did not settle");
     }
 

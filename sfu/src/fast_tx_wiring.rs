@@ -2,11 +2,12 @@
 //! RTCP read beside str0m, the estimate handed to layer selection, and the pacer's and
 //! probes' timers.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::core::Core;
-use super::participant::Side;
+use super::core::{Core, CoreOutput};
+use super::participant::{Participant, Side};
 
 /// Whether `data` is RTCP (RFC 5761 4: version 2, packet type 192 to 223).
 fn is_rtcp(data: &[u8]) -> bool {
@@ -53,20 +54,17 @@ impl Core {
             self.reselect_layers(now, conn);
         }
     }
+}
 
-    /// Runs the pacers and probes of the transports sending beside str0m that are due.
-    pub(crate) fn send_timers(&mut self, now: Instant) {
-        for participant in self.participants.values_mut() {
-            for side in [Side::Publisher, Side::Subscriber] {
-                let Some(send) = participant
-                    .peer_mut(side)
-                    .and_then(|peer| peer.send.as_mut())
-                else {
-                    continue;
-                };
-                if send.poll_timeout().is_some_and(|at| at <= now) {
-                    send.on_timeout(now, &mut self.outputs);
-                }
+impl Participant {
+    /// Runs the pacers and probes of its transports sending beside str0m that are due.
+    pub(crate) fn send_timers(&mut self, now: Instant, outputs: &mut VecDeque<CoreOutput>) {
+        for side in [Side::Publisher, Side::Subscriber] {
+            let Some(send) = self.peer_mut(side).and_then(|peer| peer.send.as_mut()) else {
+                continue;
+            };
+            if send.poll_timeout().is_some_and(|at| at <= now) {
+                send.on_timeout(now, outputs);
             }
         }
     }

@@ -31,6 +31,7 @@ mod metadata;
 mod metrics;
 mod negotiate;
 mod participant;
+mod participants;
 mod peer_events;
 mod poll_rtc;
 mod quality;

@@ -98,3 +98,24 @@ fn with_sending_beside_str0m_turned_off_str0m_sends_and_media_still_flows() {
         );
     }
 }
+
+#[test]
+fn every_participant_s_timer_is_queued_as_it_would_work_it_out_through_a_call() {
+    for mode in MODES {
+        let mut sim = Sim::new(33);
+        let _alice = sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, true);
+        let mut checked = 0;
+        for _ in 0..400 {
+            sim.run(SECOND / 100);
+            assert_eq!(
+                sim.core.participants.mis_scheduled(),
+                Vec::<u64>::new(),
+                "{mode:?}: queued timers match each participant's own"
+            );
+            checked += sim.core.participants.len();
+        }
+        assert!(checked >= 800, "{mode:?}: both were in the call throughout");
+        wait_for_media(&mut sim, bob, "media flows with the queued timers");
+    }
+}
