@@ -32,6 +32,8 @@ use str0m::rtp::Extension;
 use str0m::rtp::rtcp::Twcc;
 use tokio::net::UdpSocket;
 
+use crate::batch_io::Outbox;
+
 /// Where the send-side estimate starts: above the three layers and audio (about
 /// 2.3 Mbit/s), where a browser's first probes would have taken it.
 const START_ESTIMATE_BPS: u64 = 4_000_000;
@@ -52,6 +54,8 @@ pub struct LeanSender {
     sections: Vec<SectionIds>,
     /// The SSRCs already added to `sender`.
     streams: Vec<u32>,
+    /// Sealed packets for the next flush.
+    outbox: Outbox,
 }
 
 /// One packet to send.
@@ -109,6 +113,7 @@ impl LeanSender {
             ),
             sections,
             streams: Vec::new(),
+            outbox: Outbox::default(),
         })
     }
 
@@ -127,8 +132,8 @@ impl LeanSender {
         self.sender.sent_bytes
     }
 
-    /// Writes, protects and sends one packet to `to`, `now`.
-    pub fn send(&mut self, socket: &UdpSocket, to: SocketAddr, now: Instant, packet: Packet<'_>) {
+    /// Writes and protects one packet, `now`, for the next [`LeanSender::flush`].
+    pub fn send(&mut self, now: Instant, packet: Packet<'_>) {
         let Some(ids) = self.sections.iter().find(|s| s.mid == packet.mid).copied() else {
             return;
         };
@@ -163,9 +168,14 @@ impl LeanSender {
             payload: packet.payload,
             head: &[],
         };
-        let mut sealed = Vec::with_capacity(packet.payload.len() + 64);
-        if self.sender.send(now, &outgoing, &mut sealed).is_ok() {
-            let _ = socket.try_send_to(&sealed, to);
+        let sealed = self.outbox.next_buffer(packet.payload.len() + 64);
+        if self.sender.send(now, &outgoing, sealed).is_err() {
+            self.outbox.unqueue_last();
         }
+    }
+
+    /// Sends what [`LeanSender::send`] sealed since the last flush, to `to`.
+    pub fn flush(&mut self, socket: &UdpSocket, to: SocketAddr) {
+        self.outbox.flush(socket, to);
     }
 }

@@ -21,6 +21,7 @@
 //! its frames lost or its packets over 200 ms late.
 //! Usage: `sfu-bench <server binary> [visits,...] [window seconds]`.
 
+mod batch_io;
 mod forward_delay;
 mod lean_receive;
 mod lean_send;

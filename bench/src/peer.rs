@@ -27,6 +27,7 @@ use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::batch_io::RecvSlots;
 use crate::lean_receive::{LeanReceiver, count};
 use crate::lean_send::{LeanSender, Packet};
 use crate::payload::{stamped, vp8_packet};
@@ -160,7 +161,7 @@ pub async fn run(
     let mut report = PeerReport::default();
     let mut ingress: HashMap<(Mid, Option<Rid>), (u64, u64)> = HashMap::new();
     let mut ingress_at_start: Option<(u64, u64)> = None;
-    let mut buf = vec![0u8; 2000];
+    let mut slots = RecvSlots::new(&socket)?;
     let mut next_video = Instant::now();
     let mut next_audio = Instant::now();
     let mut keyframe = true;
@@ -210,9 +211,7 @@ pub async fn run(
             {
                 let payload = stamped(vec![0xfc; AUDIO_BYTES], epoch, now);
                 match (&mut lean, remote) {
-                    (Some(lean), Some(to)) => lean.send(
-                        &socket,
-                        to,
+                    (Some(lean), Some(_)) => lean.send(
                         now,
                         Packet {
                             mid: audio_mid,
@@ -253,7 +252,7 @@ pub async fn run(
                 for n in 0..packets {
                     let len = PACKET_PAYLOAD.min(size - n * PACKET_PAYLOAD);
                     let payload = stamped(vp8_packet(key, n == 0, picture_id, len), epoch, now);
-                    if let (Some(lean), Some(to)) = (&mut lean, remote) {
+                    if let (Some(lean), Some(_)) = (&mut lean, remote) {
                         let packet = Packet {
                             mid: video_mid,
                             rid: Some(Rid::from(*rid)),
@@ -265,7 +264,7 @@ pub async fn run(
                             marker: n + 1 == packets,
                             payload: &Arc::from(payload),
                         };
-                        lean.send(&socket, to, now, packet);
+                        lean.send(now, packet);
                     } else {
                         let write = RtpWrite::new(pt, layer_seq[index].into(), time, now, payload)
                             .marker(n + 1 == packets)
@@ -276,6 +275,9 @@ pub async fn run(
                 }
             }
             report.video_frames_sent += u64::from(measuring);
+        }
+        if let (Some(lean), Some(to)) = (&mut lean, remote) {
+            lean.flush(&socket, to);
         }
         // Drain the peer.
         let timeout = drain(
@@ -321,28 +323,28 @@ pub async fn run(
         let wake = timeout.min(next_audio).min(next_video).min(stop);
         let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(wake));
         tokio::select! {
-            received = socket.recv_from(&mut buf) => {
+            ready = socket.readable() => {
+                ready?;
                 // Everything already queued on the socket goes in before the next drain:
                 // one loop turn (timer, signaling, output) per burst, not per datagram,
                 // so the generator stays cheaper than the SFU it measures.
-                let (mut len, mut source) = received?;
                 let now = Instant::now();
-                for _ in 0..RECEIVE_BURST {
-                    // Only the SFU sends to this socket: its media address.
-                    remote = Some(source);
-                    let beside = measuring.then_some(epoch);
-                    if let Some(rx) = lean_rx.as_mut()
-                        && rx.receive(now, &buf[..len], beside, &mut report)
-                    {
-                        // Opened and counted beside str0m (`lean_receive.rs`).
-                    } else if let Ok(receive) = Receive::new(Protocol::Udp, source, local, &buf[..len]) {
-                        rtc.handle_input(Input::Receive(now, receive))?;
-                        // In RTP mode str0m holds one received packet until polled.
-                        drain(&mut rtc, &socket, measuring, epoch, &mut report, &mut ingress, &mut keyframe)?;
-                    }
-                    match socket.try_recv_from(&mut buf) {
-                        Ok((l, s)) => (len, source) = (l, s),
-                        Err(_) => break,
+                let mut taken = 0;
+                while taken < RECEIVE_BURST && slots.try_recv(&socket)? {
+                    for (source, datagram) in slots.received() {
+                        taken += 1;
+                        // Only the SFU sends to this socket: its media address.
+                        remote = Some(source);
+                        let beside = measuring.then_some(epoch);
+                        if let Some(rx) = lean_rx.as_mut()
+                            && rx.receive(now, datagram, beside, &mut report)
+                        {
+                            // Opened and counted beside str0m (`lean_receive.rs`).
+                        } else if let Ok(receive) = Receive::new(Protocol::Udp, source, local, datagram) {
+                            rtc.handle_input(Input::Receive(now, receive))?;
+                            // In RTP mode str0m holds one received packet until polled.
+                            drain(&mut rtc, &socket, measuring, epoch, &mut report, &mut ingress, &mut keyframe)?;
+                        }
                     }
                 }
             }

@@ -219,6 +219,10 @@ impl Peer {
             return false;
         };
         let (Some(receiving), Some(sending)) = (keys.receiving(), keys.sending()) else {
+            // Not AES-GCM (every browser offers it, so this is rare). str0m sends
+            // instead, with no estimate of its own (built without one, `new_rtc`): the
+            // subscriber gets its preferred layers unadapted.
+            tracing::warn!("sfu peer's SRTP profile is not AES-GCM: str0m sends its media");
             self.keys = None;
             return false;
         };
