@@ -18,11 +18,14 @@
 //! - frame loss.
 //!
 //! It prints one JSON line per N and a summary line with the largest N with under 1% of
-//! its frames lost or its packets over 200 ms late.
+//! its frames lost or its packets over 200 ms late. Pinned (`BENCH_SFU_CPU`), it first
+//! prints how often the host itself stalls the SFU's core while the others are busy
+//! (`host_stalls.rs`), the floor under the p99.
 //! Usage: `sfu-bench <server binary> [visits,...] [window seconds]`.
 
 mod batch_io;
 mod forward_delay;
+mod host_stalls;
 mod lean_receive;
 mod lean_send;
 mod payload;
@@ -322,6 +325,20 @@ async fn main() -> anyhow::Result<()> {
     let window = Duration::from_secs(args.next().and_then(|s| s.parse().ok()).unwrap_or(10));
     // reqwest (the `/metrics` reads) needs a TLS provider chosen, even for http.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    // The host's own stalls of the SFU's core while the others are busy (the floor
+    // under the SFU-added p99, `host_stalls.rs`), before anything else runs.
+    if let Some(core) = std::env::var("BENCH_SFU_CPU")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+    {
+        // SAFETY: sysconf reads a number.
+        let cpus = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }.max(1) as usize;
+        let others: Vec<usize> = (0..cpus).filter(|c| *c != core).collect();
+        println!(
+            "{}",
+            host_stalls::measure(core, &others, Duration::from_secs(5))
+        );
+    }
     let secret = format!("bench-secret-{}", std::process::id()).repeat(2);
     let sfu = start_sfu(&server, &secret)?;
     let mut best = None;
