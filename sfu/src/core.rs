@@ -244,8 +244,7 @@ impl Core {
     /// Takes in one packet of a batch: only the peer it is for is polled now (str0m's
     /// RTP mode holds one received packet until then), so the packets it forwards wait
     /// in their subscribers' send queues. Call [`Core::flush`] after the batch: each
-    /// subscriber is then polled once for all of them, not once per packet (str0m's
-    /// timer pass on every poll was most of the cost of packet-level forwarding).
+    /// subscriber is then polled once for all of them, not once per packet.
     pub fn receive(
         &mut self,
         now: Instant,
@@ -269,9 +268,8 @@ impl Core {
         source: SocketAddr,
         data: &[u8],
     ) -> bool {
-        // str0m pairs a packet with the local candidate it was sent to. That is the
-        // advertised address, whatever the socket is bound to (0.0.0.0, a private address
-        // behind 1:1 NAT): the bound address never matches a candidate there.
+        // str0m pairs a packet with the local candidate it was sent to: the advertised
+        // address, whatever the socket is bound to (0.0.0.0, behind 1:1 NAT).
         let destination = match (proto, self.config.tcp) {
             (str0m::net::Protocol::Tcp, Some((public, _))) => public,
             _ => self.config.public_addr,
@@ -281,8 +279,10 @@ impl Core {
         {
             return handled;
         }
-        if self.config.send_beside_str0m {
-            self.read_rtcp_beside_str0m(now, (proto, destination, source), data);
+        if self.config.send_beside_str0m
+            && !self.read_rtcp_beside_str0m(now, (proto, destination, source), data)
+        {
+            return true;
         }
         let Ok(receive) = Receive::new(proto, source, destination, data) else {
             return false;

@@ -196,6 +196,8 @@ pub(crate) struct FastSend {
     reported: (u64, u64),
     /// Packets and bytes sent here (media, repairs, probes).
     pub(crate) sent: (u64, u64),
+    /// RTCP packets of transport-wide feedback alone, read here and kept from str0m.
+    pub(crate) feedback_only: u64,
 }
 
 impl std::fmt::Debug for FastSend {
@@ -281,6 +283,7 @@ impl FastSend {
             plain: Vec::with_capacity(1_500),
             repairs: Vec::new(),
             sent: (0, 0),
+            feedback_only: 0,
             reported: (0, 0),
         }
     }

@@ -15,30 +15,40 @@ use super::super::core::CoreOutput;
 use super::{FastSend, TELL_CHANGE_PERCENT, TELL_EVERY, push};
 
 impl FastSend {
-    /// Reads one SRTCP packet from the subscriber (which str0m reads too): its
-    /// transport-wide feedback feeds the estimate, its NACKs are answered. Returns the
-    /// estimate when layer selection should hear it.
+    /// Reads one SRTCP packet from the subscriber: its transport-wide feedback feeds
+    /// the estimate, its NACKs are answered. Returns the estimate when layer selection
+    /// should hear it, and whether str0m must read the packet too.
+    ///
+    /// str0m needs what it reads for keyframe requests, receiver reports (the round
+    /// trip) and sender reports, not transport-wide feedback: its own estimator is off
+    /// for peers sending beside it (`new_rtc`). A packet of that feedback alone (a
+    /// browser sends it on its own, reduced-size, 10 to 20 times a second) is kept from
+    /// str0m, which would decrypt it and run a poll for nothing.
     pub(crate) fn read_rtcp(
         &mut self,
         now: Instant,
         remote: (Protocol, SocketAddr, SocketAddr),
         data: &[u8],
         outputs: &mut VecDeque<CoreOutput>,
-    ) -> Option<u64> {
+    ) -> (Option<u64>, bool) {
         let mut plain = std::mem::take(&mut self.plain);
         if self.rtcp_in.unprotect(data, &mut plain).is_err() {
             self.plain = plain;
-            return None;
+            return (None, true);
         }
         self.remote = Some(remote);
         let mut fed = false;
+        let mut feedback_only = true;
         let mut rest = &plain[..];
         while rest.len() >= 4 {
             let len = (usize::from(u16::from_be_bytes([rest[2], rest[3]])) + 1) * 4;
             let Some(packet) = rest.get(..len) else {
+                feedback_only = false;
                 break;
             };
-            match Rtcp::try_from(packet) {
+            let parsed = Rtcp::try_from(packet);
+            feedback_only &= matches!(parsed, Ok(Rtcp::Twcc(_)));
+            match parsed {
                 Ok(Rtcp::Twcc(twcc)) => {
                     self.sender.transport_feedback(now, twcc);
                     fed = true;
@@ -62,9 +72,13 @@ impl FastSend {
             }
             rest = &rest[len..];
         }
+        let for_str0m = !(fed && feedback_only && rest.is_empty());
         self.plain = plain;
+        if !for_str0m {
+            self.feedback_only += 1;
+        }
         if !fed {
-            return None;
+            return (None, for_str0m);
         }
         self.maybe_probe(now);
         let estimate = self.sender.estimator.estimate_bps();
@@ -78,7 +92,7 @@ impl FastSend {
         if tell {
             self.told = Some((estimate, now));
         }
-        tell.then_some(estimate)
+        (tell.then_some(estimate), for_str0m)
     }
 
     /// For the debug log: the acknowledged rate, the estimate's last loss, the

@@ -16,30 +16,33 @@ fn is_rtcp(data: &[u8]) -> bool {
 
 impl Core {
     /// An RTCP packet from a subscriber whose transport sends beside str0m: its
-    /// feedback and NACKs are read here (str0m reads it as well, for keyframe requests
-    /// and receiver reports), and a changed estimate re-runs layer selection.
+    /// feedback and NACKs are read here, and a changed estimate re-runs layer
+    /// selection. Returns whether str0m must read it as well (keyframe requests,
+    /// receiver reports): all but transport-wide feedback alone
+    /// (`FastSend::read_rtcp`).
     pub(crate) fn read_rtcp_beside_str0m(
         &mut self,
         now: Instant,
         remote: (str0m::net::Protocol, SocketAddr, SocketAddr),
         data: &[u8],
-    ) {
+    ) -> bool {
         if !is_rtcp(data) {
-            return;
+            return true;
         }
         let Some(&(conn, side)) = self.routes.get(&remote.2) else {
-            return;
+            return true;
         };
         let Some(p) = self.participants.get_mut(&conn) else {
-            return;
+            return true;
         };
         if p.down_side() != side {
-            return;
+            return true;
         }
         let Some(send) = p.peer_mut(side).and_then(|peer| peer.send.as_mut()) else {
-            return;
+            return true;
         };
-        if let Some(estimate) = send.read_rtcp(now, remote, data, &mut self.outputs) {
+        let (estimate, for_str0m) = send.read_rtcp(now, remote, data, &mut self.outputs);
+        if let Some(estimate) = estimate {
             let (acked_bps, loss, queued, sent) = send.state();
             tracing::debug!(
                 conn,
@@ -53,6 +56,7 @@ impl Core {
             p.downlink_bps = Some(estimate);
             self.reselect_layers(now, conn);
         }
+        for_str0m
     }
 }
 

@@ -119,3 +119,33 @@ fn every_participant_s_timer_is_queued_as_it_would_work_it_out_through_a_call() 
         wait_for_media(&mut sim, bob, "media flows with the queued timers");
     }
 }
+
+#[test]
+fn transport_wide_feedback_alone_is_read_beside_str0m_and_kept_from_it_while_media_flows() {
+    for mode in MODES {
+        let mut sim = Sim::new(34);
+        let _alice = sim.join("alice", "visit", mode, true);
+        let bob = sim.join("bob", "visit", mode, true);
+        wait_for_media(&mut sim, bob, "media flows");
+        let kept = |sim: &Sim| -> u64 {
+            sim.core
+                .participants
+                .values()
+                .flat_map(|p| std::iter::once(&p.publisher).chain(p.subscriber.as_ref()))
+                .filter_map(|peer| peer.send.as_ref())
+                .map(|send| send.feedback_only)
+                .sum()
+        };
+        let (kept_before, video) = (kept(&sim), sim.clients[bob].frames(MediaKind::Video).len());
+        sim.run(3 * SECOND);
+        assert!(
+            kept(&sim) > kept_before + 10,
+            "{mode:?}: str0m's peers' feedback packets were read beside str0m alone"
+        );
+        let got_video = sim.clients[bob].frames(MediaKind::Video).len() - video;
+        assert!(
+            got_video >= 40,
+            "{mode:?}: video keeps playing: {got_video} frames in 3 s"
+        );
+    }
+}
