@@ -9,7 +9,7 @@
 //!
 //! Every call takes `now`; the core never reads a clock, blocks, or spawns.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -143,7 +143,7 @@ pub struct Core {
     pub(crate) rooms: BTreeMap<String, Room>,
     pub(crate) participants: Participants,
     /// Remote address → the peer that accepted it (str0m's `accepts` is the fallback).
-    pub(crate) routes: HashMap<SocketAddr, (ConnId, Side)>,
+    pub(crate) routes: crate::FastMap<SocketAddr, (ConnId, Side)>,
     pub(crate) outputs: VecDeque<CoreOutput>,
     /// Peers written to since they were last polled.
     pub(crate) dirty: BTreeSet<(ConnId, Side)>,
@@ -176,7 +176,7 @@ impl Core {
             config,
             rooms: BTreeMap::new(),
             participants: Participants::default(),
-            routes: HashMap::new(),
+            routes: crate::FastMap::default(),
             outputs: VecDeque::new(),
             dirty: BTreeSet::new(),
             housekeeping_at: None,

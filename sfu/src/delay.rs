@@ -13,7 +13,6 @@
 //! video are counted apart: str0m paces video at its bandwidth estimate and sends
 //! audio unpaced, so the two delays differ, and audio's is the one a visit hears.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// One outgoing packet in this many is timed.
@@ -91,7 +90,7 @@ pub(crate) enum Kind {
 /// The sampled packets between arrival and departure, and what they measured.
 #[derive(Debug, Default)]
 pub(crate) struct ForwardDelay {
-    pending: HashMap<(u32, u16), (Instant, Kind)>,
+    pending: crate::FastMap<(u32, u16), (Instant, Kind)>,
     leaving: Vec<(Instant, Kind)>,
     pub(crate) delays: ForwardDelays,
 }

@@ -87,9 +87,9 @@ pub(crate) struct UpTrack {
     /// Simulcast layers announced in SDP.
     pub(crate) rids: Vec<Rid>,
     /// When each layer last delivered a frame.
-    pub(crate) layer_seen: HashMap<Option<Rid>, Instant>,
+    pub(crate) layer_seen: crate::FastMap<Option<Rid>, Instant>,
     /// What each layer really sends.
-    pub(crate) layer_rate: HashMap<Option<Rid>, super::layers::LayerRate>,
+    pub(crate) layer_rate: crate::FastMap<Option<Rid>, super::layers::LayerRate>,
     /// Last keyframe request sent to the publisher, per layer.
     pub(crate) last_keyframe_request: HashMap<Option<Rid>, Instant>,
     /// Layers last announced to the publisher as needed (dynacast), by rank.
@@ -101,7 +101,7 @@ pub(crate) struct UpTrack {
     /// VP8: how many temporal layers its packets show (0 or 1: none to drop).
     pub(crate) temporal_layers: u8,
     /// VP8: each layer's frames per second.
-    pub(crate) frame_rate: HashMap<Option<Rid>, super::temporal::FrameRate>,
+    pub(crate) frame_rate: crate::FastMap<Option<Rid>, super::temporal::FrameRate>,
 }
 
 impl UpTrack {
@@ -275,7 +275,7 @@ pub(crate) struct Participant {
     /// (on one connection) the next track a section carries, continues its sequence
     /// numbers, times and picture ids from here: a receiver drops packets that run
     /// backwards on the same stream, and would play nothing.
-    pub(crate) section_out: HashMap<Mid, super::rtp_out::SectionOut>,
+    pub(crate) section_out: crate::FastMap<Mid, super::rtp_out::SectionOut>,
     /// Single mode: the client must send a new offer (sections to add or to stop).
     pub(crate) wants_client_offer: bool,
     /// Single mode: an answer has been sent (the client offers again from here on).
