@@ -32,6 +32,10 @@ const APP_LIMITED_SHARE: f64 = 0.65;
 const HISTORY: usize = 4_096;
 /// The span of arrivals the acknowledged rate is measured over.
 const ACKED_WINDOW: Duration = Duration::from_millis(500);
+/// The longer span the delivered rate that bounds a loss-based cut is measured over:
+/// a policer that counts each second's bytes lets a half-second window read anything
+/// from nothing to twice what it carries.
+const DELIVERED_WINDOW: Duration = Duration::from_millis(1_500);
 /// Loss is judged over at least this many packets, or this long.
 const LOSS_PACKETS: u32 = 40;
 const LOSS_SPAN: Duration = Duration::from_millis(1_000);
@@ -54,26 +58,33 @@ struct Sent {
     cluster: Option<u32>,
 }
 
-/// The acknowledged rate: bytes the receiver reported over the last [`ACKED_WINDOW`]
-/// of its arrival times.
-#[derive(Debug, Default)]
+/// The acknowledged rate: bytes the receiver reported over the last `window` of its
+/// arrival times.
+#[derive(Debug)]
 struct AckedRate {
+    window: Duration,
     arrivals: VecDeque<(Instant, u16)>,
     bytes: u64,
+    newest: Option<Instant>,
 }
 
 impl AckedRate {
+    fn new(window: Duration) -> Self {
+        Self {
+            window,
+            arrivals: VecDeque::new(),
+            bytes: 0,
+            newest: None,
+        }
+    }
+
     fn record(&mut self, arrival: Instant, size: u16) {
         self.arrivals.push_back((arrival, size));
         self.bytes += u64::from(size);
-        let newest = self
-            .arrivals
-            .iter()
-            .map(|(a, _)| *a)
-            .max()
-            .unwrap_or(arrival);
+        let newest = self.newest.map_or(arrival, |n| n.max(arrival));
+        self.newest = Some(newest);
         while let Some(&(oldest, size)) = self.arrivals.front() {
-            if newest.saturating_duration_since(oldest) <= ACKED_WINDOW {
+            if newest.saturating_duration_since(oldest) <= self.window {
                 break;
             }
             self.arrivals.pop_front();
@@ -81,12 +92,12 @@ impl AckedRate {
         }
     }
 
-    /// Bits per second, once a window's worth has arrived.
+    /// Bits per second, once half a window's worth has arrived.
     fn bps(&self) -> Option<u64> {
         let first = self.arrivals.front()?.0;
         let last = self.arrivals.back()?.0;
         let span = last.saturating_duration_since(first);
-        (span >= ACKED_WINDOW / 2)
+        (span >= self.window / 2)
             .then(|| (self.bytes * 8 * 1_000_000) / span.as_micros().max(1) as u64)
     }
 }
@@ -101,6 +112,7 @@ pub struct LinkEstimator {
     trend: DelayTrend,
     rate: AimdRate,
     acked: AckedRate,
+    delivered: AckedRate,
     loss_received: u32,
     loss_lost: u32,
     /// Every packet the feedback reported, received and lost, since the start.
@@ -126,7 +138,8 @@ impl LinkEstimator {
             epoch: now,
             trend: DelayTrend::default(),
             rate: AimdRate::new(start_bps.clamp(min_bps, max_bps)),
-            acked: AckedRate::default(),
+            acked: AckedRate::new(ACKED_WINDOW),
+            delivered: AckedRate::new(DELIVERED_WINDOW),
             loss_received: 0,
             loss_lost: 0,
             reported: (0, 0),
@@ -184,7 +197,12 @@ impl LinkEstimator {
             .acked
             .bps()
             .is_none_or(|acked| (acked as f64) < APP_LIMITED_SHARE * estimate as f64);
-        let wanted = wanted_bps.min(self.max_bps);
+        // Not above a loss-based limit (libwebrtc's `limit_probe_target_rate_to_loss_bwe`):
+        // its result could not raise the estimate past it, and on a policed link the
+        // probes themselves, passed whole and followed by probes twice as high, used up
+        // what the policer allowed and the media behind them was dropped.
+        let loss_limit = self.loss_limit_bps.map_or(u64::MAX, |l| l as u64);
+        let wanted = wanted_bps.min(self.max_bps).min(loss_limit);
         let probe = self
             .prober
             .due(now, self.start_bps, estimate, wanted, app_limited)?;
@@ -221,21 +239,27 @@ impl LinkEstimator {
             else {
                 continue;
             };
+            // Loss is judged on what was sent since the last cut: what left before it
+            // left at the rate that was cut, and is still being reported a round trip
+            // later. Counting it cut again and again for one overshoot (a weak policed
+            // link fell from 1.4 Mbit/s to 98 kbit/s in four cuts, a quarter of what it
+            // carries).
+            let judged = self.loss_cut_at.is_none_or(|cut| sent.at >= cut);
             match arrival {
                 Some(arrival) if !sent.acked => {
                     if !sent.reported {
-                        self.loss_received += 1;
                         self.reported.0 += 1;
                     } else {
                         // Reported lost before, received after all.
-                        self.loss_lost = self.loss_lost.saturating_sub(1);
-                        self.loss_received += 1;
+                        self.loss_lost -= u32::from(judged && self.loss_lost > 0);
                         self.reported = (self.reported.0 + 1, self.reported.1.saturating_sub(1));
                     }
+                    self.loss_received += u32::from(judged);
                     sent.acked = true;
                     sent.reported = true;
                     let (at, size, cluster) = (sent.at, sent.size, sent.cluster);
                     self.acked.record(arrival, size);
+                    self.delivered.record(arrival, size);
                     self.trend.packet(at, arrival);
                     newest_sent = Some(newest_sent.map_or(at, |n| n.max(at)));
                     if let Some(c) = self.clusters.iter_mut().find(|c| Some(c.id) == cluster) {
@@ -245,7 +269,7 @@ impl LinkEstimator {
                 }
                 None if !sent.reported => {
                     sent.reported = true;
-                    self.loss_lost += 1;
+                    self.loss_lost += u32::from(judged);
                     self.reported.1 += 1;
                     any = true;
                 }
@@ -255,7 +279,9 @@ impl LinkEstimator {
         if !any {
             return;
         }
-        self.loss_since.get_or_insert(now);
+        if self.loss_received + self.loss_lost > 0 {
+            self.loss_since.get_or_insert(now);
+        }
         self.rate.update(now, self.trend.usage(), self.acked.bps());
         if let Some(newest) = newest_sent {
             self.probe_results(now, newest);
@@ -286,7 +312,7 @@ impl LinkEstimator {
     fn judge_loss(&mut self, now: Instant) {
         let total = self.loss_received + self.loss_lost;
         let since = self.loss_since.unwrap_or(now);
-        if total < LOSS_PACKETS && now.saturating_duration_since(since) < LOSS_SPAN {
+        if total == 0 || total < LOSS_PACKETS && now.saturating_duration_since(since) < LOSS_SPAN {
             return;
         }
         let loss = f64::from(self.loss_lost) / f64::from(total.max(1));
@@ -297,13 +323,26 @@ impl LinkEstimator {
         self.last_loss = loss;
         (self.loss_received, self.loss_lost, self.loss_since) = (0, 0, None);
         let current = self.rate.rate_bps() as f64;
+        eprintln!(
+            "JUDGE {:?} loss={loss:.2} total={total} rate={current} limit={:?} acked={:?} usage={:?}",
+            now.duration_since(self.epoch),
+            self.loss_limit_bps,
+            self.acked.bps(),
+            self.trend.usage()
+        );
         if loss > LOSS_HIGH {
             if self
                 .loss_cut_at
                 .is_none_or(|at| now >= at + LOSS_CUT_INTERVAL)
             {
                 let base = self.loss_limit_bps.map_or(current, |l| l.min(current));
-                self.loss_limit_bps = Some(base * (1.0 - 0.5 * loss));
+                let cut = base * (1.0 - 0.5 * loss);
+                // Losing this much, the link carried what it delivered: a cut from an
+                // estimate far above what was sent (a sender that sends less than its
+                // estimate, into a full queue the delay trend reads as steady) changed
+                // nothing for seconds.
+                let delivered = self.delivered.bps().map_or(cut, |d| d as f64);
+                self.loss_limit_bps = Some(cut.min(delivered).max(self.min_bps as f64));
                 self.loss_cut_at = Some(now);
             }
         } else if loss < LOSS_LOW {

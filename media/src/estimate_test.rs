@@ -25,6 +25,14 @@ enum Bottleneck {
         limit: Duration,
         free_at: Option<Instant>,
     },
+    /// Passes `bytes` in each whole second and drops what is over, as coturn's
+    /// `--max-bps` does: a short burst passes whole, whatever its rate.
+    EachSecond {
+        bytes: u64,
+        second: u64,
+        used: u64,
+        start: Option<Instant>,
+    },
     /// Passes `bps` with a burst of `burst` bytes and drops the rest at once.
     Policer {
         bps: u64,
@@ -53,9 +61,19 @@ impl Bottleneck {
         }
     }
 
+    fn each_second(bps: u64) -> Self {
+        Self::EachSecond {
+            bytes: bps / 8,
+            second: 0,
+            used: 0,
+            start: None,
+        }
+    }
+
     fn set_bps(&mut self, rate: u64) {
         match self {
             Self::Queue { bps, .. } | Self::Policer { bps, .. } => *bps = rate,
+            Self::EachSecond { bytes, .. } => *bytes = rate / 8,
         }
     }
 
@@ -74,6 +92,22 @@ impl Bottleneck {
                 let done = start + Duration::from_secs_f64(size as f64 * 8.0 / *bps as f64);
                 *free_at = Some(done);
                 Some(done + ONE_WAY)
+            }
+            Self::EachSecond {
+                bytes,
+                second,
+                used,
+                start,
+            } => {
+                let this_second = (now - *start.get_or_insert(now)).as_secs();
+                if this_second != *second {
+                    (*second, *used) = (this_second, 0);
+                }
+                if *used + size as u64 > *bytes {
+                    return None;
+                }
+                *used += size as u64;
+                Some(now + ONE_WAY)
             }
             Self::Policer {
                 bps,
@@ -314,6 +348,32 @@ fn a_policer_that_never_queues_is_found_by_its_losses() {
 }
 
 #[test]
+fn a_policer_that_counts_each_seconds_bytes_is_found_without_falling_far_below_it() {
+    // coturn's `--max-bps`, at 360 kbit/s: the first probes pass whole and read the link
+    // as wide; the loss that follows must bring the estimate down to the link, not to a
+    // fraction of it (it fell to 98 kbit/s through the browser suite's coturn).
+    let mut call = Call::new(Bottleneck::each_second(360_000), 2_500_000);
+    let mut lowest = u64::MAX;
+    let mut lost_before = 0;
+    let mut sent_before = 0;
+    for tick in 1..=250 {
+        call.run_until(tick as f64 / 10.0);
+        lowest = lowest.min(call.estimate_kbps());
+        if tick == 50 {
+            (lost_before, sent_before) = (call.lost, call.sent_bytes);
+        }
+    }
+    assert!(lowest >= 200, "estimate fell to {lowest} kbit/s behind 360");
+    let kbps = call.estimate_kbps();
+    assert!(kbps <= 500, "estimate {kbps} kbit/s behind 360");
+    let sent = (call.sent_bytes - sent_before) / PACKET as u64;
+    let lost = call.lost - lost_before;
+    // 8% before probes were held to the loss-based limit (they passed whole, and the
+    // media after them in that second did not).
+    assert!(lost * 100 < sent * 5, "{lost} of {sent} packets lost");
+}
+
+#[test]
 fn feedback_about_packets_never_sent_changes_nothing() {
     let now = Instant::now();
     let mut estimator = LinkEstimator::new(now, 300_000, 30_000, 5_000_000);
@@ -336,13 +396,38 @@ fn a_packet_reported_lost_then_received_counts_as_received() {
         estimator.sent(seq, now + Duration::from_millis(seq * 10), PACKET);
     }
     let later = now + Duration::from_secs(2);
-    estimator.reports(later, (0..100).map(|seq| (seq, None)));
-    assert_eq!(estimator.loss(), 1.0);
+    // Reported lost, too few to judge yet; then received after all (reordered).
+    estimator.reports(later, (0..30).map(|seq| (seq, None)));
+    assert_eq!(estimator.reported(), (0, 30));
     let arrival = |seq: u64| Some(now + Duration::from_millis(seq * 10 + 20));
     estimator.reports(later, (0..100).map(|seq| (seq, arrival(seq))));
     estimator.reports(
         later + Duration::from_secs(2),
         (0..100).map(|seq| (seq, arrival(seq))),
     );
+    assert_eq!(estimator.reported(), (100, 0));
     assert!(estimator.loss() < 0.01, "loss {}", estimator.loss());
+    assert_eq!(estimator.estimate_bps(), 300_000, "nothing was cut");
+}
+
+#[test]
+fn one_overshoot_is_cut_once_not_again_for_each_late_report_of_it() {
+    let now = Instant::now();
+    let mut estimator = LinkEstimator::new(now, 1_000_000, 30_000, 5_000_000);
+    let at = |ms: u64| now + Duration::from_millis(ms);
+    // Half a second at the old rate, most of it lost.
+    for seq in 0..100 {
+        estimator.sent(seq, at(seq * 5), PACKET);
+    }
+    let lost_most = |seq: u64| (seq, seq.is_multiple_of(5).then(|| at(seq * 5 + 20)));
+    estimator.reports(at(520), (0..45).map(lost_most));
+    let after_one_cut = estimator.estimate_bps();
+    assert!(after_one_cut < 1_000_000, "the loss cut the rate");
+    // The rest of that half second is reported late, past the cut's interval.
+    estimator.reports(at(900), (45..100).map(lost_most));
+    assert_eq!(
+        estimator.estimate_bps(),
+        after_one_cut,
+        "cut once for one overshoot"
+    );
 }

@@ -19,7 +19,8 @@
 //! - [`estimate`]: the sender's side of that feedback, a send-side bandwidth estimate
 //!   (delay trend and loss, after libwebrtc's), the brick the SFU's send side needs.
 //! - [`send`]: the sending end of a transport: transport-wide numbering, protection,
-//!   repairs on the RTX stream for NACKs, and sender reports from what really left.
+//!   repairs on the RTX stream for NACKs (within [`repair_budget`]), and sender reports
+//!   from what really left.
 //!
 //! The load generator (`bench`) sends its media through it, and the SFU receives its
 //! publishers' media through it (`docs/sfu.md`, "The media path beside str0m").
@@ -30,6 +31,7 @@ pub mod estimate_probe;
 pub mod feedback;
 pub mod index;
 pub mod keys;
+pub mod repair_budget;
 pub mod rtcp;
 pub mod rtp;
 pub mod send;

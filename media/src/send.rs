@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use str0m::rtp::rtcp::{Nack, Twcc};
 
 use crate::estimate::LinkEstimator;
+use crate::repair_budget::RepairBudget;
 use crate::rtp::RtpHeader;
 use crate::srtcp::RtcpProtector;
 use crate::srtp::{ProtectError, RtpProtector};
@@ -132,6 +133,7 @@ pub struct RtpSender {
     /// Bytes sent, protected, as on the wire (media and repairs).
     pub sent_bytes: u64,
     plain: Vec<u8>,
+    repair_budget: RepairBudget,
 }
 
 impl RtpSender {
@@ -152,6 +154,7 @@ impl RtpSender {
             streams: Vec::new(),
             sent_bytes: 0,
             plain: Vec::with_capacity(1_500),
+            repair_budget: RepairBudget::default(),
         }
     }
 
@@ -286,7 +289,8 @@ impl RtpSender {
 
     /// Answers a NACK: each packet it names that is still kept, and did not already
     /// leave within `rtt` (a repeated NACK while the repair is on its way), is sent
-    /// again on the stream's repair stream, one SRTP packet appended to `out` each.
+    /// again on the stream's repair stream, one SRTP packet appended to `out` each,
+    /// while repairs stay within their share of the estimate (`repair_budget`).
     /// Returns how many were repaired.
     pub fn repair(
         &mut self,
@@ -316,6 +320,11 @@ impl RtpSender {
                 };
                 if kept.index as u16 != seq || now.saturating_duration_since(kept.last_sent) < rtt {
                     continue;
+                }
+                let estimate = self.estimator.estimate_bps();
+                if !self.repair_budget.spend(now, estimate, kept.payload.len()) {
+                    // Over its share of the link: asked again a round trip later.
+                    return repaired;
                 }
                 kept.last_sent = now;
                 let kept = kept.clone();

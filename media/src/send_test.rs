@@ -372,3 +372,40 @@ fn a_probe_is_the_newest_video_packet_again_on_its_repair_stream_and_counts_for_
         "probes draw from the transport's one counter"
     );
 }
+
+#[test]
+fn a_storm_of_nacks_is_answered_within_half_the_estimate_not_all_at_once() {
+    let now = Instant::now();
+    // An estimate of 1 Mbit/s: repairs may use 62,500 bytes a second, a quarter second
+    // of it at once.
+    let mut sender = sender(now);
+    let payload: Arc<[u8]> = Arc::from(vec![7u8; 1_000]);
+    for index in 100..200u64 {
+        sender
+            .send(now, &video(index, &payload), &mut Vec::new())
+            .unwrap();
+    }
+    // A receiver behind a policer asks for all of them again every 100 ms.
+    let lost: Vec<u16> = (100..200).collect();
+    let mut repairs = Vec::new();
+    let first = sender.repair(
+        now + Duration::from_millis(100),
+        &nack(VIDEO, &lost),
+        Duration::from_millis(20),
+        &mut repairs,
+    );
+    assert!((15..=17).contains(&first), "a first burst: {first}");
+    for step in 2..=10u64 {
+        sender.repair(
+            now + Duration::from_millis(100 * step),
+            &nack(VIDEO, &lost),
+            Duration::from_millis(20),
+            &mut repairs,
+        );
+    }
+    let payload_bytes = repairs.len() * 1_000;
+    assert!(
+        (15_625 + 56_250..=15_625 + 56_250 + 2_000).contains(&payload_bytes),
+        "a burst and 0.9 s at half the estimate: {payload_bytes}"
+    );
+}

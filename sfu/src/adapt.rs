@@ -12,6 +12,7 @@ use str0m::media::{MediaKind, Rid};
 use super::core::{ConnId, Core};
 use super::forward::{AUDIO_ALLOWANCE_BPS, layer_rank, rid_of_rank};
 use super::layers::{must_pause, select_layer, temporal_fallback};
+use super::participant::DownState;
 use super::temporal::{DEFAULT_FPS, fps_cap};
 
 /// Whether forwarded video to a subscriber should be paced (str0m's leaky bucket at
@@ -176,6 +177,7 @@ impl Core {
             return;
         };
         let mut stream_states = Vec::new();
+        let mut paused_sections = Vec::new();
         for plan in plans {
             let d = &mut p.down[plan.index];
             let previous = (!d.disabled && !d.paused).then_some(d.target);
@@ -219,6 +221,9 @@ impl Core {
                 d.paused = plan.paused;
                 // Back from a pause, the decoder needs a keyframe to start again.
                 d.needs_keyframe |= !plan.paused;
+                if let (true, DownState::Open(mid)) = (plan.paused, &d.state) {
+                    paused_sections.push(*mid);
+                }
                 stream_states.push(proto::StreamStateInfo {
                     participant_sid: d.publisher_sid.clone(),
                     track_sid: d.track_sid.clone(),
@@ -257,6 +262,10 @@ impl Core {
         if let Some(send) = p.peer_mut(side).and_then(|peer| peer.send.as_mut()) {
             // The path beside str0m probes towards it (`fast_tx.rs`).
             send.wanted_bps = desired;
+            for mid in paused_sections {
+                let dropped = send.drop_queued(mid);
+                tracing::debug!(conn, dropped, "sfu drops a paused video's queued packets");
+            }
         } else if let Some(peer) = p.peer_mut(side) {
             let desired = str0m::bwe::Bitrate::bps(desired.max(300_000));
             peer.rtc

@@ -380,6 +380,16 @@ impl FastSend {
         Some(ssrc)
     }
 
+    /// Charges `bytes` that left to the pacer. Everything that leaves uses the link,
+    /// paced or not (audio, repairs, a link unpaced until now); the debt is bounded as
+    /// str0m's pacer bounds it, so a link that turns thin is not held for what it
+    /// carried while it was wide.
+    fn charge(&mut self, now: Instant, bytes: usize) {
+        self.refill(now);
+        let most_debt = self.pace_bytes_per_sec() * MOST_DEBT.as_millis() as i64 / 1_000;
+        self.budget = (self.budget - bytes as i64).max(-most_debt);
+    }
+
     /// Writes, protects and queues one packet to the subscriber.
     fn transmit(
         &mut self,
@@ -435,12 +445,7 @@ impl FastSend {
         {
             return;
         }
-        // Everything that leaves uses the link, paced or not (audio, a link unpaced until
-        // now), so it is charged; the debt is bounded as str0m's pacer bounds it, so a
-        // link that turns thin is not held for what it carried while it was wide.
-        self.refill(now);
-        let most_debt = self.pace_bytes_per_sec() * MOST_DEBT.as_millis() as i64 / 1_000;
-        self.budget = (self.budget - sealed.len() as i64).max(-most_debt);
+        self.charge(now, sealed.len());
         if let Some(run) = self.probe.as_mut() {
             run.bytes_left -= sealed.len() as i64;
         }

@@ -64,6 +64,9 @@ impl FastSend {
                     let mut repairs = std::mem::take(&mut self.repairs);
                     self.sender.repair(now, &nack, self.rtt, &mut repairs);
                     for sealed in repairs.drain(..) {
+                        // Repairs skip the pacer's queue (they are late already) but
+                        // use the link: the media after them waits its turn.
+                        self.charge(now, sealed.len());
                         push(outputs, remote, sealed, &mut self.sent);
                     }
                     self.repairs = repairs;

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bedside_media::estimate_probe::CLUSTER_PACKETS;
+use str0m::media::Mid;
 
 use super::super::core::CoreOutput;
 use super::{
@@ -74,6 +75,24 @@ impl FastSend {
             let done = run.packets >= CLUSTER_PACKETS && run.bytes_left <= 0;
             self.probe = (!done).then_some(run);
         }
+    }
+
+    /// Drops what the pacer holds for section `mid`: its video was paused. On a link
+    /// too thin for it the queue held seconds of it, and it went on trickling out, stale,
+    /// after the subscriber was told it paused (the link kept paying for it, audio
+    /// included). The subscriber sees a gap and a keyframe when the video resumes.
+    pub(crate) fn drop_queued(&mut self, mid: Mid) -> usize {
+        let before = self.queue.len();
+        let mut dropped_bytes = 0;
+        self.queue.retain(|queued| {
+            let keep = queued.pending.mid != mid;
+            if !keep {
+                dropped_bytes += queued.payload.len();
+            }
+            keep
+        });
+        self.queued_bytes -= dropped_bytes;
+        before - self.queue.len()
     }
 
     /// Starts a probe cluster when the estimate wants one.
