@@ -323,13 +323,6 @@ impl LinkEstimator {
         self.last_loss = loss;
         (self.loss_received, self.loss_lost, self.loss_since) = (0, 0, None);
         let current = self.rate.rate_bps() as f64;
-        eprintln!(
-            "JUDGE {:?} loss={loss:.2} total={total} rate={current} limit={:?} acked={:?} usage={:?}",
-            now.duration_since(self.epoch),
-            self.loss_limit_bps,
-            self.acked.bps(),
-            self.trend.usage()
-        );
         if loss > LOSS_HIGH {
             if self
                 .loss_cut_at
