@@ -252,8 +252,8 @@ impl RtpUnprotector {
     }
 
     /// Checks `packet` (SRTP, its header `header_len` bytes long) at `index` and
-    /// decrypts its payload into `payload` (cleared first). Nothing is written when
-    /// the tag does not match.
+    /// decrypts its payload into `payload` (its old contents replaced). `payload` is
+    /// left empty when the tag does not match.
     pub fn unprotect(
         &mut self,
         packet: &[u8],
@@ -266,8 +266,12 @@ impl RtpUnprotector {
         }
         let iv = self.0.iv(ssrc_of(packet), index);
         let (header, sealed) = packet.split_at(header_len);
-        payload.clear();
-        payload.resize(sealed.len() - TAG_LEN, 0);
+        // Opening overwrites every byte, so a buffer kept from the last packet is only
+        // cut or grown to length, not zeroed first (memset was 1% of the SFU's time and
+        // 3% of the generator's, this zeroing part of it).
+        let len = sealed.len() - TAG_LEN;
+        payload.truncate(len);
+        payload.resize(len, 0);
         let opened = self.0.open(&iv, &[header], sealed, payload);
         if opened.is_err() {
             payload.clear();

@@ -156,6 +156,35 @@ impl Pair {
 }
 
 #[test]
+fn one_buffer_opens_packets_long_and_short_in_turn_and_a_forged_one_leaves_it_empty() {
+    let provider = str0m::crypto::from_feature_flags();
+    let profile = Profile::AeadAes128Gcm;
+    let mut protector = RtpProtector::new(&provider, profile, &[1; 16], &[2; 12]);
+    let mut opener = RtpUnprotector::new(&provider, profile, &[1; 16], &[2; 12]);
+    let mut header = [0u8; 12];
+    header[0] = 0x80;
+    header[8..].copy_from_slice(&7u32.to_be_bytes());
+    let mut opened = Vec::new();
+    for (index, len) in [(1u64, 1_000usize), (2, 40), (3, 600), (4, 1_100)] {
+        let payload: Vec<u8> = (0..len).map(|i| (i as u64 * index) as u8).collect();
+        let mut packet = header.to_vec();
+        packet[2..4].copy_from_slice(&(index as u16).to_be_bytes());
+        packet.extend_from_slice(&payload);
+        let mut sealed = Vec::new();
+        protector.protect(&packet, 12, index, &mut sealed).unwrap();
+        opener.unprotect(&sealed, 12, index, &mut opened).unwrap();
+        assert_eq!(opened, payload, "packet {index}: exactly its own payload");
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        assert!(opener.unprotect(&sealed, 12, index, &mut opened).is_err());
+        assert!(
+            opened.is_empty(),
+            "packet {index}: nothing of a forged packet"
+        );
+    }
+}
+
+#[test]
 fn packets_protected_here_with_keys_captured_from_the_handshake_are_received_by_str0m() {
     let (mut pair, slot, mid) = Pair::new();
     pair.run(200);
