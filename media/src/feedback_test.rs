@@ -64,3 +64,63 @@ fn a_packet_older_than_what_was_reported_is_not_reported_again() {
     twcc.record(11, now);
     assert!(!twcc.has_unreported());
 }
+
+#[test]
+fn a_packet_reordered_ahead_of_the_first_report_is_reported_with_the_rest() {
+    let now = Instant::now();
+    let mut twcc = TwccReceiver::default();
+    twcc.record(12, now);
+    twcc.record(10, now + Duration::from_millis(1));
+    let mut out = Vec::new();
+    assert!(twcc.write_feedback(1, 2, &mut out));
+    // Base 10, three numbers (10 to 12), 11 lost.
+    assert_eq!(u16::from_be_bytes([out[12], out[13]]), 10);
+    assert_eq!(u16::from_be_bytes([out[14], out[15]]), 3);
+    assert!(!twcc.has_unreported());
+}
+
+#[test]
+fn a_jump_far_ahead_gives_up_the_oldest_instead_of_growing_without_bound() {
+    let now = Instant::now();
+    let mut twcc = TwccReceiver::default();
+    // Steps of 30,000 (each read as forwards), far past what the window keeps.
+    let mut seq = 0u16;
+    for _ in 0..10 {
+        twcc.record(seq, now);
+        seq = seq.wrapping_add(30_000);
+    }
+    assert!(twcc.unreported.len() as u64 <= MOST_UNREPORTED);
+    assert_eq!(twcc.arrived, 1, "only the newest is still in the window");
+    let mut out = Vec::new();
+    let mut reports = 0;
+    while twcc.write_feedback(1, 2, &mut out) {
+        reports += 1;
+    }
+    assert_eq!(
+        reports, 1,
+        "the gap is given up, not reported a thousand at a time"
+    );
+    assert!(!twcc.has_unreported());
+}
+
+#[test]
+fn feedback_goes_on_after_an_outage_longer_than_one_report_can_cover() {
+    let now = Instant::now();
+    let mut twcc = TwccReceiver::default();
+    twcc.record(10, now);
+    assert!(twcc.write_feedback(1, 2, &mut Vec::new()));
+    // 1,500 packets lost (seconds of video), then the link is back.
+    twcc.record(1_511, now + Duration::from_secs(4));
+    let mut out = Vec::new();
+    assert!(twcc.write_feedback(1, 2, &mut out), "feedback resumes");
+    assert_eq!(u16::from_be_bytes([out[12], out[13]]), 1_511);
+    assert!(!twcc.has_unreported());
+    twcc.record(1_512, now + Duration::from_secs(4));
+    out.clear();
+    assert!(twcc.write_feedback(1, 2, &mut out));
+    assert_eq!(
+        u16::from_be_bytes([out[12], out[13]]),
+        1_512,
+        "and runs on from there"
+    );
+}

@@ -155,7 +155,18 @@ impl Core {
     /// track that takes its layer: the payload is shared (`Arc`), only the header's
     /// numbers (and a VP8 descriptor's ids) are rewritten per subscriber.
     pub(crate) fn forward_received(&mut self, now: Instant, conn: ConnId, packet: Received) {
-        let Some(p) = self.participants.get_mut(&conn) else {
+        // The fields apart, so the room's member list is read in place while its
+        // members are changed (one room lookup per packet: the rooms are ordered by
+        // name, and their string comparisons were 1.5% of the SFU's time).
+        let Core {
+            rooms,
+            participants,
+            outputs,
+            forward_delay,
+            dirty,
+            ..
+        } = self;
+        let Some(p) = participants.get_mut(&conn) else {
             return;
         };
         let Received { mid, rid, .. } = packet;
@@ -233,18 +244,14 @@ impl Core {
         };
         let mut want_keyframe = false;
         let mut switched = false;
-        // The room's member list is lent out for the loop (nobody joins or leaves in
+        // The room's member list is borrowed for the loop (nobody joins or leaves in
         // it), so a packet costs no allocation for its fan-out.
-        let members = self
-            .rooms
-            .get_mut(&p.room)
-            .map(|r| std::mem::take(&mut r.members))
-            .unwrap_or_default();
-        for &subscriber in &members {
+        let members: &[ConnId] = rooms.get(&p.room).map_or(&[], |r| &r.members);
+        for &subscriber in members {
             if subscriber == conn {
                 continue;
             }
-            let Some(q) = self.participants.get_mut(&subscriber) else {
+            let Some(q) = participants.get_mut(&subscriber) else {
                 continue;
             };
             let side = q.down_side();
@@ -374,9 +381,8 @@ impl Core {
                     head: &head[..head_len],
                     paced: video && paced,
                 };
-                if let Some(ssrc) = send.send(now, &mut peer.rtc, &forwarded, &mut self.outputs) {
-                    self.forward_delay
-                        .written(ssrc, out.seq as u16, packet.arrival, kind);
+                if let Some(ssrc) = send.send(now, &mut peer.rtc, &forwarded, outputs) {
+                    forward_delay.written(ssrc, out.seq as u16, packet.arrival, kind);
                 }
                 continue;
             }
@@ -416,17 +422,13 @@ impl Core {
             // link drops a burst it cannot absorb (`paced_downlink` in adapt.rs).
             // Audio is never held behind video.
             stream.set_unpaced(!(video && paced));
-            self.forward_delay
-                .written(*stream.ssrc(), out.seq as u16, packet.arrival, kind);
+            forward_delay.written(*stream.ssrc(), out.seq as u16, packet.arrival, kind);
             stream.write_rtp(write);
-            self.dirty.insert((subscriber, side));
+            dirty.insert((subscriber, side));
         }
         let Some(p) = self.participants.get_mut(&conn) else {
             return;
         };
-        if let Some(room) = self.rooms.get_mut(&p.room) {
-            room.members = members;
-        }
         let Some(track) = p.published.iter_mut().find(|t| t.mid == Some(mid)) else {
             return;
         };
