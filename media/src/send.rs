@@ -260,16 +260,22 @@ impl RtpSender {
             extensions: &extensions[..count],
         }
         .write(&mut self.plain);
-        if let Some(osn) = osn {
-            self.plain.extend_from_slice(&osn.to_be_bytes());
-        }
         let head = &packet.head[..packet.head.len().min(MAX_HEAD).min(packet.payload.len())];
-        self.plain.extend_from_slice(head);
-        self.plain.extend_from_slice(&packet.payload[head.len()..]);
         let start = out.len();
-        self.rtp
-            .protect(&self.plain, header_len, packet.index, out)
-            .map_err(SendError::Protect)?;
+        let sealed = if osn.is_none() && head.is_empty() {
+            // The payload as it came (most forwarded packets): sealed from the shared
+            // buffer, behind the header alone.
+            self.rtp
+                .protect_parts(&self.plain, packet.payload, packet.index, out)
+        } else {
+            if let Some(osn) = osn {
+                self.plain.extend_from_slice(&osn.to_be_bytes());
+            }
+            self.plain.extend_from_slice(head);
+            self.plain.extend_from_slice(&packet.payload[head.len()..]);
+            self.rtp.protect(&self.plain, header_len, packet.index, out)
+        };
+        sealed.map_err(SendError::Protect)?;
         let size = out.len() - start;
         self.sent_bytes += size as u64;
         if self.twcc_id.is_some() {

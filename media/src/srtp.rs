@@ -209,14 +209,31 @@ impl RtpProtector {
         index: u64,
         out: &mut Vec<u8>,
     ) -> Result<(), ProtectError> {
-        if header_len < 12 || header_len > packet.len() {
+        if header_len > packet.len() {
             return Err(ProtectError::BadHeader);
         }
-        let iv = self.0.iv(ssrc_of(packet), index);
         let (header, payload) = packet.split_at(header_len);
+        self.protect_parts(header, payload, index, out)
+    }
+
+    /// As [`RtpProtector::protect`], with the header and the payload apart: a
+    /// forwarded payload is sealed from where it lies, not copied behind its new
+    /// header first.
+    pub fn protect_parts(
+        &mut self,
+        header: &[u8],
+        payload: &[u8],
+        index: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<(), ProtectError> {
+        if header.len() < 12 {
+            return Err(ProtectError::BadHeader);
+        }
+        let header_len = header.len();
+        let iv = self.0.iv(ssrc_of(header), index);
         let start = out.len();
         out.extend_from_slice(header);
-        out.resize(start + packet.len() + TAG_LEN, 0);
+        out.resize(start + header_len + payload.len() + TAG_LEN, 0);
         let sealed = &mut out[start + header_len..];
         self.0.seal(&iv, header, payload, sealed).inspect_err(|_| {
             out.truncate(start);

@@ -49,6 +49,24 @@ fn a_header_past_the_packet_is_refused_and_nothing_is_appended() {
     assert_eq!(out, [9]);
 }
 
+#[test]
+fn a_payload_sealed_from_where_it_lies_is_the_same_packet_as_one_copied_behind_its_header() {
+    let provider = str0m::crypto::from_feature_flags();
+    let new = || RtpProtector::new(&provider, Profile::AeadAes256Gcm, &[1; 32], &[2; 12]);
+    let (mut whole, mut apart) = (new(), new());
+    let mut packet = vec![0x80, 96, 0, 7, 0, 0, 0, 9, 0, 0, 0x12, 0x34];
+    let header_len = packet.len();
+    packet.extend((0..1_100).map(|i| i as u8));
+    let (mut copied, mut in_place) = (vec![5], vec![5]);
+    whole.protect(&packet, header_len, 7, &mut copied).unwrap();
+    let (header, payload) = packet.split_at(header_len);
+    apart
+        .protect_parts(header, payload, 7, &mut in_place)
+        .unwrap();
+    assert_eq!(copied, in_place);
+    assert_eq!(copied.len(), 1 + packet.len() + TAG_LEN);
+}
+
 /// Two str0m peers over an in-memory link.
 struct Pair {
     now: Instant,
