@@ -2,8 +2,8 @@
 //!
 //! Contract (the driver and the simulation tests keep it):
 //! 1. Feed inputs: [`Core::handle_input`] (signaling), [`Core::handle_datagram`] (UDP;
-//!    or a batch of [`Core::receive`] calls, then [`Core::flush`]), and
-//!    [`Core::handle_timeout`] when `now` reaches [`Core::poll_timeout`].
+//!    or [`Core::receive`] calls, then [`Core::flush`]), [`Core::handle_timeout`] while
+//!    `now` is at or past [`Core::poll_timeout`] (a call serves 16 participants at most).
 //! 2. After every call, drain [`Core::poll_output`] until it returns `None`: datagrams to
 //!    send, signal messages for one connection, and connections to close.
 //!
@@ -329,9 +329,9 @@ impl Core {
         })
     }
 
-    /// Advances timers to `now`.
+    /// Advances due timers to `now`, a bounded share per call (see the module docs).
     pub fn handle_timeout(&mut self, now: Instant) {
-        // Only the participants whose timers are due (`participants.rs`).
+        // Only participants whose timers are due, at most 16 (`participants.rs`).
         for conn in self.participants.due(now) {
             let Some(participant) = self.participants.get_mut(&conn) else {
                 continue;

@@ -17,6 +17,15 @@ use std::time::Instant;
 use crate::core::ConnId;
 use crate::participant::Participant;
 
+/// Participants whose timers one turn serves, at most.
+///
+/// The publishers' feedback runs on one grid (`fast_rx.rs`), so every 100 ms all of
+/// them are due at once: at 128 visits that turn took 1-2 ms, ten times a second, and
+/// what arrived meanwhile waited in the socket (most of the SFU-added p99, measured
+/// in `bench-sfu`, docs/sfu.md). Served sixteen at a time, with the socket read between
+/// (`server/src/sfu/shard.rs`), a packet waits behind one short turn at most.
+pub(crate) const MOST_DUE_PER_TURN: usize = 16;
+
 /// The participants by connection id (ordered, so runs are reproducible), with their
 /// timers (see the module docs).
 #[derive(Default)]
@@ -111,7 +120,8 @@ impl Participants {
             .min()
     }
 
-    /// The participants with a timer due at `now`, soonest first.
+    /// The participants with a timer due at `now`, soonest first: at most
+    /// [`MOST_DUE_PER_TURN`] (the rest stay due, for the next turn).
     pub(crate) fn due(&self, now: Instant) -> Vec<ConnId> {
         let queued = self
             .queue
@@ -127,6 +137,7 @@ impl Participants {
         let mut due: Vec<ConnId> = queued.chain(touched).collect();
         let mut seen = BTreeSet::new();
         due.retain(|conn| seen.insert(*conn));
+        due.truncate(MOST_DUE_PER_TURN);
         due
     }
 }

@@ -6,6 +6,7 @@ use str0m::media::MediaKind;
 
 use super::harness::Sim;
 use super::{MODES, SECOND, wait_for_media};
+use crate::participants::MOST_DUE_PER_TURN;
 
 /// Packets the SFU sent to client `index`'s transports beside str0m.
 fn sent_beside(sim: &Sim, index: usize) -> u64 {
@@ -148,4 +149,41 @@ fn transport_wide_feedback_alone_is_read_beside_str0m_and_kept_from_it_while_med
             "{mode:?}: video keeps playing: {got_video} frames in 3 s"
         );
     }
+}
+
+#[test]
+fn a_timer_turn_serves_sixteen_participants_and_leaves_the_rest_due_for_the_next() {
+    let mut sim = Sim::new(35);
+    for visit in 0..9 {
+        let room = format!("visit-{visit}");
+        for name in ["clinician", "patient"] {
+            sim.join(&format!("{name}-{visit}"), &room, MODES[0], true);
+        }
+    }
+    sim.run(SECOND);
+    // Every participant's feedback and peers fall due within this.
+    let later = sim.now + SECOND / 5;
+    let due = |sim: &Sim| {
+        sim.core
+            .participants
+            .values()
+            .filter(|p| p.next_timeout().is_some_and(|at| at <= later))
+            .count()
+    };
+    let before = due(&sim);
+    assert!(before > MOST_DUE_PER_TURN, "{before} participants due");
+    sim.core.handle_timeout(later);
+    while sim.core.poll_output().is_some() {}
+    let after_one = due(&sim);
+    assert!(
+        after_one >= before - MOST_DUE_PER_TURN && after_one > 0,
+        "one turn served {} of {before}",
+        before - after_one
+    );
+    assert!(sim.core.poll_timeout().is_some_and(|at| at <= later));
+    for _ in 0..4 {
+        sim.core.handle_timeout(later);
+        while sim.core.poll_output().is_some() {}
+    }
+    assert_eq!(due(&sim), 0, "the next turns served the rest");
 }

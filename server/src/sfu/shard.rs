@@ -18,7 +18,7 @@ use super::core::{ConnId, Core, CoreConfig, CoreInput, CoreOutput};
 use super::driver::{SignalEvent, unix_ms, unix_time};
 use super::room_service::{RoomServiceCall, RoomServiceError, RoomServiceReply};
 use super::tcp::TcpEvent;
-use super::udp::{MediaSocket, ReplySources, SendBatch};
+use super::udp::{MediaSocket, RecvBatch, ReplySources, SendBatch};
 use super::webhooks::WebhookSender;
 use bedside_sfu::SfuStats;
 
@@ -34,6 +34,10 @@ const COMMAND_QUEUE: usize = 1024;
 /// anyway, so flushing more often polls no subscriber more often (measured in
 /// `bench-sfu`: no change in packets per core-second, docs/sfu.md).
 const SEND_EVERY_RECEIVED: usize = 8;
+
+/// Timer turns the shard takes in a row, with the socket read between, before it also
+/// looks at its commands and ICE-TCP connections (see `run`).
+const OVERDUE_TURNS_IN_A_ROW: usize = 8;
 
 /// What a shard is asked to do.
 pub(super) enum Command {
@@ -215,7 +219,28 @@ async fn run(
     mut tcp_events: Option<mpsc::Receiver<TcpEvent>>,
 ) {
     let mut batch = io.socket.receive_batch();
+    let mut overdue_turns = 0;
     loop {
+        // Timers overdue: one turn of them (`Core::handle_timeout` serves a bounded
+        // share), then what arrived meanwhile, so no packet waits behind every
+        // participant's timers at once. Not left to the sleep below: tokio's timer
+        // rounds up to the next millisecond. Every few turns the wait below runs
+        // anyway, so commands and ICE-TCP are served while timers keep falling due.
+        overdue_turns += 1;
+        if overdue_turns <= OVERDUE_TURNS_IN_A_ROW
+            && core.poll_timeout().is_some_and(|at| at <= Instant::now())
+        {
+            core.handle_timeout(Instant::now());
+            drain(&mut core, &mut io);
+            match io.socket.try_recv(&mut batch) {
+                Ok(true) => take_batch(&mut core, &mut io, &batch),
+                Ok(false) => {}
+                Err(error) => tracing::debug!(%error, "sfu udp receive failed"),
+            }
+            drain(&mut core, &mut io);
+            continue;
+        }
+        overdue_turns = 0;
         let deadline = core
             .poll_timeout()
             .map(tokio::time::Instant::from_std)
@@ -235,26 +260,7 @@ async fn run(
                 }
             },
             received = io.socket.recv(&mut batch) => match received {
-                Ok(()) => {
-                    let now = Instant::now();
-                    let wall = unix_time();
-                    let mut taken = 0;
-                    for (received, bytes) in batch.received() {
-                        if let (true, Some(local_ip)) = (io.socket.is_wildcard(), received.local_ip) {
-                            io.reply_sources.learn(received.source, local_ip);
-                        }
-                        let arrival = arrived(now, wall, received.kernel_time);
-                        for datagram in bytes.chunks(received.stride) {
-                            core.receive_at(now, arrival, Protocol::Udp, received.source, datagram);
-                            taken += 1;
-                            if taken % SEND_EVERY_RECEIVED == 0 {
-                                core.flush(now);
-                                drain(&mut core, &mut io);
-                            }
-                        }
-                    }
-                    core.flush(now);
-                }
+                Ok(()) => take_batch(&mut core, &mut io, &batch),
                 Err(error) => tracing::debug!(%error, "sfu udp receive failed"),
             },
             Some(event) = next_tcp(&mut tcp_events) => match event {
@@ -272,6 +278,28 @@ async fn run(
         }
         drain(&mut core, &mut io);
     }
+}
+
+/// Feeds one receive batch to the core, sending what it produced every few datagrams.
+fn take_batch(core: &mut Core, io: &mut Io, batch: &RecvBatch) {
+    let now = Instant::now();
+    let wall = unix_time();
+    let mut taken = 0;
+    for (received, bytes) in batch.received() {
+        if let (true, Some(local_ip)) = (io.socket.is_wildcard(), received.local_ip) {
+            io.reply_sources.learn(received.source, local_ip);
+        }
+        let arrival = arrived(now, wall, received.kernel_time);
+        for datagram in bytes.chunks(received.stride) {
+            core.receive_at(now, arrival, Protocol::Udp, received.source, datagram);
+            taken += 1;
+            if taken % SEND_EVERY_RECEIVED == 0 {
+                core.flush(now);
+                drain(core, io);
+            }
+        }
+    }
+    core.flush(now);
 }
 
 /// Queues `event` for `conn`'s socket; a session whose queue is full or closed is

@@ -154,21 +154,30 @@ impl MediaSocket {
     pub async fn recv(&self, batch: &mut RecvBatch) -> io::Result<()> {
         loop {
             self.socket.readable().await?;
-            let RecvBatch { bufs, meta, count } = &mut *batch;
-            let received = self.socket.try_io(Interest::READABLE, || {
-                let mut slices: Vec<IoSliceMut> =
-                    bufs.iter_mut().map(|b| IoSliceMut::new(b)).collect();
-                self.state.recv((&self.socket).into(), &mut slices, meta)
-            });
-            match received {
-                Ok(0) => continue,
-                Ok(n) => {
-                    *count = n;
-                    return Ok(());
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(error) => return Err(error),
+            if self.try_recv(batch)? {
+                return Ok(());
             }
+        }
+    }
+
+    /// Reads what is queued, as [`MediaSocket::recv`] does, without waiting: false
+    /// when nothing was.
+    pub fn try_recv(&self, batch: &mut RecvBatch) -> io::Result<bool> {
+        let RecvBatch { bufs, meta, count } = &mut *batch;
+        let received = self.socket.try_io(Interest::READABLE, || {
+            let mut slices: Vec<IoSliceMut> = bufs.iter_mut().map(|b| IoSliceMut::new(b)).collect();
+            self.state.recv((&self.socket).into(), &mut slices, meta)
+        });
+        match received {
+            Ok(n) => {
+                *count = n;
+                Ok(n > 0)
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                *count = 0;
+                Ok(false)
+            }
+            Err(error) => Err(error),
         }
     }
 
