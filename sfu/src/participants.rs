@@ -134,10 +134,17 @@ impl Participants {
                 .and_then(Participant::next_timeout)
                 .is_some_and(|at| at <= now)
         });
-        let mut due: Vec<ConnId> = queued.chain(touched).collect();
-        let mut seen = BTreeSet::new();
-        due.retain(|conn| seen.insert(*conn));
-        due.truncate(MOST_DUE_PER_TURN);
+        // Taken lazily, up to the limit: a turn costs its share, not a pass over all
+        // that are due (which, with the limit, was quadratic in them).
+        let mut due = Vec::with_capacity(MOST_DUE_PER_TURN);
+        for conn in queued.chain(touched) {
+            if due.len() == MOST_DUE_PER_TURN {
+                break;
+            }
+            if !due.contains(&conn) {
+                due.push(conn);
+            }
+        }
         due
     }
 }
