@@ -229,7 +229,8 @@ impl FastReceive {
         // Feedback leaves from the timer, never from here, on ticks of a grid every
         // publisher shares: what it says and when then depend on which packets
         // arrived, not on their order within one receive batch (so a simulation is
-        // reproducible from its seed), and one timer turn serves every publisher.
+        // reproducible from its seed), and their timers fall due together (served
+        // sixteen to a turn, `participants.rs`).
         self.wake_at(tick_after(self.origin, now, NACK_TICK));
         let Some(payload) = payload else {
             return FastOutcome::Dropped;
