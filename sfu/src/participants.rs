@@ -37,6 +37,8 @@ pub(crate) struct Participants {
     queued: BTreeMap<ConnId, Instant>,
     /// The same, ordered by time.
     queue: BTreeSet<(Instant, ConnId)>,
+    /// The last [`Participants::due`] left some due (it took its limit).
+    left_due: bool,
 }
 
 impl std::fmt::Debug for Participants {
@@ -122,7 +124,7 @@ impl Participants {
 
     /// The participants with a timer due at `now`, soonest first: at most
     /// [`MOST_DUE_PER_TURN`] (the rest stay due, for the next turn).
-    pub(crate) fn due(&self, now: Instant) -> Vec<ConnId> {
+    pub(crate) fn due(&mut self, now: Instant) -> Vec<ConnId> {
         let queued = self
             .queue
             .iter()
@@ -137,15 +139,27 @@ impl Participants {
         // Taken lazily, up to the limit: a turn costs its share, not a pass over all
         // that are due (which, with the limit, was quadratic in them).
         let mut due = Vec::with_capacity(MOST_DUE_PER_TURN);
+        let mut left_due = false;
         for conn in queued.chain(touched) {
             if due.len() == MOST_DUE_PER_TURN {
+                left_due = true;
                 break;
             }
             if !due.contains(&conn) {
                 due.push(conn);
             }
         }
+        self.left_due = left_due;
         due
+    }
+}
+
+impl crate::core::Core {
+    /// Whether the last [`crate::core::Core::handle_timeout`] left participants due
+    /// (it served its limit): the driver calls it again soon, reading its socket
+    /// between, rather than waiting for its timer.
+    pub fn timers_left_due(&self) -> bool {
+        self.participants.left_due
     }
 }
 

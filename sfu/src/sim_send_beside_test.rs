@@ -181,9 +181,14 @@ fn a_timer_turn_serves_sixteen_participants_and_leaves_the_rest_due_for_the_next
         before - after_one
     );
     assert!(sim.core.poll_timeout().is_some_and(|at| at <= later));
+    assert!(
+        sim.core.timers_left_due(),
+        "the driver is told to come back"
+    );
     for _ in 0..4 {
         sim.core.handle_timeout(later);
         while sim.core.poll_output().is_some() {}
     }
     assert_eq!(due(&sim), 0, "the next turns served the rest");
+    assert!(!sim.core.timers_left_due());
 }

@@ -221,13 +221,16 @@ async fn run(
     let mut batch = io.socket.receive_batch();
     let mut overdue_turns = 0;
     loop {
-        // Timers overdue: one turn of them (`Core::handle_timeout` serves a bounded
-        // share), then what arrived meanwhile, so no packet waits behind every
-        // participant's timers at once. Not left to the sleep below: tokio's timer
-        // rounds up to the next millisecond. Every few turns the wait below runs
-        // anyway, so commands and ICE-TCP are served while timers keep falling due.
+        // A timer turn left participants due (`Core::handle_timeout` serves a bounded
+        // share): the next turn now, after what arrived meanwhile, so no packet waits
+        // behind every participant's timers at once. Not left to the sleep below:
+        // tokio's timer rounds up to the next millisecond. Only then: a timer due
+        // again at once (a pacer's next microsecond) waits for the sleep, as before.
+        // Every few turns the wait below runs anyway, so commands and ICE-TCP are
+        // served while timers keep falling due.
         overdue_turns += 1;
         if overdue_turns <= OVERDUE_TURNS_IN_A_ROW
+            && core.timers_left_due()
             && core.poll_timeout().is_some_and(|at| at <= Instant::now())
         {
             core.handle_timeout(Instant::now());
