@@ -15,7 +15,7 @@ const TICK_MICROS: i64 = 250;
 const REFERENCE_MICROS: i64 = 64_000;
 
 /// Most sequence numbers waiting to be reported at once (a window of their arrivals).
-/// The SFU reports every 50 ms or so, a few hundred packets at most; a jump past this
+/// The SFU reports every 100 ms, a few hundred packets at most; a jump past this
 /// (a restarted sender, or a forged number) gives up the oldest rather than grow.
 const MOST_UNREPORTED: u64 = 1 << 14;
 
@@ -73,8 +73,7 @@ impl TwccReceiver {
         }
         self.highest = Some(self.highest.map_or(extended, |h| h.max(extended)));
         self.epoch.get_or_insert(at);
-        let index = extended - self.start;
-        if index >= MOST_UNREPORTED {
+        if extended - self.start >= MOST_UNREPORTED {
             self.give_up_before(extended + 1 - MOST_UNREPORTED);
         }
         let index = (extended - self.start) as usize;

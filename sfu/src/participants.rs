@@ -21,8 +21,8 @@ use crate::participant::Participant;
 ///
 /// The publishers' feedback runs on one grid (`fast_rx.rs`), so every 100 ms all of
 /// them are due at once: at 128 visits that turn took 1-2 ms, ten times a second, and
-/// what arrived meanwhile waited in the socket (most of the SFU-added p99, measured
-/// in `bench-sfu`, docs/sfu.md). Served sixteen at a time, with the socket read between
+/// what arrived meanwhile waited in the socket (the part of the SFU-added p99 the SFU
+/// controls; the host's own stalls are the rest, docs/sfu.md). Served sixteen at a time, with the socket read between
 /// (`server/src/sfu/shard.rs`), a packet waits behind one short turn at most.
 pub(crate) const MOST_DUE_PER_TURN: usize = 16;
 
